@@ -1,0 +1,36 @@
+import { type SQL, sql } from "drizzle-orm";
+
+export interface EventSpec {
+  eventId: string;
+  eventType: string;
+  /** The service that emits it (`crm-service`, …), as in the platform event schema. */
+  source: string;
+  actorId: string | null;
+  correlationId: string;
+}
+
+/**
+ * Wraps a data-modifying statement that RETURNs one row (insert/update … returning *) so the
+ * same statement also writes that row's event to the outbox. One statement means the change and
+ * its event commit together or not at all, and an update that matched nothing emits nothing.
+ * `data` is the changed row without its internal columns, which is the API's representation.
+ */
+export function withEvent(change: SQL, event: EventSpec): SQL {
+  return sql`
+    with changed as (${change}),
+    emitted as (
+      insert into outbox_events (id, tenant_id, event_type, payload)
+      select ${event.eventId}::uuid, changed.tenant_id, ${event.eventType}, jsonb_build_object(
+        'event_id', ${event.eventId}::uuid,
+        'event_type', ${event.eventType}::text,
+        'tenant_id', changed.tenant_id,
+        'timestamp', to_char(clock_timestamp() at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+        'source', ${event.source}::text,
+        'version', '1.0',
+        'data', to_jsonb(changed) - 'tenant_id' - 'is_deleted' - 'deleted_at',
+        'metadata', jsonb_build_object('user_id', ${event.actorId}::uuid, 'correlation_id', ${event.correlationId}::text)
+      )
+      from changed
+    )
+    select * from changed`;
+}

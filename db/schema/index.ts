@@ -1,0 +1,5 @@
+export * from "./contacts";
+export * from "./memberships";
+export * from "./outbox";
+export * from "./tenants";
+export * from "./users";

@@ -1,0 +1,26 @@
+import { sql } from "drizzle-orm";
+import { boolean, pgTable, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
+import { id, softDelete, timestamps } from "./columns";
+
+/**
+ * People who can sign in. A user is global within a region (one login, many tenants through
+ * memberships), so this table has no tenant_id and no tenant policy: sign-in must find a user
+ * before any tenant is known. Tenant-scoped reads go through memberships.
+ */
+export const users = pgTable(
+  "users",
+  {
+    id: id(),
+    email: text("email").notNull(),
+    name: text("name").notNull(),
+    /** Slow-KDF hash (issue 3); null until a password is set. */
+    passwordHash: text("password_hash"),
+    mfaEnabled: boolean("mfa_enabled").notNull().default(false),
+    lastSignInAt: timestamp("last_sign_in_at", { withTimezone: true, mode: "string" }),
+    ...timestamps,
+    ...softDelete,
+  },
+  (t) => [uniqueIndex("users_email_key").on(sql`lower(${t.email})`).where(sql`not ${t.isDeleted}`)],
+);
+
+export type User = typeof users.$inferSelect;

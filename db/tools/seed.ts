@@ -1,0 +1,54 @@
+import { neon, neonConfig } from "@neondatabase/serverless";
+import type { RegionId } from "../../regions/registry";
+import { SYSTEM_ROLES } from "../schema/memberships";
+import { DEMO_TENANTS, type DemoTenant } from "../seed/demo";
+
+export interface SeedOptions {
+  /** Owner/superuser connection: seeding writes across the tenant wall on purpose. */
+  url: string;
+  httpEndpoint?: string;
+  region: RegionId;
+}
+
+const DEMO_CONTACTS = [
+  { first: "Amara", last: "Okafor", email: "amara@example.com", company: "Okafor Foods" },
+  { first: "Lukas", last: "Meyer", email: "lukas@example.com", company: "Meyer Logistik" },
+  { first: "Chiamaka", last: "Eze", email: "chiamaka@example.com", company: "Eze Clinics" },
+] as const;
+
+/** Idempotent: the demo tenant of `region`, its six system roles, its owner and three contacts. */
+export function seedDemo(options: SeedOptions): Promise<void> {
+  return seedTenant(options, DEMO_TENANTS[options.region]);
+}
+
+/** Idempotent: a tenant with fixed ids, its six system roles, its owner and three contacts. */
+export async function seedTenant(options: SeedOptions, demo: DemoTenant): Promise<void> {
+  if (options.httpEndpoint) neonConfig.fetchEndpoint = options.httpEndpoint;
+  const sql = neon(options.url);
+  // Fixed ids derived from the tenant's, so re-running the seed changes nothing.
+  const derivedId = (suffix: string) => `${demo.tenantId.slice(0, -4)}${suffix}`;
+  const roleId = (index: number) => derivedId(String(index).padStart(4, "0"));
+  const ownerRoleId = roleId(SYSTEM_ROLES.indexOf("Owner"));
+
+  await sql.transaction([
+    sql`insert into tenants (id, name, slug, region, country, tier, status, default_currency)
+        values (${demo.tenantId}, ${demo.name}, ${demo.slug}, ${options.region}, ${demo.country}, 'professional', 'active', ${demo.currency})
+        on conflict (id) do nothing`,
+    sql`insert into users (id, email, name) values (${demo.ownerId}, ${demo.ownerEmail}, ${demo.ownerName})
+        on conflict (id) do nothing`,
+    ...SYSTEM_ROLES.map(
+      (role, i) =>
+        sql`insert into roles (id, tenant_id, name, is_system)
+            values (${roleId(i)}, ${demo.tenantId}, ${role}, true)
+            on conflict (id) do nothing`,
+    ),
+    sql`insert into memberships (tenant_id, user_id, role_id) values (${demo.tenantId}, ${demo.ownerId}, ${ownerRoleId})
+        on conflict do nothing`,
+    ...DEMO_CONTACTS.map(
+      (c, i) =>
+        sql`insert into contacts (id, tenant_id, first_name, last_name, email, company, tags)
+            values (${derivedId(`c00${i}`)}, ${demo.tenantId}, ${c.first}, ${c.last}, ${c.email}, ${c.company}, ${["demo"]})
+            on conflict (id) do nothing`,
+    ),
+  ]);
+}

@@ -1,0 +1,63 @@
+import { DurableObject } from "cloudflare:workers";
+
+export interface LimitDecision {
+  allowed: boolean;
+  limit: number;
+  remaining: number;
+  /** Epoch milliseconds at which the current window ends. */
+  resetAt: number;
+}
+
+/**
+ * Exact fixed-window counters for one key space (one object per tenant, user or IP). A Durable
+ * Object runs one request at a time, so check-and-increment needs no lock: of L+k concurrent
+ * calls against a limit of L, exactly L are allowed. Counters hold only ids and numbers, never
+ * personal data, so any region may place them.
+ */
+export class RateLimiter extends DurableObject<Env> {
+  private readonly sql: SqlStorage;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.sql = ctx.storage.sql;
+    ctx.blockConcurrencyWhile(async () => {
+      this.sql.exec(
+        "create table if not exists windows (policy text primary key, window_start integer not null, window_ms integer not null, count integer not null)",
+      );
+    });
+  }
+
+  /** Counts one hit against `policy` (e.g. "tenant:100/60") and says whether it is allowed. */
+  consume(policy: string, limit: number, windowMs: number, now = Date.now()): LimitDecision {
+    const windowStart = now - (now % windowMs);
+    const resetAt = windowStart + windowMs;
+    const row = this.sql
+      .exec<{ window_start: number; count: number }>(
+        "select window_start, count from windows where policy = ?",
+        policy,
+      )
+      .toArray()[0];
+    const used = row && row.window_start === windowStart ? row.count : 0;
+    if (used >= limit) return { allowed: false, limit, remaining: 0, resetAt };
+
+    this.sql.exec(
+      "insert into windows (policy, window_start, window_ms, count) values (?, ?, ?, ?) on conflict (policy) do update set window_start = excluded.window_start, window_ms = excluded.window_ms, count = excluded.count",
+      policy,
+      windowStart,
+      windowMs,
+      used + 1,
+    );
+    // Expired windows are dead weight: on a window's first hit, schedule a sweep for after it.
+    if (used === 0) void this.ctx.storage.setAlarm(resetAt + 1000);
+    return { allowed: true, limit, remaining: limit - used - 1, resetAt };
+  }
+
+  override async alarm(): Promise<void> {
+    this.sql.exec("delete from windows where window_start + window_ms <= ?", Date.now());
+    const next = this.sql
+      .exec<{ t: number | null }>("select min(window_start + window_ms) as t from windows")
+      .one().t;
+    if (next === null) await this.ctx.storage.deleteAll();
+    else await this.ctx.storage.setAlarm(next + 1000);
+  }
+}

@@ -1,0 +1,63 @@
+import { exports } from "cloudflare:workers";
+import type { JWK } from "jose";
+import { inject } from "vitest";
+import type { RegionId } from "../../regions/registry";
+import { signAccessToken } from "../../workers/api/auth/sign-access-token";
+import { TEST_TENANTS } from "../support/tenants";
+
+export const BASE = "http://127.0.0.1:8787";
+
+import { TEST_REGION_URLS as REGION_URLS } from "../support/regions";
+
+export const signingKeys = () => JSON.parse(inject("signingKeys")) as Record<RegionId, JWK>;
+
+export interface TokenOptions {
+  tenant?: keyof typeof TEST_TENANTS;
+  role?: string;
+  region?: RegionId;
+  ttlSeconds?: number;
+}
+
+export function tokenFor(options: TokenOptions = {}): Promise<string> {
+  const tenant = TEST_TENANTS[options.tenant ?? "a"];
+  const region = options.region ?? "eu";
+  return signAccessToken({
+    signingKey: signingKeys()[region],
+    issuer: REGION_URLS[region],
+    audience: "nexus-api",
+    region,
+    tenantId: tenant.tenantId,
+    userId: tenant.ownerId,
+    role: options.role ?? "Owner",
+    scope: "crm:read crm:write",
+    ...(options.ttlSeconds === undefined ? {} : { ttlSeconds: options.ttlSeconds }),
+  });
+}
+
+/** Calls the Worker under test through its real fetch handler. */
+export async function call(
+  path: string,
+  init: RequestInit & { token?: string | null; json?: unknown } = {},
+): Promise<Response> {
+  const headers = new Headers(init.headers);
+  const token = init.token === undefined ? await tokenFor() : init.token;
+  if (token) headers.set("Authorization", `Bearer ${token}`);
+  let body = init.body;
+  if (init.json !== undefined) {
+    headers.set("Content-Type", "application/json");
+    body = JSON.stringify(init.json);
+  }
+  return exports.default.fetch(new Request(`${BASE}${path}`, { ...init, headers, body: body ?? null }));
+}
+
+export interface Envelope<T = unknown> {
+  status: "success" | "error";
+  data: T;
+  meta?: { limit: number; cursor: string | null; has_more: boolean; total?: number };
+  errors?: { code: string; message: string; field?: string }[];
+  request_id: string;
+}
+
+export async function envelope<T = unknown>(response: Response): Promise<Envelope<T>> {
+  return (await response.json()) as Envelope<T>;
+}

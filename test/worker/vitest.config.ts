@@ -1,0 +1,35 @@
+import { fileURLToPath } from "node:url";
+import { cloudflareTest } from "@cloudflare/vitest-plugin";
+import { defineProject } from "vitest/config";
+import { TEST_REGION_URLS } from "../support/regions.ts";
+
+const root = fileURLToPath(new URL("../..", import.meta.url));
+
+// The real Worker (wrangler.toml, env local-eu) inside workerd, against the real SQL gateway and
+// Postgres started by the global setup.
+export default defineProject({
+  plugins: [
+    cloudflareTest(({ inject }) => ({
+      wrangler: { configPath: `${root}/wrangler.toml`, environment: "local-eu" },
+      miniflare: {
+        bindings: {
+          ENVIRONMENT: "test",
+          REGION_URLS: JSON.stringify(TEST_REGION_URLS),
+          JWKS: inject("jwks"),
+          DATABASE_URL: `postgres://nexus_app:nexus_app@127.0.0.1:5432/${inject("databaseName")}`,
+          DATABASE_HTTP_URL: `${inject("gatewayUrl")}/sql`,
+          BACKEND_URL: inject("gatewayUrl"),
+          UPSTASH_REDIS_REST_URL: "",
+        },
+      },
+    })),
+  ],
+  test: {
+    name: "worker",
+    root,
+    include: ["test/worker/**/*.test.ts"],
+    globalSetup: ["test/support/worker-global-setup.ts"],
+    testTimeout: 20_000,
+    hookTimeout: 60_000,
+  },
+});

@@ -1,0 +1,46 @@
+import { defineConfig } from "vitest/config";
+
+// One run, several projects: each kind of test runs where it belongs.
+// `worker` runs inside workerd (see test/worker/vitest.config.ts); the rest run in Node 22
+// against the real Postgres, Redis and the local two-region stack.
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: "unit",
+          include: ["test/unit/**/*.test.ts"],
+          environment: "node",
+        },
+      },
+      {
+        test: {
+          name: "gateway",
+          include: ["test/gateway/**/*.test.ts"],
+          environment: "node",
+          testTimeout: 30_000,
+          hookTimeout: 60_000,
+        },
+      },
+      {
+        test: {
+          name: "upstash",
+          include: ["test/upstash/**/*.test.ts"],
+          environment: "node",
+          testTimeout: 15_000,
+        },
+      },
+      "test/worker/vitest.config.ts",
+      {
+        test: {
+          name: "e2e",
+          include: ["test/e2e/**/*.test.ts", "test/build/**/*.test.ts"],
+          environment: "node",
+          testTimeout: 60_000,
+          hookTimeout: 240_000,
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+});

@@ -1,0 +1,15 @@
+import type { AccessClaims } from "./auth/access-token";
+import type { Config } from "./env";
+import type { Actor } from "./services/context";
+
+/** Hono's typing for this app: bindings plus what middleware puts on the context. */
+export interface AppEnv {
+  Bindings: Env;
+  Variables: {
+    requestId: string;
+    config: Config;
+    /** Set by authenticate; absent on public routes. */
+    claims?: AccessClaims;
+    actor?: Actor;
+  };
+}

@@ -1,0 +1,80 @@
+import { Scalar } from "@scalar/hono-api-reference";
+import { secureHeaders } from "hono/secure-headers";
+import pkg from "../../package.json";
+import { failure } from "./lib/envelope";
+import { handleError } from "./lib/error-handler";
+import { ApiError } from "./lib/errors";
+import { createRouter } from "./lib/openapi";
+import { RouteTable } from "./lib/route-table";
+import { authenticate } from "./middleware/authenticate";
+import { limitBody, requireJsonBody } from "./middleware/body-rules";
+import { config } from "./middleware/config";
+import { cors } from "./middleware/cors";
+import { requestId } from "./middleware/request-id";
+import { requestLog } from "./middleware/request-log";
+import { residency } from "./middleware/residency";
+import { registerContactRoutes } from "./routes/crm-contacts";
+import { registerHealthRoutes } from "./routes/health";
+
+/** Self-hosted so /docs works without a CDN (see scripts/copy-docs-assets.ts). */
+export const DOCS_SCRIPT_PATH = "/docs/assets/scalar-api-reference.js";
+
+export function buildApp() {
+  const app = createRouter();
+
+  // Order matters: identity and logging first so every later failure is logged with its id.
+  app.use("*", requestId(), config(), requestLog());
+  app.use("*", secureHeaders({ crossOriginResourcePolicy: "cross-origin" }), cors());
+  app.use("/api/*", limitBody(), requireJsonBody(), authenticate(), residency());
+
+  registerHealthRoutes(app);
+  registerContactRoutes(app, "/api/v1/crm/contacts");
+  registerContactRoutes(app, "/api/v1/contacts", true);
+
+  app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
+    type: "http",
+    scheme: "bearer",
+    bearerFormat: "JWT",
+    description: "RS256 access token from the region's authorization server.",
+  });
+  app.doc31("/openapi.json", (c) => ({
+    openapi: "3.1.0",
+    info: {
+      title: "Nexus Edge API",
+      version: pkg.version,
+      description:
+        "Multi-tenant, multi-region business API. Every `/api/*` response uses the envelope " +
+        "`{status, data, meta, errors, request_id}`; errors carry a closed set of codes.",
+    },
+    servers: [
+      {
+        url: c.get("config").regionUrls[c.get("config").region],
+        description: `${c.get("config").region} region`,
+      },
+    ],
+  }));
+  app.get("/docs", Scalar({ url: "/openapi.json", pageTitle: "Nexus Edge API", cdn: DOCS_SCRIPT_PATH }));
+
+  // An unknown method on a known path is 405 with Allow; anything else is 404. Both in the envelope.
+  const routes = new RouteTable();
+  for (const def of app.openAPIRegistry.definitions) {
+    if (def.type === "route") routes.add(def.route.method, def.route.path);
+  }
+  routes.add("get", "/openapi.json");
+  routes.add("get", "/docs");
+
+  app.notFound((c) => {
+    const allowed = routes.allowed(c.req.path);
+    const error =
+      allowed.length > 0
+        ? new ApiError("METHOD_NOT_ALLOWED", `${c.req.method} is not allowed here`, {
+            headers: { Allow: allowed.join(", ") },
+          })
+        : new ApiError("NOT_FOUND", `No route for ${c.req.method} ${c.req.path}`);
+    for (const [name, value] of Object.entries(error.headers)) c.header(name, value);
+    return c.json(failure(error.details, c.get("requestId")), error.status);
+  });
+  app.onError(handleError);
+
+  return app;
+}

@@ -1,0 +1,117 @@
+import {
+  createLocalJWKSet,
+  decodeJwt,
+  decodeProtectedHeader,
+  errors,
+  type JWTVerifyGetKey,
+  jwtVerify,
+} from "jose";
+import { z } from "zod";
+import type { RegionId } from "../../../regions/registry";
+import type { Config } from "../env";
+import { ApiError } from "../lib/errors";
+
+/** Far above any token we issue; parsing stops before work is spent on junk. */
+export const MAX_TOKEN_LENGTH = 8192;
+export const CLOCK_TOLERANCE_SECONDS = 30;
+export const ACCESS_TOKEN_TYPE = "at+jwt";
+
+// Headers that would let a token choose its own verification key (RFC 8725 §3.10).
+const FORBIDDEN_HEADERS = ["jku", "x5u", "jwk", "x5c"] as const;
+
+const claimsSchema = z.object({
+  iss: z.string(),
+  sub: z.uuid(),
+  aud: z.union([z.string(), z.array(z.string())]),
+  tenant_id: z.uuid(),
+  region: z.string(),
+  role: z.string().min(1).max(64),
+  scope: z.string().max(2048),
+  jti: z.string().min(1).max(128),
+  iat: z.number(),
+  exp: z.number(),
+});
+
+export interface AccessClaims {
+  userId: string;
+  tenantId: string;
+  region: RegionId;
+  role: string;
+  scopes: string[];
+  jti: string;
+  expiresAt: number;
+}
+
+const keySets = new WeakMap<Config, Map<RegionId, JWTVerifyGetKey>>();
+
+function keySetFor(config: Config, region: RegionId): JWTVerifyGetKey {
+  let byRegion = keySets.get(config);
+  if (!byRegion) {
+    byRegion = new Map();
+    keySets.set(config, byRegion);
+  }
+  let keySet = byRegion.get(region);
+  if (!keySet) {
+    keySet = createLocalJWKSet(config.jwks[region] as Parameters<typeof createLocalJWKSet>[0]);
+    byRegion.set(region, keySet);
+  }
+  return keySet;
+}
+
+const reject = (message: string) => ApiError.unauthenticated(message);
+
+/**
+ * Verifies an access token from any region's authorization server, locally (no network):
+ * the issuer picks the region, that region's public keys verify it, and the token must say it
+ * belongs to that same region. Residency routing then decides where it is served.
+ */
+export async function verifyAccessToken(token: string, config: Config): Promise<AccessClaims> {
+  if (token.length > MAX_TOKEN_LENGTH) throw reject("Token too large");
+
+  let header: ReturnType<typeof decodeProtectedHeader>;
+  let unverifiedIssuer: unknown;
+  try {
+    header = decodeProtectedHeader(token);
+    unverifiedIssuer = decodeJwt(token).iss;
+  } catch {
+    throw reject("Malformed token");
+  }
+  if (header.alg !== "RS256") throw reject("Unsupported token algorithm");
+  if (FORBIDDEN_HEADERS.some((name) => name in header)) throw reject("Token header not allowed");
+  if (typeof header.kid !== "string") throw reject("Token has no key id");
+
+  const region = (Object.keys(config.regionUrls) as RegionId[]).find(
+    (r) => config.regionUrls[r] === unverifiedIssuer,
+  );
+  if (!region) throw reject("Unknown token issuer");
+
+  let payload: unknown;
+  try {
+    ({ payload } = await jwtVerify(token, keySetFor(config, region), {
+      algorithms: ["RS256"],
+      issuer: config.regionUrls[region],
+      audience: config.audience,
+      typ: ACCESS_TOKEN_TYPE,
+      requiredClaims: ["sub", "tenant_id", "region", "role", "scope", "jti", "iat", "exp"],
+      clockTolerance: CLOCK_TOLERANCE_SECONDS,
+    }));
+  } catch (error) {
+    if (error instanceof errors.JWTExpired) throw reject("Token expired");
+    if (error instanceof errors.JOSEError) throw reject("Invalid token");
+    throw error;
+  }
+
+  const claims = claimsSchema.safeParse(payload);
+  if (!claims.success) throw reject("Invalid token claims");
+  if (claims.data.region !== region) throw reject("Token region does not match its issuer");
+
+  return {
+    userId: claims.data.sub,
+    tenantId: claims.data.tenant_id,
+    region,
+    role: claims.data.role,
+    scopes: claims.data.scope.split(" ").filter(Boolean),
+    jti: claims.data.jti,
+    expiresAt: claims.data.exp,
+  };
+}

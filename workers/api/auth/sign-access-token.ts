@@ -1,0 +1,38 @@
+import { importJWK, type JWK, SignJWT } from "jose";
+import type { RegionId } from "../../../regions/registry";
+import { ACCESS_TOKEN_TYPE } from "./access-token";
+
+export const ACCESS_TOKEN_TTL_SECONDS = 15 * 60;
+
+export interface AccessTokenInput {
+  /** Private RS256 JWK; its `kid` goes in the header. */
+  signingKey: JWK;
+  issuer: string;
+  audience: string;
+  region: RegionId;
+  tenantId: string;
+  userId: string;
+  role: string;
+  scope: string;
+  ttlSeconds?: number;
+}
+
+/** Issues an access token in the shape API.md fixes (RS256, `typ: at+jwt`, `kid`). */
+export async function signAccessToken(input: AccessTokenInput): Promise<string> {
+  if (!input.signingKey.kid) throw new Error("signing key has no kid");
+  const key = await importJWK(input.signingKey, "RS256");
+  return new SignJWT({
+    tenant_id: input.tenantId,
+    region: input.region,
+    role: input.role,
+    scope: input.scope,
+  })
+    .setProtectedHeader({ alg: "RS256", typ: ACCESS_TOKEN_TYPE, kid: input.signingKey.kid })
+    .setIssuer(input.issuer)
+    .setAudience(input.audience)
+    .setSubject(input.userId)
+    .setJti(crypto.randomUUID())
+    .setIssuedAt()
+    .setExpirationTime(`${input.ttlSeconds ?? ACCESS_TOKEN_TTL_SECONDS}s`)
+    .sign(key);
+}

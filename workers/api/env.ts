@@ -1,0 +1,86 @@
+import { z } from "zod";
+import { isRegionId, REGION_IDS, type RegionId } from "../../regions/registry";
+
+export type Bindings = Env;
+
+const jwkSet = z.object({ keys: z.array(z.record(z.string(), z.unknown())) });
+
+const regionMap = <T extends z.ZodType>(value: T) =>
+  z.record(z.string(), value).refine((map) => REGION_IDS.every((id) => id in map), {
+    message: `must name every region (${REGION_IDS.join(", ")})`,
+  });
+
+const jsonString = <T extends z.ZodType>(schema: T) =>
+  z.string().transform((raw, ctx): z.infer<T> => {
+    try {
+      return schema.parse(JSON.parse(raw));
+    } catch (error) {
+      ctx.addIssue({ code: "custom", message: `invalid JSON config: ${String(error)}` });
+      return z.NEVER;
+    }
+  });
+
+const emptyToUndefined = (value: unknown) => (value === "" ? undefined : value);
+const optionalUrl = z.preprocess(emptyToUndefined, z.url().optional());
+const optionalString = z.preprocess(emptyToUndefined, z.string().optional());
+
+const configSchema = z.object({
+  REGION: z.string().refine(isRegionId, "unknown region"),
+  ENVIRONMENT: z.enum(["production", "staging", "development", "test"]),
+  REGION_URLS: jsonString(regionMap(z.url())),
+  JWT_AUDIENCE: z.string().min(1),
+  JWKS: jsonString(regionMap(jwkSet)),
+  CORS_ORIGINS: z.string().default(""),
+  DATABASE_URL: z.string().startsWith("postgres"),
+  DATABASE_HTTP_URL: optionalUrl,
+  BACKEND_URL: optionalUrl,
+  UPSTASH_REDIS_REST_URL: optionalUrl,
+  UPSTASH_REDIS_REST_TOKEN: optionalString,
+});
+
+export interface Config {
+  region: RegionId;
+  environment: "production" | "staging" | "development" | "test";
+  regionUrls: Record<RegionId, string>;
+  audience: string;
+  jwks: Record<RegionId, { keys: Record<string, unknown>[] }>;
+  corsOrigins: string[];
+  databaseUrl: string;
+  databaseHttpUrl: string | undefined;
+  backendUrl: string | undefined;
+  upstash: { url: string; token: string } | undefined;
+}
+
+// Bindings are fixed for the life of an isolate, so parse once per env object.
+const cache = new WeakMap<object, Config>();
+
+/** Parses the bindings; a misconfigured deployment fails loudly on its first request. */
+export function loadConfig(env: Bindings): Config {
+  const cached = cache.get(env);
+  if (cached) return cached;
+  const parsed = configSchema.safeParse(env);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
+    throw new Error(`Invalid Worker configuration: ${issues}`);
+  }
+  const c = parsed.data;
+  const config: Config = {
+    region: c.REGION as RegionId,
+    environment: c.ENVIRONMENT,
+    regionUrls: c.REGION_URLS as Record<RegionId, string>,
+    audience: c.JWT_AUDIENCE,
+    jwks: c.JWKS as Config["jwks"],
+    corsOrigins: c.CORS_ORIGINS.split(",")
+      .map((o) => o.trim())
+      .filter(Boolean),
+    databaseUrl: c.DATABASE_URL,
+    databaseHttpUrl: c.DATABASE_HTTP_URL,
+    backendUrl: c.BACKEND_URL,
+    upstash:
+      c.UPSTASH_REDIS_REST_URL && c.UPSTASH_REDIS_REST_TOKEN
+        ? { url: c.UPSTASH_REDIS_REST_URL, token: c.UPSTASH_REDIS_REST_TOKEN }
+        : undefined,
+  };
+  cache.set(env, config);
+  return config;
+}

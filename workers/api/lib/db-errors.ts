@@ -1,0 +1,48 @@
+import { ApiError } from "./errors";
+
+interface PgLikeError {
+  code?: unknown;
+  message?: unknown;
+  constraint?: unknown;
+}
+
+function* causes(error: unknown): Generator<PgLikeError> {
+  let current: unknown = error;
+  for (let depth = 0; current && typeof current === "object" && depth < 5; depth++) {
+    yield current as PgLikeError;
+    current =
+      (current as { cause?: unknown; sourceError?: unknown }).cause ??
+      (current as { sourceError?: unknown }).sourceError;
+  }
+}
+
+/**
+ * Maps a database failure to what the client should see. Constraint violations are the
+ * client's conflict; anything that means "the database is not reachable right now" is a 503
+ * with Retry-After (never a hang, never a 500 with internals).
+ */
+export function fromDatabaseError(error: unknown): ApiError | undefined {
+  for (const e of causes(error)) {
+    const code = typeof e.code === "string" ? e.code : undefined;
+    if (code === "23505")
+      return new ApiError("CONFLICT", "A record with these unique fields already exists", { cause: error });
+    if (code === "23503")
+      return new ApiError("VALIDATION_ERROR", "A referenced record does not exist", { cause: error });
+    if (code === "22P02" || code === "22001" || code === "22003") {
+      return new ApiError("VALIDATION_ERROR", "A value has an invalid format or size", { cause: error });
+    }
+    // Class 08 (connection), 53 (insufficient resources), 57P0x (shutdown) and admin shutdown.
+    if (code && (/^08/.test(code) || /^53/.test(code) || /^57P0/.test(code))) {
+      return ApiError.unavailable("Database unavailable", 5, error);
+    }
+    const message = typeof e.message === "string" ? e.message : "";
+    if (
+      /fetch failed|Error connecting to database|HTTP status 5\d\d|network connection|ECONNREFUSED|timed? ?out/i.test(
+        message,
+      )
+    ) {
+      return ApiError.unavailable("Database unavailable", 5, error);
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,40 @@
+import type { ErrorDetail } from "./errors";
+
+/** Pagination and other list metadata (API.md "Lists"). */
+export interface ListMeta {
+  limit: number;
+  cursor: string | null;
+  has_more: boolean;
+  total?: number;
+}
+
+export interface SuccessEnvelope<T> {
+  status: "success";
+  data: T;
+  meta?: ListMeta | Record<string, unknown>;
+  request_id: string;
+}
+
+export interface ErrorEnvelope {
+  status: "error";
+  errors: ErrorDetail[];
+  request_id: string;
+}
+
+export function success<T>(
+  data: T,
+  requestId: string,
+  meta?: SuccessEnvelope<T>["meta"],
+): SuccessEnvelope<T> {
+  return meta === undefined
+    ? { status: "success", data, request_id: requestId }
+    : { status: "success", data, meta, request_id: requestId };
+}
+
+export function failure(errors: ErrorDetail[], requestId: string): ErrorEnvelope {
+  return { status: "error", errors, request_id: requestId };
+}
+
+export function successPage<T>(items: T[], requestId: string, meta: ListMeta) {
+  return { status: "success" as const, data: items, meta, request_id: requestId };
+}

@@ -1,0 +1,41 @@
+import type { Context } from "hono";
+import { HTTPException } from "hono/http-exception";
+import type { AppEnv } from "../app-env";
+import { fromDatabaseError } from "./db-errors";
+import { failure } from "./envelope";
+import { ApiError } from "./errors";
+
+function toApiError(error: unknown): ApiError {
+  if (error instanceof ApiError) return error;
+  if (error instanceof HTTPException) {
+    // Raised by Hono's own validators, e.g. a body that is not valid JSON.
+    if (error.status === 400) return new ApiError("BAD_REQUEST", "Malformed request body", { cause: error });
+    if (error.status === 413)
+      return new ApiError("PAYLOAD_TOO_LARGE", "Request body too large", { cause: error });
+  }
+  return (
+    fromDatabaseError(error) ?? new ApiError("INTERNAL_ERROR", "Internal server error", { cause: error })
+  );
+}
+
+/** The one place an exception becomes a response. A 500 never shows internals; the log has them. */
+export function handleError(error: unknown, c: Context<AppEnv>): Response {
+  const apiError = toApiError(error);
+  const requestId = c.get("requestId") ?? crypto.randomUUID();
+  if (apiError.status >= 500) {
+    const cause = apiError.cause ?? error;
+    console.error(
+      JSON.stringify({
+        level: "error",
+        msg: "request failed",
+        request_id: requestId,
+        code: apiError.code,
+        error: cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause),
+        stack: cause instanceof Error ? cause.stack : undefined,
+      }),
+    );
+  }
+  for (const [name, value] of Object.entries(apiError.headers)) c.header(name, value);
+  c.header("X-Request-Id", requestId);
+  return c.json(failure(apiError.details, requestId), apiError.status);
+}

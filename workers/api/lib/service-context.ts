@@ -1,0 +1,18 @@
+import type { Context } from "hono";
+import { createDatabase } from "../../../db/client";
+import type { AppEnv } from "../app-env";
+import type { ServiceContext } from "../services/context";
+import { ApiError } from "./errors";
+
+/** What a service needs from the request, without Hono in its signature. */
+export function serviceContext(c: Context<AppEnv>): ServiceContext {
+  const actor = c.get("actor");
+  if (!actor) throw ApiError.unauthenticated("Authentication required", "invalid_request");
+  const config = c.get("config");
+  return {
+    db: createDatabase({ url: config.databaseUrl, httpEndpoint: config.databaseHttpUrl }),
+    actor,
+    region: config.region,
+    requestId: c.get("requestId"),
+  };
+}

@@ -1,0 +1,14 @@
+import { createMiddleware } from "hono/factory";
+import type { AppEnv } from "../app-env";
+
+// Accept a caller's id only when it is safe to echo into logs and headers.
+const VALID_ID = /^[A-Za-z0-9._:-]{8,128}$/;
+
+export const requestId = () =>
+  createMiddleware<AppEnv>(async (c, next) => {
+    const incoming = c.req.header("X-Request-Id");
+    const id = incoming && VALID_ID.test(incoming) ? incoming : crypto.randomUUID();
+    c.set("requestId", id);
+    await next();
+    c.header("X-Request-Id", id);
+  });

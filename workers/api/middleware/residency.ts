@@ -1,0 +1,61 @@
+import { createMiddleware } from "hono/factory";
+import type { AppEnv } from "../app-env";
+import { ApiError } from "../lib/errors";
+
+/** Set on requests one region forwards to another; a second hop means the regions disagree. */
+export const FORWARDED_FROM_HEADER = "Nexus-Forwarded-From";
+
+// Connection-level and platform headers that must not be replayed to another origin.
+const DROPPED_HEADERS = [
+  "host",
+  "connection",
+  "keep-alive",
+  "transfer-encoding",
+  "upgrade",
+  "cf-connecting-ip",
+  "cf-ray",
+  "cf-worker",
+  "x-forwarded-host",
+];
+
+/**
+ * A request is served only from its tenant's home region: a credential naming another region is
+ * forwarded there (body streamed through, response passed back), so no data is ever read from
+ * or written to the wrong database.
+ */
+export const residency = () =>
+  createMiddleware<AppEnv>(async (c, next) => {
+    const claims = c.get("claims");
+    const config = c.get("config");
+    if (!claims || claims.region === config.region) return next();
+
+    if (c.req.header(FORWARDED_FROM_HEADER)) {
+      throw new ApiError("LOOP_DETECTED", "Request was already forwarded between regions");
+    }
+
+    const incoming = new URL(c.req.url);
+    const target = new URL(incoming.pathname + incoming.search, config.regionUrls[claims.region]);
+    const headers = new Headers(c.req.raw.headers);
+    for (const name of DROPPED_HEADERS) headers.delete(name);
+    headers.set(FORWARDED_FROM_HEADER, config.region);
+    headers.set("X-Request-Id", c.get("requestId"));
+
+    const hasBody = c.req.method !== "GET" && c.req.method !== "HEAD";
+    let response: Response;
+    try {
+      response = await fetch(target, {
+        method: c.req.method,
+        headers,
+        body: hasBody ? c.req.raw.body : null,
+        redirect: "manual",
+      });
+    } catch (cause) {
+      throw ApiError.unavailable(`Home region ${claims.region} is unreachable`, 5, cause);
+    }
+    // Rewrapped so later middleware may add headers (fetch responses are immutable).
+    return new Response(response.body, {
+      status: response.status,
+      statusText: response.statusText,
+      headers: new Headers(response.headers),
+    });
+  });

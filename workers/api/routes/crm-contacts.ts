@@ -1,0 +1,137 @@
+import { createRoute, type OpenAPIHono, type z } from "@hono/zod-openapi";
+import type { AppEnv } from "../app-env";
+import { requirePermission } from "../auth/permissions";
+import { success, successPage } from "../lib/envelope";
+import { serviceContext } from "../lib/service-context";
+import { ErrorSchema, ListQuery, listOf, successOf, UuidParam } from "../schemas/common";
+import { Contact, ContactInput } from "../schemas/contact";
+import { createContact, deleteContact, getContact, listContacts, replaceContact } from "../services/contacts";
+
+const errors = (...statuses: number[]) =>
+  Object.fromEntries(
+    statuses.map((s) => [
+      s,
+      { description: "Error", content: { "application/json": { schema: ErrorSchema } } },
+    ]),
+  );
+
+const json = <T extends z.ZodType>(schema: T, description: string) => ({
+  description,
+  content: { "application/json": { schema } },
+});
+
+/**
+ * Contacts under `/api/v1/crm/contacts`, and under the platform spec's `/api/v1/contacts` by
+ * the same handlers (registered once per base path).
+ */
+export function registerContactRoutes(app: OpenAPIHono<AppEnv>, base: string, alias = false): void {
+  const tags = [alias ? "crm (platform paths)" : "crm"];
+  const common = { tags, security: [{ bearerAuth: [] }] };
+  const read = requirePermission("crm.contacts.read");
+  const write = requirePermission("crm.contacts.write");
+
+  app.openapi(
+    createRoute({
+      ...common,
+      method: "get",
+      path: base,
+      summary: "List contacts",
+      description: "Newest first; keyset pagination with `cursor` and `limit`.",
+      middleware: read,
+      request: { query: ListQuery },
+      responses: { 200: json(listOf(Contact), "A page of contacts"), ...errors(400, 401, 403, 429, 503) },
+    }),
+    async (c) => {
+      const q = c.req.valid("query");
+      const page = await listContacts(serviceContext(c), {
+        limit: q.limit,
+        cursor: q.cursor,
+        includeTotal: q.include_total,
+      });
+      const meta = {
+        limit: q.limit,
+        cursor: page.cursor,
+        has_more: page.hasMore,
+        ...(page.total === undefined ? {} : { total: page.total }),
+      };
+      return c.json(successPage(page.items, c.get("requestId"), meta), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      ...common,
+      method: "post",
+      path: base,
+      summary: "Create a contact",
+      description: "Emits `contact.created`.",
+      middleware: write,
+      request: { body: { content: { "application/json": { schema: ContactInput } }, required: true } },
+      responses: {
+        201: json(successOf(Contact), "Created"),
+        ...errors(400, 401, 403, 409, 413, 415, 429, 503),
+      },
+    }),
+    async (c) => {
+      const contact = await createContact(serviceContext(c), c.req.valid("json"));
+      c.header("Location", `${base}/${contact.id}`);
+      return c.json(success(contact, c.get("requestId")), 201);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      ...common,
+      method: "get",
+      path: `${base}/{id}`,
+      summary: "Get a contact",
+      middleware: read,
+      request: { params: UuidParam },
+      responses: { 200: json(successOf(Contact), "The contact"), ...errors(400, 401, 403, 404, 429, 503) },
+    }),
+    async (c) => {
+      const contact = await getContact(serviceContext(c), c.req.valid("param").id);
+      return c.json(success(contact, c.get("requestId")), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      ...common,
+      method: "put",
+      path: `${base}/{id}`,
+      summary: "Replace a contact",
+      description: "Fields left out are cleared. Emits `contact.updated`.",
+      middleware: write,
+      request: {
+        params: UuidParam,
+        body: { content: { "application/json": { schema: ContactInput } }, required: true },
+      },
+      responses: {
+        200: json(successOf(Contact), "Updated"),
+        ...errors(400, 401, 403, 404, 409, 413, 415, 429, 503),
+      },
+    }),
+    async (c) => {
+      const contact = await replaceContact(serviceContext(c), c.req.valid("param").id, c.req.valid("json"));
+      return c.json(success(contact, c.get("requestId")), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      ...common,
+      method: "delete",
+      path: `${base}/{id}`,
+      summary: "Delete a contact",
+      description: "Soft delete: the contact disappears from every read. Emits `contact.deleted`.",
+      middleware: write,
+      request: { params: UuidParam },
+      responses: { 204: { description: "Deleted" }, ...errors(400, 401, 403, 404, 429, 503) },
+    }),
+    async (c) => {
+      await deleteContact(serviceContext(c), c.req.valid("param").id);
+      return c.body(null, 204);
+    },
+  );
+}

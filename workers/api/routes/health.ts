@@ -1,0 +1,52 @@
+import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
+import pkg from "../../../package.json";
+import type { AppEnv } from "../app-env";
+import { checkHealth } from "../services/health";
+
+const Dependency = z.object({
+  status: z.enum(["up", "down", "not_configured"]),
+  latency_ms: z.number().optional(),
+  error: z.string().optional(),
+});
+
+const Health = z
+  .object({
+    status: z.enum(["ok", "degraded", "down"]),
+    region: z.string(),
+    version: z.string(),
+    dependencies: z.object({ db: Dependency, upstash: Dependency, backend: Dependency }),
+  })
+  .openapi("Health");
+
+export function registerHealthRoutes(app: OpenAPIHono<AppEnv>): void {
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/health",
+      tags: ["platform"],
+      summary: "Region health",
+      description:
+        "No authentication. 200 while the database answers (`degraded` if an optional dependency is down), 503 otherwise.",
+      responses: {
+        200: { description: "Serving", content: { "application/json": { schema: Health } } },
+        503: { description: "Database unavailable", content: { "application/json": { schema: Health } } },
+      },
+    }),
+    async (c) => {
+      const config = c.get("config");
+      const report = await checkHealth(config);
+      c.header("Cache-Control", "no-store");
+      const body = {
+        status: report.status,
+        region: config.region,
+        version: pkg.version,
+        dependencies: report.dependencies,
+      };
+      if (report.status === "down") {
+        c.header("Retry-After", "5");
+        return c.json(body, 503);
+      }
+      return c.json(body, 200);
+    },
+  );
+}

@@ -1,0 +1,61 @@
+import { z } from "@hono/zod-openapi";
+
+export const UuidParam = z.object({
+  id: z
+    .uuid()
+    .openapi({ param: { name: "id", in: "path" }, example: "3f1c2b7e-8a4d-4c1e-9f2a-5b6c7d8e9f01" }),
+});
+
+export const MAX_PAGE_SIZE = 200;
+export const DEFAULT_PAGE_SIZE = 50;
+
+export const ListQuery = z.object({
+  limit: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_PAGE_SIZE)
+    .default(DEFAULT_PAGE_SIZE)
+    .openapi({ param: { name: "limit", in: "query" }, description: `Page size, 1–${MAX_PAGE_SIZE}.` }),
+  cursor: z
+    .string()
+    .max(256)
+    .optional()
+    .openapi({ param: { name: "cursor", in: "query" }, description: "meta.cursor of the previous page." }),
+  include_total: z
+    .enum(["true", "false"])
+    .optional()
+    .transform((v) => v === "true")
+    .openapi({
+      param: { name: "include_total", in: "query" },
+      description: "Adds meta.total (one extra count).",
+    }),
+});
+
+export const ListMetaSchema = z
+  .object({
+    limit: z.number().int(),
+    cursor: z.string().nullable(),
+    has_more: z.boolean(),
+    total: z.number().int().optional(),
+  })
+  .openapi("ListMeta");
+
+export const ErrorSchema = z
+  .object({
+    status: z.literal("error"),
+    errors: z.array(z.object({ code: z.string(), message: z.string(), field: z.string().optional() })),
+    request_id: z.string(),
+  })
+  .openapi("Error");
+
+export const successOf = <T extends z.ZodType>(data: T) =>
+  z.object({ status: z.literal("success"), data, request_id: z.string() });
+
+export const listOf = <T extends z.ZodType>(item: T) =>
+  z.object({
+    status: z.literal("success"),
+    data: z.array(item),
+    meta: ListMetaSchema,
+    request_id: z.string(),
+  });

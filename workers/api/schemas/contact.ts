@@ -1,0 +1,55 @@
+import { z } from "@hono/zod-openapi";
+
+const jsonValue: z.ZodType<unknown> = z.lazy(() =>
+  z.union([
+    z.string().max(2000),
+    z.number(),
+    z.boolean(),
+    z.null(),
+    z.array(jsonValue).max(100),
+    z.record(z.string().max(64), jsonValue),
+  ]),
+);
+
+/** Writable fields. Strict: `id`, `tenant_id`, timestamps and anything unknown are rejected. */
+export const ContactInput = z
+  .strictObject({
+    first_name: z.string().trim().min(1).max(100),
+    last_name: z.string().trim().max(100).nullable().optional(),
+    email: z.email("Invalid email format").max(254).nullable().optional(),
+    phone: z
+      .string()
+      .regex(/^\+?[0-9 ()-]{4,32}$/, "Invalid phone number")
+      .nullable()
+      .optional(),
+    company: z.string().trim().max(200).nullable().optional(),
+    job_title: z.string().trim().max(200).nullable().optional(),
+    tags: z.array(z.string().trim().min(1).max(50)).max(50).optional(),
+    owner_id: z.uuid().nullable().optional(),
+    custom_fields: z
+      .record(z.string().min(1).max(64), jsonValue)
+      .refine((o) => Object.keys(o).length <= 50, "At most 50 custom fields")
+      .optional(),
+  })
+  .openapi("ContactInput");
+
+export type ContactInput = z.infer<typeof ContactInput>;
+
+export const Contact = z
+  .object({
+    id: z.uuid(),
+    first_name: z.string(),
+    last_name: z.string().nullable(),
+    email: z.string().nullable(),
+    phone: z.string().nullable(),
+    company: z.string().nullable(),
+    job_title: z.string().nullable(),
+    tags: z.array(z.string()),
+    owner_id: z.uuid().nullable(),
+    custom_fields: z.record(z.string(), z.unknown()),
+    created_at: z.string().openapi({ format: "date-time" }),
+    updated_at: z.string().openapi({ format: "date-time" }),
+  })
+  .openapi("Contact");
+
+export type ContactDto = z.infer<typeof Contact>;

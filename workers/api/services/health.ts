@@ -1,0 +1,72 @@
+import { Redis } from "@upstash/redis/cloudflare";
+import { sql } from "drizzle-orm";
+import { createDatabase } from "../../../db/client";
+import type { Config } from "../env";
+
+export type DependencyState = "up" | "down" | "not_configured";
+
+export interface DependencyReport {
+  status: DependencyState;
+  latency_ms?: number;
+  error?: string;
+}
+
+const CHECK_TIMEOUT_MS = 2000;
+
+async function timed(check: (signal: AbortSignal) => Promise<unknown>): Promise<DependencyReport> {
+  const started = performance.now();
+  const signal = AbortSignal.timeout(CHECK_TIMEOUT_MS);
+  try {
+    await Promise.race([
+      check(signal),
+      new Promise((_, reject) => signal.addEventListener("abort", () => reject(new Error("timed out")))),
+    ]);
+    return { status: "up", latency_ms: Math.round(performance.now() - started) };
+  } catch (error) {
+    // Names the failure class only: health is public, internals stay in the logs.
+    const message =
+      error instanceof Error && /timed out|abort/i.test(error.message) ? "timeout" : "unreachable";
+    return { status: "down", latency_ms: Math.round(performance.now() - started), error: message };
+  }
+}
+
+export function checkDatabase(config: Config): Promise<DependencyReport> {
+  return timed(() =>
+    createDatabase({ url: config.databaseUrl, httpEndpoint: config.databaseHttpUrl }).execute(sql`select 1`),
+  );
+}
+
+export function checkUpstash(config: Config): Promise<DependencyReport> {
+  const upstash = config.upstash;
+  if (!upstash) return Promise.resolve({ status: "not_configured" });
+  return timed(async (signal) => {
+    const redis = new Redis({ url: upstash.url, token: upstash.token, retry: false, signal });
+    if ((await redis.ping()) !== "PONG") throw new Error("unexpected PING reply");
+  });
+}
+
+export function checkBackend(config: Config): Promise<DependencyReport> {
+  const backendUrl = config.backendUrl;
+  if (!backendUrl) return Promise.resolve({ status: "not_configured" });
+  return timed(async (signal) => {
+    const response = await fetch(new URL("/health", backendUrl), { signal });
+    await response.body?.cancel();
+    if (!response.ok) throw new Error(`HTTP ${response.status}`);
+  });
+}
+
+export async function checkHealth(config: Config) {
+  const [db, upstash, backend] = await Promise.all([
+    checkDatabase(config),
+    checkUpstash(config),
+    checkBackend(config),
+  ]);
+  // The database is the only hard dependency: without Upstash or the backend the API still serves.
+  const status =
+    db.status === "up"
+      ? upstash.status === "down" || backend.status === "down"
+        ? "degraded"
+        : "ok"
+      : "down";
+  return { status, dependencies: { db, upstash, backend } } as const;
+}
