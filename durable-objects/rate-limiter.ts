@@ -57,7 +57,7 @@ export class RateLimiter extends DurableObject<Env> {
     const next = this.sql
       .exec<{ t: number | null }>("select min(window_start + window_ms) as t from windows")
       .one().t;
-    if (next === null) await this.ctx.storage.deleteAll();
-    else await this.ctx.storage.setAlarm(next + 1000);
+    // An empty table costs nothing; deleteAll() would also drop the schema under this instance.
+    if (next !== null) await this.ctx.storage.setAlarm(next + 1000);
   }
 }

@@ -1,36 +1,46 @@
+import { spawn } from "node:child_process";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
 import type { TestProject } from "vitest/node";
-import type { DemoTenant } from "../../db/seed/demo";
-import { migrateDatabase } from "../../db/tools/migrate";
-import { seedTenant } from "../../db/tools/seed";
-import { generateRegionKey, jwksBinding } from "../../regions/local/dev-keys";
-import { startSqlGateway } from "../../regions/sql-gateway/server";
-import { dropDatabase, ownerUrl, recreateDatabase, upstreamUrl } from "./postgres";
-import { TEST_TENANTS } from "./tenants";
 
-const DATABASE = "nexus_test_worker";
+const root = fileURLToPath(new URL("../..", import.meta.url));
 
 /**
  * Worker tests run inside workerd but talk to a real Postgres through the real SQL gateway,
- * exactly as a deployed region does. This starts both, migrates and seeds, and hands the
- * addresses and keys to the Miniflare config and the tests through `provide`.
+ * exactly as a deployed region does. The gateway runs in a child Node process; its address and
+ * the test signing keys reach the Miniflare config and the tests through `provide`.
  */
 export default async function setup(project: TestProject) {
-  await recreateDatabase(DATABASE);
-  const gateway = await startSqlGateway({ port: 0, backend: { kind: "postgres", upstream: upstreamUrl() } });
-  const httpEndpoint = `${gateway.url}/sql`;
-  await migrateDatabase({ url: ownerUrl(DATABASE), httpEndpoint });
-  for (const tenant of Object.values(TEST_TENANTS) as DemoTenant[]) {
-    await seedTenant({ url: ownerUrl(DATABASE), httpEndpoint, region: "eu" }, tenant);
-  }
-
-  const keys = { eu: await generateRegionKey("eu"), lagos: await generateRegionKey("lagos") };
-  project.provide("gatewayUrl", gateway.url);
-  project.provide("databaseName", DATABASE);
-  project.provide("jwks", jwksBinding(keys));
-  project.provide("signingKeys", JSON.stringify({ eu: keys.eu.privateJwk, lagos: keys.lagos.privateJwk }));
+  const child = spawn(
+    process.execPath,
+    [`${root}/node_modules/tsx/dist/cli.mjs`, "test/support/worker-backing-services.ts"],
+    {
+      cwd: root,
+      stdio: ["pipe", "pipe", "inherit"],
+    },
+  );
+  const firstLine = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error("backing services did not start within 60 s")), 60_000);
+    createInterface({ input: child.stdout }).once("line", (line) => {
+      clearTimeout(timer);
+      resolve(line);
+    });
+    child.once("exit", (code) => reject(new Error(`backing services exited with code ${code}`)));
+  });
+  const ready = JSON.parse(firstLine) as {
+    gatewayUrl: string;
+    databaseName: string;
+    jwks: string;
+    signingKeys: string;
+  };
+  project.provide("gatewayUrl", ready.gatewayUrl);
+  project.provide("databaseName", ready.databaseName);
+  project.provide("jwks", ready.jwks);
+  project.provide("signingKeys", ready.signingKeys);
 
   return async () => {
-    await gateway.close();
-    await dropDatabase(DATABASE);
+    const exited = new Promise((resolve) => child.once("exit", resolve));
+    child.kill("SIGTERM");
+    await exited;
   };
 }

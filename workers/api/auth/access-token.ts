@@ -10,11 +10,11 @@ import { z } from "zod";
 import type { RegionId } from "../../../regions/registry";
 import type { Config } from "../env";
 import { ApiError } from "../lib/errors";
+import { ACCESS_TOKEN_TYPE } from "./token-format";
 
 /** Far above any token we issue; parsing stops before work is spent on junk. */
 export const MAX_TOKEN_LENGTH = 8192;
 export const CLOCK_TOLERANCE_SECONDS = 30;
-export const ACCESS_TOKEN_TYPE = "at+jwt";
 
 // Headers that would let a token choose its own verification key (RFC 8725 §3.10).
 const FORBIDDEN_HEADERS = ["jku", "x5u", "jwk", "x5c"] as const;

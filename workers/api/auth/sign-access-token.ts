@@ -1,8 +1,6 @@
 import { importJWK, type JWK, SignJWT } from "jose";
 import type { RegionId } from "../../../regions/registry";
-import { ACCESS_TOKEN_TYPE } from "./access-token";
-
-export const ACCESS_TOKEN_TTL_SECONDS = 15 * 60;
+import { ACCESS_TOKEN_TTL_SECONDS, ACCESS_TOKEN_TYPE } from "./token-format";
 
 export interface AccessTokenInput {
   /** Private RS256 JWK; its `kid` goes in the header. */

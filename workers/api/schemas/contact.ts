@@ -1,15 +1,11 @@
 import { z } from "@hono/zod-openapi";
 
-const jsonValue: z.ZodType<unknown> = z.lazy(() =>
-  z.union([
-    z.string().max(2000),
-    z.number(),
-    z.boolean(),
-    z.null(),
-    z.array(jsonValue).max(100),
-    z.record(z.string().max(64), jsonValue),
-  ]),
-);
+/**
+ * Custom field values are flat: scalars or lists of scalars. Nested documents belong in a real
+ * resource, and flat values can be validated against a preset's field types.
+ */
+const scalar = z.union([z.string().max(2000), z.number(), z.boolean(), z.null()]);
+const customFieldValue = z.union([scalar, z.array(z.union([z.string().max(200), z.number()])).max(100)]);
 
 /** Writable fields. Strict: `id`, `tenant_id`, timestamps and anything unknown are rejected. */
 export const ContactInput = z
@@ -27,7 +23,12 @@ export const ContactInput = z
     tags: z.array(z.string().trim().min(1).max(50)).max(50).optional(),
     owner_id: z.uuid().nullable().optional(),
     custom_fields: z
-      .record(z.string().min(1).max(64), jsonValue)
+      .record(
+        z
+          .string()
+          .regex(/^[a-z][a-z0-9_]{0,63}$/, "Custom field names are snake_case, at most 64 characters"),
+        customFieldValue,
+      )
       .refine((o) => Object.keys(o).length <= 50, "At most 50 custom fields")
       .optional(),
   })

@@ -1,0 +1,88 @@
+/**
+ * `npm run dev`: both regions on this machine. See README "Run it locally".
+ *
+ *   npm run dev                                        PGlite per region under .data/
+ *   npm run dev -- --postgres postgres://postgres@127.0.0.1:5432   real Postgres (nexus_eu, nexus_lagos)
+ *   npm run dev -- --port-offset 1000                  every port +1000 (a second stack)
+ */
+import { parseArgs } from "node:util";
+import { z } from "zod";
+import { DEMO_TENANTS } from "../../db/seed/demo";
+import { REGION_IDS } from "../registry";
+import { DEFAULT_DATA_DIR } from "./paths";
+import { startLocalStack } from "./stack";
+
+const { values } = parseArgs({
+  options: {
+    postgres: { type: "string", default: process.env.NEXUS_POSTGRES_URL },
+    "db-prefix": { type: "string", default: "nexus_" },
+    "data-dir": { type: "string", default: process.env.NEXUS_DATA_DIR ?? DEFAULT_DATA_DIR },
+    "port-offset": { type: "string", default: "0" },
+    redis: { type: "string", default: process.env.REDIS_URL ?? "redis://127.0.0.1:6379" },
+    "quiet-workers": { type: "boolean", default: false },
+  },
+});
+
+const parsed = z
+  .object({
+    postgres: z.string().startsWith("postgres", "must be a postgres:// URL").optional(),
+    "db-prefix": z.string().regex(/^[a-z][a-z0-9_]*$/),
+    "data-dir": z.string(),
+    "port-offset": z.coerce.number().int().min(0).max(50_000),
+    redis: z.string().startsWith("redis"),
+    "quiet-workers": z.boolean(),
+  })
+  .safeParse(values);
+if (!parsed.success) {
+  console.error(`dev: ${parsed.error.issues.map((i) => `--${i.path.join(".")}: ${i.message}`).join("; ")}`);
+  process.exit(2);
+}
+const args = parsed.data;
+
+const started = Date.now();
+console.log("Nexus Edge: starting the local two-region stack");
+const stack = await startLocalStack({
+  dataDir: args["data-dir"],
+  postgresUrl: args.postgres,
+  databasePrefix: args["db-prefix"],
+  portOffset: args["port-offset"],
+  redisUrl: args.redis,
+  log: (line) => console.log(`  ${line}`),
+  workerLog: (region, line) => {
+    if (!args["quiet-workers"]) console.log(`[${region}] ${line}`);
+  },
+}).catch((error: unknown) => {
+  console.error(`dev: could not start: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});
+
+const { info } = stack;
+const offset = args["port-offset"] ? ` -- --port-offset ${args["port-offset"]}` : "";
+console.log(`
+Nexus Edge is running (${((Date.now() - started) / 1000).toFixed(1)} s, database: ${info.database})
+
+  region   API                       SQL gateway               demo tenant
+${REGION_IDS.map((r) => `  ${r.padEnd(8)} ${info.regionUrls[r].padEnd(25)} ${info.gatewayUrls[r].padEnd(25)} ${DEMO_TENANTS[r].name} (${DEMO_TENANTS[r].tenantId})`).join("\n")}
+
+  Upstash:  ${info.upstashUrl ?? "off (Redis not reachable)"}
+  Docs:     ${info.regionUrls.eu}/docs   OpenAPI: ${info.regionUrls.eu}/openapi.json
+
+  Get a token and call the API:
+    TOKEN=$(npm run -s token -- --region eu --role Owner${args["data-dir"] === DEFAULT_DATA_DIR ? "" : ` --data-dir ${args["data-dir"]}`})
+    curl -s -H "Authorization: Bearer $TOKEN" ${info.regionUrls.eu}/api/v1/crm/contacts
+  A Lagos token sent to the EU port (or the reverse) is forwarded to its home region.
+
+  Ctrl-C stops everything.${offset ? `  (ports shifted: this stack was started${offset})` : ""}
+`);
+
+let stopping = false;
+const stop = async (signal: string) => {
+  if (stopping) process.exit(1); // a second Ctrl-C: do not wait
+  stopping = true;
+  console.log(`\n${signal}: stopping…`);
+  await stack.close();
+  console.log("stopped");
+  process.exit(0);
+};
+process.on("SIGINT", () => void stop("SIGINT"));
+process.on("SIGTERM", () => void stop("SIGTERM"));

@@ -1,0 +1,96 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import type { RegionId } from "../registry";
+import { PROJECT_ROOT } from "./paths";
+
+export interface WorkerProcess {
+  url: string;
+  stop(): Promise<void>;
+}
+
+export interface WranglerDevOptions {
+  region: RegionId;
+  port: number;
+  inspectorPort: number;
+  persistDir: string;
+  vars: Record<string, string>;
+  onLine: (line: string) => void;
+}
+
+/** Environment that keeps wrangler off the network: this stack must work offline. */
+export const OFFLINE_ENV = {
+  WRANGLER_SEND_METRICS: "false",
+  CLOUDFLARE_CF_FETCH_ENABLED: "false",
+  WRANGLER_LOG: "warn",
+} as const;
+
+/** Starts `wrangler dev --env local-<region>` (workerd underneath) and resolves once it serves. */
+export async function startWranglerDev(options: WranglerDevOptions): Promise<WorkerProcess> {
+  const args = [
+    join(PROJECT_ROOT, "node_modules/wrangler/bin/wrangler.js"),
+    "dev",
+    "--env",
+    `local-${options.region}`,
+    "--ip",
+    "127.0.0.1",
+    "--port",
+    String(options.port),
+    "--inspector-port",
+    String(options.inspectorPort),
+    "--persist-to",
+    options.persistDir,
+    "--show-interactive-dev-session=false",
+    ...Object.entries(options.vars).flatMap(([name, value]) => ["--var", `${name}:${value}`]),
+  ];
+  // Own process group, so stopping takes workerd (wrangler's child) down with it.
+  const child = spawn(process.execPath, args, {
+    cwd: PROJECT_ROOT,
+    env: { ...process.env, ...OFFLINE_ENV },
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
+  });
+  for (const stream of [child.stdout, child.stderr]) {
+    createInterface({ input: stream }).on("line", (line) => options.onLine(line));
+  }
+
+  const url = `http://127.0.0.1:${options.port}`;
+  await waitForHealth(url, child, 120_000);
+  return { url, stop: () => stopProcessGroup(child) };
+}
+
+async function waitForHealth(url: string, child: ChildProcess, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`wrangler dev exited with code ${child.exitCode}`);
+    try {
+      const response = await fetch(`${url}/health`, { signal: AbortSignal.timeout(2000) });
+      await response.body?.cancel();
+      if (response.status === 200 || response.status === 503) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  await stopProcessGroup(child);
+  throw new Error(`wrangler dev did not serve ${url}/health within ${timeoutMs / 1000} s`);
+}
+
+export async function stopProcessGroup(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.pid === undefined) return;
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  try {
+    process.kill(-child.pid, "SIGTERM");
+  } catch {
+    return; // already gone
+  }
+  const killTimer = setTimeout(() => {
+    try {
+      if (child.pid !== undefined) process.kill(-child.pid, "SIGKILL");
+    } catch {
+      // already gone
+    }
+  }, 5000);
+  await exited;
+  clearTimeout(killTimer);
+}
