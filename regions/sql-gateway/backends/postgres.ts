@@ -1,0 +1,175 @@
+import type pg from "pg";
+import { databaseUnavailable, describeConnectionFailure, GatewayError, isPostgresError } from "../errors";
+import type { Log } from "../log";
+import type { DatabaseRole, FieldDescription, RawResult, Statement } from "../protocol";
+import { openPostgresWire } from "./postgres-wire";
+import { RolePools, type UpstreamAddress } from "./role-pools";
+import { beginStatement } from "./sql-text";
+import type { SqlBackend } from "./types";
+
+export interface PostgresBackendOptions {
+  /** postgres://[user[:password]@]host[:port][/database]; credentials, if any, are for /health only. */
+  upstream: string;
+  poolSize: number;
+  statementTimeoutMs: number;
+  connectTimeoutMs: number;
+  log: Log;
+}
+
+/** Bounds memory when many distinct credentials show up; each pool holds up to poolSize sockets. */
+const MAX_POOLS = 32;
+
+export function parseUpstream(upstream: string): { address: UpstreamAddress; healthRole: DatabaseRole } {
+  const scheme = /^(postgres|postgresql):\/\//i.exec(upstream);
+  if (!scheme) throw new Error(`upstream must be a postgres:// URL, got ${JSON.stringify(upstream)}`);
+  const url = new URL(`http://${upstream.slice(scheme[0].length)}`);
+  if (!url.hostname) throw new Error("upstream URL has no host");
+  const user = decodeURIComponent(url.username) || "postgres";
+  return {
+    // URL keeps IPv6 literals bracketed; net.connect wants them bare.
+    address: { host: url.hostname.replace(/^\[(.*)\]$/, "$1"), port: url.port ? Number(url.port) : 5432 },
+    healthRole: {
+      user,
+      password: decodeURIComponent(url.password),
+      database: decodeURIComponent(url.pathname.replace(/^\//, "")) || "postgres",
+    },
+  };
+}
+
+type ArrayQuery = pg.QueryArrayConfig & { queryMode: "extended" };
+
+// Always the extended protocol, as Neon does: one statement per query (no stacked statements
+// smuggled in a string) and parameters never spliced into SQL text.
+function arrayQuery(statement: Statement): ArrayQuery {
+  return { text: statement.query, values: statement.params, rowMode: "array", queryMode: "extended" };
+}
+
+function toRawResult(result: pg.QueryArrayResult<(string | null)[]>): RawResult {
+  const fields: FieldDescription[] = result.fields.map((field) => ({
+    name: field.name,
+    tableID: field.tableID,
+    columnID: field.columnID,
+    dataTypeID: field.dataTypeID,
+    dataTypeSize: field.dataTypeSize,
+    dataTypeModifier: field.dataTypeModifier,
+    format: "text",
+  }));
+  return { fields, rows: result.rows, command: result.command, rowCount: result.rowCount };
+}
+
+/** Database errors pass through; a lost or unreachable server becomes a 503, a hung one a 504. */
+function translate(error: unknown): unknown {
+  if (isPostgresError(error) || !(error instanceof Error)) return error;
+  if (/password must be a string/i.test(error.message)) {
+    // node-postgres' own complaint when the server wants a password and the URL has none.
+    return new GatewayError(
+      400,
+      "28P01",
+      "the database requires a password; put it in the connection string",
+    );
+  }
+  if (/query read timeout/i.test(error.message)) {
+    return new GatewayError(504, "57014", "the database did not answer within the statement timeout");
+  }
+  const reason = describeConnectionFailure(error);
+  return reason ? databaseUnavailable(reason) : error;
+}
+
+async function checkout(pool: pg.Pool): Promise<pg.PoolClient> {
+  try {
+    return await pool.connect();
+  } catch (error) {
+    throw translate(error);
+  }
+}
+
+export function createPostgresBackend(options: PostgresBackendOptions): SqlBackend {
+  const { address, healthRole } = parseUpstream(options.upstream);
+  const { statementTimeoutMs, connectTimeoutMs, log } = options;
+  const pools = new RolePools({
+    upstream: address,
+    poolSize: options.poolSize,
+    maxPools: MAX_POOLS,
+    statementTimeoutMs,
+    connectTimeoutMs,
+    log,
+  });
+
+  /**
+   * Returns a connection to its pool only once it is back to a clean session. Pooled connections
+   * are shared by every request of a role, so a plain SET or set_config(..., false) must not leak
+   * into the next request (think app.tenant_id). DISCARD ALL refuses to run inside a transaction,
+   * which also catches a client that left one open; such a connection is destroyed instead. The
+   * reset runs after the response is on its way, so it costs throughput but not latency.
+   */
+  const recycle = (client: pg.PoolClient, failure: unknown): void => {
+    if (failure !== undefined && !isPostgresError(failure)) {
+      client.release(failure instanceof Error ? failure : true);
+      return;
+    }
+    client.query("DISCARD ALL").then(
+      () => client.release(),
+      (error: Error) => client.release(error),
+    );
+  };
+
+  return {
+    kind: "postgres",
+
+    async query(role, statement) {
+      const client = await checkout(pools.get(role));
+      let failure: unknown;
+      try {
+        return toRawResult(await client.query(arrayQuery(statement)));
+      } catch (error) {
+        failure = error;
+        throw translate(error);
+      } finally {
+        recycle(client, failure);
+      }
+    },
+
+    async batch(role, statements, batchOptions) {
+      if (statements.length === 0) return [];
+      const client = await checkout(pools.get(role));
+      let failure: unknown;
+      try {
+        await client.query(beginStatement(batchOptions));
+        const results: RawResult[] = [];
+        for (const statement of statements)
+          results.push(toRawResult(await client.query(arrayQuery(statement))));
+        await client.query("COMMIT");
+        return results;
+      } catch (error) {
+        failure = error;
+        if (isPostgresError(error)) {
+          await client.query("ROLLBACK").catch((rollbackError: unknown) => {
+            failure = rollbackError;
+          });
+        }
+        throw translate(error);
+      } finally {
+        recycle(client, failure);
+      }
+    },
+
+    async health() {
+      const client = await checkout(pools.get(healthRole));
+      let failure: unknown;
+      try {
+        await client.query("select 1");
+      } catch (error) {
+        failure = error;
+        throw translate(error);
+      } finally {
+        client.release(failure instanceof Error ? failure : undefined);
+      }
+    },
+
+    openWire(handlers) {
+      return openPostgresWire(handlers, { upstream: address, statementTimeoutMs, connectTimeoutMs, log });
+    },
+
+    close: () => pools.closeAll(),
+  };
+}

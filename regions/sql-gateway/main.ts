@@ -1,0 +1,120 @@
+import { parseArgs } from "node:util";
+import { z } from "zod";
+import { type GatewayBackendOptions, type SqlGateway, startSqlGateway } from "./server";
+
+// CLI: npx tsx regions/sql-gateway/main.ts --port 4401 --postgres postgres://127.0.0.1:5432
+//      npx tsx regions/sql-gateway/main.ts --port 4402 --pglite .data/pglite-eu   (memory:// = in memory)
+// Flags win over the environment (see README.md). stdout carries exactly one JSON line, printed
+// once listening, so a launcher can wait for it and read the URL; logs go to stderr as JSON.
+
+const USAGE = `usage: main.ts (--postgres <postgres://host:port> | --pglite <dir | memory://>)
+               [--port 4401] [--host 127.0.0.1] [--pool-size 10] [--statement-timeout-ms 30000]`;
+
+const MEMORY = "memory://";
+/** A second signal, or a close that takes longer than this, exits at once. */
+const FORCED_EXIT_MS = 10_000;
+
+const configSchema = z
+  .object({
+    port: z.coerce.number().int().min(0).max(65_535).default(4401),
+    host: z.string().min(1).default("127.0.0.1"),
+    postgres: z.string().min(1).optional(),
+    pglite: z.string().min(1).optional(),
+    poolSize: z.coerce.number().int().min(1).max(1_000).optional(),
+    statementTimeoutMs: z.coerce.number().int().min(0).optional(),
+  })
+  .refine((config) => (config.postgres === undefined) !== (config.pglite === undefined), {
+    error: "give exactly one backend: --postgres <url> or --pglite <dir>",
+  });
+
+/** Per-session debug lines are noise at any real rate; SQL_GATEWAY_DEBUG=1 shows them. */
+const showDebug = process.env.SQL_GATEWAY_DEBUG === "1";
+
+function logLine(line: Record<string, unknown>): void {
+  if (line.level === "debug" && !showDebug) return;
+  process.stderr.write(
+    `${JSON.stringify({ time: new Date().toISOString(), service: "sql-gateway", ...line })}\n`,
+  );
+}
+
+function fail(message: string): never {
+  process.stderr.write(`${message}\n${USAGE}\n`);
+  process.exit(2);
+}
+
+async function main(): Promise<void> {
+  let flags: Record<string, string | boolean | undefined>;
+  try {
+    ({ values: flags } = parseArgs({
+      options: {
+        port: { type: "string" },
+        host: { type: "string" },
+        postgres: { type: "string" },
+        pglite: { type: "string" },
+        "pool-size": { type: "string" },
+        "statement-timeout-ms": { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
+    }));
+  } catch (error) {
+    fail((error as Error).message);
+  }
+  if (flags.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  const env = process.env;
+  // A flag for one backend overrides the environment's choice of the other.
+  const fromFlags = flags.postgres !== undefined || flags.pglite !== undefined;
+  const parsed = configSchema.safeParse({
+    port: flags.port ?? env.SQL_GATEWAY_PORT,
+    host: flags.host ?? env.SQL_GATEWAY_HOST,
+    postgres: fromFlags ? flags.postgres : env.SQL_GATEWAY_POSTGRES_URL,
+    pglite: fromFlags ? flags.pglite : env.SQL_GATEWAY_PGLITE_DIR,
+    poolSize: flags["pool-size"] ?? env.SQL_GATEWAY_POOL_SIZE,
+    statementTimeoutMs: flags["statement-timeout-ms"] ?? env.SQL_GATEWAY_STATEMENT_TIMEOUT_MS,
+  });
+  if (!parsed.success) fail(z.prettifyError(parsed.error));
+  const config = parsed.data;
+
+  const backend: GatewayBackendOptions =
+    config.postgres !== undefined
+      ? { kind: "postgres", upstream: config.postgres, poolSize: config.poolSize }
+      : { kind: "pglite", dataDir: config.pglite === MEMORY ? undefined : config.pglite };
+
+  let gateway: SqlGateway;
+  try {
+    gateway = await startSqlGateway({
+      port: config.port,
+      host: config.host,
+      backend,
+      statementTimeoutMs: config.statementTimeoutMs,
+      log: logLine,
+    });
+  } catch (error) {
+    logLine({ level: "error", msg: "sql gateway failed to start", error: (error as Error).message });
+    process.exit(1);
+  }
+  process.stdout.write(
+    `${JSON.stringify({ event: "listening", service: "sql-gateway", url: gateway.url, port: gateway.port, backend: backend.kind })}\n`,
+  );
+
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) process.exit(1);
+    stopping = true;
+    logLine({ level: "info", msg: "shutting down", signal });
+    setTimeout(() => process.exit(1), FORCED_EXIT_MS).unref();
+    gateway.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logLine({ level: "error", msg: "close failed", error: String(error) });
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
+}
+
+await main();
