@@ -34,11 +34,19 @@ export default defineConfig({
       {
         test: {
           name: "e2e",
-          include: ["test/e2e/**/*.test.ts", "test/build/**/*.test.ts"],
+          include: ["test/e2e/**/*.test.ts"],
           environment: "node",
+          globalSetup: ["test/support/e2e-global-setup.ts"],
           testTimeout: 60_000,
           hookTimeout: 240_000,
-          fileParallelism: false,
+        },
+      },
+      {
+        test: {
+          name: "build",
+          include: ["test/build/**/*.test.ts"],
+          environment: "node",
+          testTimeout: 120_000,
         },
       },
     ],

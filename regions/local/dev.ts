@@ -75,10 +75,15 @@ ${REGION_IDS.map((r) => `  ${r.padEnd(8)} ${info.regionUrls[r].padEnd(25)} ${inf
   Ctrl-C stops everything.${offset ? `  (ports shifted: this stack was started${offset})` : ""}
 `);
 
-let stopping = false;
+let stoppingSince = 0;
 const stop = async (signal: string) => {
-  if (stopping) process.exit(1); // a second Ctrl-C: do not wait
-  stopping = true;
+  // A terminal delivers Ctrl-C to every process in the group, so the same press can arrive
+  // twice; only a later, deliberate second press skips the clean shutdown.
+  if (stoppingSince) {
+    if (Date.now() - stoppingSince > 2000) process.exit(130);
+    return;
+  }
+  stoppingSince = Date.now();
   console.log(`\n${signal}: stopping…`);
   await stack.close();
   console.log("stopped");

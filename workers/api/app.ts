@@ -53,7 +53,19 @@ export function buildApp() {
       },
     ],
   }));
-  app.get("/docs", Scalar({ url: "/openapi.json", pageTitle: "Nexus Edge API", cdn: DOCS_SCRIPT_PATH }));
+  app.get(
+    "/docs",
+    Scalar({
+      url: "/openapi.json",
+      pageTitle: "Nexus Edge API",
+      cdn: DOCS_SCRIPT_PATH,
+      // Nothing leaves the page: no hosted fonts, no hosted AI agent or its registry lookups.
+      withDefaultFonts: false,
+      agent: { disabled: true },
+      showDeveloperTools: "never",
+      defaultOpenAllTags: true,
+    }),
+  );
 
   // An unknown method on a known path is 405 with Allow; anything else is 404. Both in the envelope.
   const routes = new RouteTable();

@@ -52,10 +52,14 @@ export const residency = () =>
     } catch (cause) {
       throw ApiError.unavailable(`Home region ${claims.region} is unreachable`, 5, cause);
     }
-    // Rewrapped so later middleware may add headers (fetch responses are immutable).
+    // fetch() already decoded the body, so its encoding headers no longer describe it; the
+    // runtime re-encodes for this client. Rewrapped because fetch responses are immutable.
+    const responseHeaders = new Headers(response.headers);
+    responseHeaders.delete("content-encoding");
+    responseHeaders.delete("content-length");
     return new Response(response.body, {
       status: response.status,
       statusText: response.statusText,
-      headers: new Headers(response.headers),
+      headers: responseHeaders,
     });
   });

@@ -1,0 +1,118 @@
+import { execFile } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { neon, neonConfig } from "@neondatabase/serverless";
+import { describe, expect, inject, it } from "vitest";
+import { DEMO_TENANTS } from "../../db/seed/demo";
+
+const root = fileURLToPath(new URL("../..", import.meta.url));
+const stack = inject("e2e");
+
+/** `npm run token` as the README shows it, against this stack's data folder. */
+async function token(region: "eu" | "lagos", role = "Owner"): Promise<string> {
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    [
+      "node_modules/tsx/dist/cli.mjs",
+      "scripts/token.ts",
+      "--region",
+      region,
+      "--role",
+      role,
+      "--data-dir",
+      stack.dataDir,
+    ],
+    { cwd: root },
+  );
+  return stdout.trim();
+}
+
+/** Reads a region's database directly, through its gateway, as the superuser. */
+async function rowsIn(region: "eu" | "lagos", text: string, params: unknown[]) {
+  neonConfig.fetchEndpoint = `${stack.gateways[region]}/sql`;
+  return neon("postgres://postgres@localhost/postgres").query(text, params);
+}
+
+describe("the local two-region stack (npm run dev)", () => {
+  it("serves /health on both regions with every dependency up", async () => {
+    for (const [region, url] of [
+      ["eu", stack.eu],
+      ["lagos", stack.lagos],
+    ] as const) {
+      const res = await fetch(`${url}/health`);
+      expect(res.status).toBe(200);
+      const body = (await res.json()) as {
+        status: string;
+        region: string;
+        dependencies: Record<string, { status: string }>;
+      };
+      expect(body.region).toBe(region);
+      expect(body.status).toBe("ok");
+      expect(body.dependencies).toMatchObject({
+        db: { status: "up" },
+        upstash: { status: "up" },
+        backend: { status: "up" },
+      });
+    }
+  });
+
+  it("prints how to get a token, and the token works", async () => {
+    expect(stack.output).toContain("npm run -s token -- --region eu --role Owner");
+    const res = await fetch(`${stack.eu}/api/v1/crm/contacts`, {
+      headers: { Authorization: `Bearer ${await token("eu")}` },
+    });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { data: { tags: string[] }[] };
+    expect(body.data.filter((c) => c.tags.includes("demo")).length).toBe(3);
+  });
+
+  it("stores a contact created with an EU token through the Lagos port in the EU database only", async () => {
+    const email = `residency-${crypto.randomUUID()}@example.com`;
+    const res = await fetch(`${stack.lagos}/api/v1/crm/contacts`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${await token("eu")}`, "Content-Type": "application/json" },
+      body: JSON.stringify({ first_name: "Residency", email }),
+    });
+    expect(res.status).toBe(201);
+    expect(res.headers.get("Nexus-Region")).toBe("eu");
+    const { data } = (await res.json()) as { data: { id: string } };
+
+    const inEu = await rowsIn("eu", "select tenant_id from contacts where id = $1", [data.id]);
+    expect(inEu).toEqual([{ tenant_id: DEMO_TENANTS.eu.tenantId }]);
+    expect(
+      await rowsIn("lagos", "select 1 from contacts where id = $1 or email = $2", [data.id, email]),
+    ).toEqual([]);
+    expect(
+      await rowsIn("lagos", "select 1 from outbox_events where payload->'data'->>'id' = $1", [data.id]),
+    ).toEqual([]);
+  });
+
+  it("serves a Lagos token sent to the EU port from Lagos", async () => {
+    const res = await fetch(`${stack.eu}/api/v1/crm/contacts?limit=10`, {
+      headers: { Authorization: `Bearer ${await token("lagos")}` },
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("Nexus-Region")).toBe("lagos");
+    const body = (await res.json()) as { data: { id: string }[] };
+    expect(body.data.length).toBeGreaterThan(0);
+    expect(body.data.every((c) => c.id.startsWith(DEMO_TENANTS.lagos.tenantId.slice(0, 8)))).toBe(true);
+  });
+
+  it("answers every /api response in the envelope, including errors", async () => {
+    const auth = { Authorization: `Bearer ${await token("eu")}` };
+    const cases: [string, RequestInit, number][] = [
+      ["/api/v1/crm/contacts", {}, 401],
+      ["/api/v1/crm/contacts", { headers: auth }, 200],
+      ["/api/v1/unknown", { headers: auth }, 404],
+      ["/api/v1/crm/contacts", { method: "PATCH", headers: auth }, 405],
+      [`/api/v1/crm/contacts/${crypto.randomUUID()}`, { headers: auth }, 404],
+    ];
+    for (const [path, init, status] of cases) {
+      const res = await fetch(`${stack.lagos}${path}`, init);
+      expect(res.status, path).toBe(status);
+      const body = (await res.json()) as { status: string; request_id: string };
+      expect(body.status).toBe(status < 400 ? "success" : "error");
+      expect(body.request_id).toBe(res.headers.get("X-Request-Id"));
+    }
+  });
+});
