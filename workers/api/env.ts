@@ -41,6 +41,8 @@ const configSchema = z.object({
 export interface Config {
   region: RegionId;
   environment: "production" | "staging" | "development" | "test";
+  /** workerd run locally (wrangler dev, tests): no Durable Object jurisdictions there. */
+  localRuntime: boolean;
   regionUrls: Record<RegionId, string>;
   audience: string;
   jwks: Record<RegionId, { keys: Record<string, unknown>[] }>;
@@ -67,6 +69,7 @@ export function loadConfig(env: Bindings): Config {
   const config: Config = {
     region: c.REGION as RegionId,
     environment: c.ENVIRONMENT,
+    localRuntime: c.ENVIRONMENT === "development" || c.ENVIRONMENT === "test",
     regionUrls: c.REGION_URLS as Record<RegionId, string>,
     audience: c.JWT_AUDIENCE,
     jwks: c.JWKS as Config["jwks"],

@@ -1,0 +1,17 @@
+import type { RegionId } from "../regions/registry";
+import { type PlacementOptions, placedStub } from "./placement";
+import type { LimitDecision, RateLimiter } from "./rate-limiter";
+
+/** One counter object per limited subject (`tenant:<id>`, `ip:<prefix>`, …), placed by region. */
+export function consumeRateLimit(
+  namespace: DurableObjectNamespace<RateLimiter>,
+  placement: { region: RegionId } & PlacementOptions,
+  subject: string,
+  policy: { name: string; limit: number; windowMs: number },
+): Promise<LimitDecision> {
+  return placedStub(namespace, placement.region, subject, placement).consume(
+    policy.name,
+    policy.limit,
+    policy.windowMs,
+  );
+}
