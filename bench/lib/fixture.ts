@@ -1,0 +1,70 @@
+import pg from "pg";
+import type { DemoTenant } from "../../db/seed/demo";
+import { migrateDatabase } from "../../db/tools/migrate";
+import { seedTenant } from "../../db/tools/seed";
+import { ownerUrl, PG_HOST, PG_PORT, PG_SUPERUSER } from "../../test/support/postgres";
+
+/** Fixed ids, so a kept database (--keep) or a log line is recognisable as the benchmark's. */
+export const BENCH_TENANT: DemoTenant = {
+  tenantId: "be5c0000-0000-4000-8000-000000000001",
+  ownerId: "be5c0000-0000-4000-8000-0000000000a1",
+  ownerEmail: "owner@bench.example",
+  ownerName: "Bench Owner",
+  name: "Bench Ltd",
+  slug: "bench",
+  country: "DE",
+  currency: "EUR",
+};
+
+export const EXTRA_CONTACTS = 1_000;
+
+async function asSuperuser<T>(database: string, run: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ host: PG_HOST, port: PG_PORT, user: PG_SUPERUSER, database });
+  await client.connect();
+  try {
+    return await run(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * Migrates through the gateway, as `npm run db:migrate` does against a region, so the schema
+ * (RLS policies, the nexus_app role's grants) is exactly what the Worker meets in production.
+ */
+export async function migrateAndSeed(database: string, gatewayUrl: string): Promise<void> {
+  const httpEndpoint = `${gatewayUrl}/sql`;
+  await migrateDatabase({ url: ownerUrl(database), httpEndpoint });
+  await seedTenant({ url: ownerUrl(database), httpEndpoint, region: "eu" }, BENCH_TENANT);
+}
+
+/**
+ * Bulk contacts in one statement as the superuser (which bypasses RLS): going through the API
+ * would take a minute and measure writes we are not benchmarking. Distinct created_at values
+ * make the newest-first page deterministic. Returns the tenant's live contact count.
+ */
+export async function insertContacts(database: string, tenantId: string, count: number): Promise<number> {
+  return asSuperuser(database, async (client) => {
+    await client.query(
+      `insert into contacts (tenant_id, first_name, last_name, email, company, job_title, tags, custom_fields, created_at, updated_at)
+       select $1::uuid, 'Bench', 'Contact ' || n, 'bench-' || n || '@example.com', 'Bench Co', 'Tester',
+              array['bench', 'load'], jsonb_build_object('n', n), now() - make_interval(secs => n), now() - make_interval(secs => n)
+       from generate_series(1, $2::int) as n`,
+      [tenantId, count],
+    );
+    // Fresh statistics so the planner picks the (tenant_id, created_at desc, id desc) index at once.
+    await client.query("analyze contacts");
+    const { rows } = await client.query<{ n: string }>(
+      "select count(*) as n from contacts where tenant_id = $1 and not is_deleted",
+      [tenantId],
+    );
+    return Number(rows[0]?.n ?? 0);
+  });
+}
+
+export async function postgresVersion(): Promise<string> {
+  return asSuperuser("postgres", async (client) => {
+    const { rows } = await client.query<{ v: string }>("select current_setting('server_version') as v");
+    return rows[0]?.v ?? "unknown";
+  });
+}

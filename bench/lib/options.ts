@@ -1,0 +1,60 @@
+import { parseArgs } from "node:util";
+
+export interface BenchOptions {
+  /** Measured seconds per scenario. */
+  durationSeconds: number;
+  /** Concurrent keep-alive connections of the load generator. */
+  connections: number;
+  /** Unmeasured seconds per scenario first: JIT, the gateway's pool and workerd's isolate warm up. */
+  warmupSeconds: number;
+  /** Postgres connections the SQL gateway keeps per role. */
+  poolSize: number;
+  /** Also measure an authenticated 404 (token verification, no database) between (a) and (b). */
+  breakdown: boolean;
+  /** Keep the temporary folder (bundle, capnp config, workerd log) for a look afterwards. */
+  keep: boolean;
+  /** Where the JSON figures go. */
+  output: string;
+}
+
+export const USAGE = `usage: npm run bench -- [--duration 10] [--connections 50] [--warmup 3] [--pool-size 10]
+                        [--output bench/results/latest.json] [--keep] [--breakdown]
+Environment (flags win): BENCH_DURATION, BENCH_CONNECTIONS, BENCH_WARMUP, BENCH_POOL_SIZE.
+Postgres: 127.0.0.1:5432, superuser postgres, trust auth (NEXUS_TEST_PG_HOST/PORT/USER override).`;
+
+function positiveNumber(name: string, raw: string | undefined, fallback: number, integer: boolean): number {
+  if (raw === undefined || raw === "") return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0 || (integer && !Number.isInteger(value))) {
+    throw new Error(`${name} must be a positive ${integer ? "integer" : "number"}, got "${raw}"`);
+  }
+  return value;
+}
+
+/** Returns undefined for --help (the caller prints USAGE and exits 0). */
+export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptions | undefined {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      duration: { type: "string" },
+      connections: { type: "string" },
+      warmup: { type: "string" },
+      "pool-size": { type: "string" },
+      output: { type: "string" },
+      keep: { type: "boolean", default: false },
+      breakdown: { type: "boolean", default: false },
+      help: { type: "boolean", short: "h", default: false },
+    },
+    strict: true,
+  });
+  if (values.help) return undefined;
+  return {
+    durationSeconds: positiveNumber("--duration", values.duration ?? env.BENCH_DURATION, 10, false),
+    connections: positiveNumber("--connections", values.connections ?? env.BENCH_CONNECTIONS, 50, true),
+    warmupSeconds: positiveNumber("--warmup", values.warmup ?? env.BENCH_WARMUP, 3, false),
+    poolSize: positiveNumber("--pool-size", values["pool-size"] ?? env.BENCH_POOL_SIZE, 10, true),
+    keep: values.keep,
+    breakdown: values.breakdown,
+    output: values.output ?? "bench/results/latest.json",
+  };
+}

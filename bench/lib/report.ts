@@ -1,0 +1,202 @@
+import { mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
+import type { CpuShare } from "./cpu";
+import type { LoadResult } from "./load";
+import type { MachineInfo } from "./machine";
+import type { Scenario } from "./scenarios";
+
+/** The issue's targets: a DB-backed read keeps ≥ 15 % of the bare route's throughput, p99 < 150 ms. */
+export const TARGETS = { minRatioPercent: 15, maxContactsP99Ms: 150 } as const;
+
+export interface ScenarioReport extends LoadResult {
+  id: Scenario["id"];
+  label: string;
+  description: string;
+  expectedStatus: number;
+  /** Responses with another status, plus requests that got none. Always 0 in a written report. */
+  unexpected: number;
+  /** req/s of each measured window, in time order: far apart means the machine's speed moved. */
+  windowRequestsPerSecond: number[];
+  /** Where the CPU went during the measured windows (null off Linux). */
+  cpuPercent: CpuShare | null;
+  /** workerd CPU time per request: what the Worker's code path costs, independent of queueing. */
+  workerdCpuMsPerRequest: number | null;
+}
+
+export interface TargetCheck {
+  name: string;
+  target: string;
+  actual: string;
+  pass: boolean;
+}
+
+export interface BenchReport {
+  generatedAt: string;
+  settings: {
+    durationSeconds: number;
+    warmupSeconds: number;
+    connections: number;
+    gatewayPoolSize: number;
+    contacts: number;
+    loadGenerator: string;
+  };
+  machine: MachineInfo;
+  scenarios: ScenarioReport[];
+  /** (b) requests/s as a percentage of (a). */
+  ratioPercent: number;
+  targets: TargetCheck[];
+  pass: boolean;
+  /** Reasons to distrust these figures (unrelated work competing for the CPU). */
+  warnings: string[];
+}
+
+/**
+ * Above this share of one core used by processes that are not part of the run, the figures are
+ * lower than the code deserves; they are still reported, with a warning.
+ */
+export const OTHER_CPU_WARNING_PERCENT = 25;
+/** Two windows of one scenario further apart than this ratio: the machine changed under us. */
+export const WINDOW_SPREAD_WARNING = 1.25;
+
+export function scenarioReport(
+  scenario: Scenario,
+  result: LoadResult,
+  extra: { cpu: CpuShare | null; windowRequestsPerSecond: number[] },
+): ScenarioReport {
+  const expected = result.statusCounts[String(scenario.expectedStatus)] ?? 0;
+  return {
+    id: scenario.id,
+    label: scenario.label,
+    description: scenario.description,
+    expectedStatus: scenario.expectedStatus,
+    ...result,
+    unexpected: result.responses - expected + result.errors,
+    windowRequestsPerSecond: extra.windowRequestsPerSecond,
+    cpuPercent: extra.cpu,
+    workerdCpuMsPerRequest:
+      extra.cpu && result.requestsPerSecond > 0
+        ? Math.round((extra.cpu.workerd / 100 / result.requestsPerSecond) * 1000 * 1000) / 1000
+        : null,
+  };
+}
+
+export function buildReport(
+  input: Omit<BenchReport, "ratioPercent" | "targets" | "pass" | "warnings">,
+): BenchReport {
+  const a = input.scenarios.find((r) => r.id === "baseline");
+  const b = input.scenarios.find((r) => r.id === "contacts");
+  if (!a || !b) throw new Error("report needs scenarios (a) and (b)");
+  const ratioPercent = Math.round((b.requestsPerSecond / a.requestsPerSecond) * 1000) / 10;
+  const targets: TargetCheck[] = [
+    {
+      name: "(b) throughput vs (a)",
+      target: `≥ ${TARGETS.minRatioPercent} %`,
+      actual: `${ratioPercent} %`,
+      pass: ratioPercent >= TARGETS.minRatioPercent,
+    },
+    {
+      name: "(b) p99 latency",
+      target: `< ${TARGETS.maxContactsP99Ms} ms`,
+      actual: `${b.latencyMs.p99} ms`,
+      pass: b.latencyMs.p99 < TARGETS.maxContactsP99Ms,
+    },
+  ];
+  const warnings: string[] = [];
+  for (const r of input.scenarios) {
+    if ((r.cpuPercent?.other ?? 0) > OTHER_CPU_WARNING_PERCENT) {
+      warnings.push(
+        `${r.label}: other processes used ${r.cpuPercent?.other} % of a core while it was measured; its figures are pessimistic (run again on a quiet machine)`,
+      );
+    }
+    const windows = r.windowRequestsPerSecond;
+    if (windows.length > 1 && Math.max(...windows) > WINDOW_SPREAD_WARNING * Math.min(...windows)) {
+      warnings.push(
+        `${r.label}: its windows differ (${windows.join(" vs ")} req/s): the machine's speed changed during the run`,
+      );
+    }
+  }
+  return { ...input, ratioPercent, targets, pass: targets.every((t) => t.pass), warnings };
+}
+
+const int = (n: number) => Math.round(n).toLocaleString("en-US");
+const ms = (n: number) => n.toFixed(2);
+
+function table(rows: string[][], rightAligned: ReadonlySet<number>): string {
+  const widths = rows[0]!.map((_, col) => Math.max(...rows.map((row) => row[col]!.length)));
+  return rows
+    .map((row) =>
+      row
+        .map((cell, col) => (rightAligned.has(col) ? cell.padStart(widths[col]!) : cell.padEnd(widths[col]!)))
+        .join("  ")
+        .trimEnd(),
+    )
+    .join("\n");
+}
+
+export function renderReport(report: BenchReport): string {
+  const s = report.settings;
+  const m = report.machine;
+  const scenarioRows = [
+    ["scenario", "req/s", "p50 ms", "p90 ms", "p99 ms", "max ms", "responses", "unexpected", "windows req/s"],
+    ...report.scenarios.map((r) => [
+      r.label,
+      int(r.requestsPerSecond),
+      ms(r.latencyMs.p50),
+      ms(r.latencyMs.p90),
+      ms(r.latencyMs.p99),
+      ms(r.latencyMs.max),
+      int(r.responses),
+      int(r.unexpected),
+      r.windowRequestsPerSecond.map(int).join(" / "),
+    ]),
+  ];
+  const cpuRows = [
+    [
+      "CPU, % of one core",
+      "workerd",
+      "gateway",
+      "postgres",
+      "load gen",
+      "other",
+      "machine",
+      "workerd ms/req",
+    ],
+    ...report.scenarios.map((r) => {
+      const c = r.cpuPercent;
+      if (!c) return [r.label, "n/a", "", "", "", "", "", ""];
+      const cells = [c.workerd, c.gateway, c.postgres, c.loadGenerator, c.other, c.machine];
+      return [r.label, ...cells.map((v) => v.toFixed(0)), (r.workerdCpuMsPerRequest ?? 0).toFixed(3)];
+    }),
+  ];
+  const targetRows = [
+    ["target", "wanted", "measured", ""],
+    ...report.targets.map((t) => [t.name, t.target, t.actual, t.pass ? "PASS" : "FAIL"]),
+  ];
+  return [
+    "",
+    `Nexus Edge API on workerd (direct), ${s.connections} connections, ${s.durationSeconds} s per scenario (two windows, order A B B A) after ${s.warmupSeconds} s warm-up`,
+    "",
+    table(scenarioRows, new Set([1, 2, 3, 4, 5, 6, 7, 8])),
+    "",
+    table(cpuRows, new Set([1, 2, 3, 4, 5, 6, 7])),
+    "",
+    `(b)/(a) throughput: ${report.ratioPercent} %`,
+    "",
+    table(targetRows, new Set()),
+    "",
+    `overall: ${report.pass ? "PASS" : "FAIL"}`,
+    ...report.warnings.map((w) => `WARNING ${w}`),
+    "",
+    `machine: ${m.cores} cores (${m.cpuModel}), ${m.memoryGiB} GiB, ${m.os}, CPU busy before start ${m.cpuBusyPercentAtStart ?? "?"} % (load average ${m.loadAverageAtStart})`,
+    `versions: node ${m.node}, ${m.workerd} (npm workerd ${m.workerdPackage}), wrangler ${m.wrangler}, Postgres ${m.postgres}`,
+    `load generator: ${s.loadGenerator}; SQL gateway pool ${s.gatewayPoolSize}; ${int(s.contacts)} contacts in the tenant`,
+    "",
+  ].join("\n");
+}
+
+export function writeReport(file: string, report: BenchReport): void {
+  mkdirSync(dirname(file), { recursive: true });
+  // Written via a .tmp file (git-ignored) so an interrupted write never leaves half a JSON file.
+  writeFileSync(`${file}.tmp`, `${JSON.stringify(report, null, 2)}\n`);
+  renameSync(`${file}.tmp`, file);
+}
