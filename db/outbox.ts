@@ -11,11 +11,13 @@ export interface EventSpec {
 
 /**
  * Wraps a data-modifying statement that RETURNs one row (insert/update … returning *) so the
- * same statement also writes that row's event to the outbox. One statement means the change and
- * its event commit together or not at all, and an update that matched nothing emits nothing.
- * `data` is the changed row without its internal columns, which is the API's representation.
+ * same statement also writes that row's event to the outbox, and answers with `result`
+ * (evaluated over the CTE `changed`). One statement means the change and its event commit
+ * together or not at all, and an update that matched nothing emits nothing.
+ *
+ * `data` is the event's payload, an expression over `changed` (the API's representation).
  */
-export function withEvent(change: SQL, event: EventSpec): SQL {
+export function withEvent(change: SQL, event: EventSpec, data: SQL, result: SQL): SQL {
   return sql`
     with changed as (${change}),
     emitted as (
@@ -27,10 +29,10 @@ export function withEvent(change: SQL, event: EventSpec): SQL {
         'timestamp', to_char(clock_timestamp() at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
         'source', ${event.source}::text,
         'version', '1.0',
-        'data', to_jsonb(changed) - 'tenant_id' - 'is_deleted' - 'deleted_at',
+        'data', ${data},
         'metadata', jsonb_build_object('user_id', ${event.actorId}::uuid, 'correlation_id', ${event.correlationId}::text)
       )
       from changed
     )
-    select * from changed`;
+    select ${result} from changed`;
 }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { Contact as ContactSchema } from "../../workers/api/schemas/contact";
 import { TEST_TENANTS } from "../support/tenants";
 import { call, type Envelope, envelope, tokenFor } from "./helpers";
 
@@ -40,6 +41,22 @@ describe("CRM contacts", () => {
       custom_fields: { loyalty_tier: "gold" },
     });
     expect(new Date(body.data.created_at).toISOString()).toBe(body.data.created_at);
+    expect(ContactSchema.strict().parse(body.data)).toEqual(body.data);
+  });
+
+  it("answers lists and items in exactly the documented Contact schema", async () => {
+    await create({
+      first_name: "Schema",
+      last_name: null,
+      tags: [],
+      custom_fields: { n: 1, ok: true, list: ["a", 2] },
+    });
+    const list = await envelope<Contact[]>(await call("/api/v1/crm/contacts?limit=5"));
+    expect(list.data.length).toBeGreaterThan(0);
+    for (const item of list.data) expect(ContactSchema.strict().parse(item)).toEqual(item);
+    const first = list.data[0]!;
+    const one = await envelope<Contact>(await call(`/api/v1/crm/contacts/${first.id}`));
+    expect(one.data).toEqual(first);
   });
 
   it("reads, replaces and soft-deletes a contact", async () => {

@@ -44,6 +44,8 @@ describe("outbox", () => {
     expect(first.event_id).toMatch(/^[0-9a-f-]{36}$/);
     expect(first.timestamp).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
     expect(first.data).not.toHaveProperty("tenant_id");
+    // An event carries exactly what the API answered for that change.
+    expect(first.data).toEqual(created.data);
     expect(rows[1]!.payload.data.last_name).toBe("Twice");
   });
 

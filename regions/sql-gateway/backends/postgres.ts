@@ -4,7 +4,7 @@ import type { Log } from "../log";
 import type { DatabaseRole, FieldDescription, RawResult, Statement } from "../protocol";
 import { openPostgresWire } from "./postgres-wire";
 import { RolePools, type UpstreamAddress } from "./role-pools";
-import { beginStatement } from "./sql-text";
+import { beginStatement, DISCARD_ALL_STATEMENTS } from "./sql-text";
 import type { SqlBackend } from "./types";
 
 export interface PostgresBackendOptions {
@@ -102,9 +102,13 @@ export function createPostgresBackend(options: PostgresBackendOptions): SqlBacke
    * which also catches a client that left one open; such a connection is destroyed instead. The
    * reset runs after the response is on its way, so it costs throughput but not latency.
    */
-  const recycle = (client: pg.PoolClient, failure: unknown): void => {
+  const recycle = (client: pg.PoolClient, failure: unknown, alreadyReset = false): void => {
     if (failure !== undefined && !isPostgresError(failure)) {
       client.release(failure instanceof Error ? failure : true);
+      return;
+    }
+    if (alreadyReset) {
+      client.release();
       return;
     }
     client.query("DISCARD ALL").then(
@@ -133,12 +137,15 @@ export function createPostgresBackend(options: PostgresBackendOptions): SqlBacke
       if (statements.length === 0) return [];
       const client = await checkout(pools.get(role));
       let failure: unknown;
+      let reset = false;
       try {
         await client.query(beginStatement(batchOptions));
         const results: RawResult[] = [];
         for (const statement of statements)
           results.push(toRawResult(await client.query(arrayQuery(statement))));
-        await client.query("COMMIT");
+        // Commit and clean the session in one message: one round trip fewer per batch.
+        await client.query(`COMMIT; ${DISCARD_ALL_STATEMENTS}`);
+        reset = true;
         return results;
       } catch (error) {
         failure = error;
@@ -149,7 +156,7 @@ export function createPostgresBackend(options: PostgresBackendOptions): SqlBacke
         }
         throw translate(error);
       } finally {
-        recycle(client, failure);
+        recycle(client, failure, reset);
       }
     },
 

@@ -21,3 +21,12 @@ export function beginStatement(options: BatchOptions): string {
  * statements, which node-postgres caches per connection across transactions.
  */
 export const RESET_SESSION = "RESET ROLE; RESET ALL";
+
+/**
+ * DISCARD ALL spelled out (PostgreSQL docs, DISCARD): the same reset, but unlike DISCARD ALL it
+ * may follow COMMIT in one simple-protocol message, so a batch ends and cleans its session in one
+ * round trip instead of two.
+ */
+export const DISCARD_ALL_STATEMENTS =
+  "CLOSE ALL; SET SESSION AUTHORIZATION DEFAULT; RESET ALL; DEALLOCATE ALL; UNLISTEN *; " +
+  "SELECT pg_advisory_unlock_all(); DISCARD PLANS; DISCARD TEMP; DISCARD SEQUENCES";

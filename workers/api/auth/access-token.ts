@@ -10,7 +10,11 @@ import { z } from "zod";
 import type { RegionId } from "../../../regions/registry";
 import type { Config } from "../env";
 import { ApiError } from "../lib/errors";
-import { ACCESS_TOKEN_TYPE } from "./token-format";
+import { ACCESS_TOKEN_TYPE, type AccessClaims } from "./token-format";
+
+export type { AccessClaims };
+
+import { VerifiedTokenCache } from "./verified-token-cache";
 
 /** Far above any token we issue; parsing stops before work is spent on junk. */
 export const MAX_TOKEN_LENGTH = 8192;
@@ -32,17 +36,8 @@ const claimsSchema = z.object({
   exp: z.number(),
 });
 
-export interface AccessClaims {
-  userId: string;
-  tenantId: string;
-  region: RegionId;
-  role: string;
-  scopes: string[];
-  jti: string;
-  expiresAt: number;
-}
-
 const keySets = new WeakMap<Config, Map<RegionId, JWTVerifyGetKey>>();
+const verified = new WeakMap<Config, VerifiedTokenCache>();
 
 function keySetFor(config: Config, region: RegionId): JWTVerifyGetKey {
   let byRegion = keySets.get(config);
@@ -68,6 +63,20 @@ const reject = (message: string) => ApiError.unauthenticated(message);
 export async function verifyAccessToken(token: string, config: Config): Promise<AccessClaims> {
   if (token.length > MAX_TOKEN_LENGTH) throw reject("Token too large");
 
+  let cache = verified.get(config);
+  if (!cache) {
+    cache = new VerifiedTokenCache();
+    verified.set(config, cache);
+  }
+  // Expiry is rechecked on every hit; no tolerance, so a cached token never outlives a fresh check.
+  const known = cache.get(token, Math.floor(Date.now() / 1000));
+  if (known) return known;
+  const claims = await verifyUncached(token, config);
+  cache.set(token, claims);
+  return claims;
+}
+
+async function verifyUncached(token: string, config: Config): Promise<AccessClaims> {
   let header: ReturnType<typeof decodeProtectedHeader>;
   let unverifiedIssuer: unknown;
   try {

@@ -1,3 +1,16 @@
+import type { RegionId } from "../../../regions/registry";
+
 /** Shared by the verifier and the issuer (and Node tooling, which must not import Worker types). */
 export const ACCESS_TOKEN_TYPE = "at+jwt";
 export const ACCESS_TOKEN_TTL_SECONDS = 15 * 60;
+
+/** What a verified access token says, as the rest of the Worker uses it. */
+export interface AccessClaims {
+  userId: string;
+  tenantId: string;
+  region: RegionId;
+  role: string;
+  scopes: string[];
+  jti: string;
+  expiresAt: number;
+}

@@ -38,3 +38,14 @@ export function failure(errors: ErrorDetail[], requestId: string): ErrorEnvelope
 export function successPage<T>(items: T[], requestId: string, meta: ListMeta) {
   return { status: "success" as const, data: items, meta, request_id: requestId };
 }
+
+/**
+ * The success envelope around data that is already JSON text (rendered by Postgres), so it is
+ * not parsed and re-serialised on the way through.
+ */
+export function rawSuccess(dataJson: string, requestId: string, meta?: ListMeta): string {
+  const metaPart = meta === undefined ? "" : `,"meta":${JSON.stringify(meta)}`;
+  return `{"status":"success","data":${dataJson}${metaPart},"request_id":${JSON.stringify(requestId)}}`;
+}
+
+export const JSON_CONTENT_TYPE = { "Content-Type": "application/json; charset=UTF-8" } as const;

@@ -1,7 +1,8 @@
 import { createRoute, type OpenAPIHono, type z } from "@hono/zod-openapi";
 import type { AppEnv } from "../app-env";
 import { requirePermission } from "../auth/permissions";
-import { success, successPage } from "../lib/envelope";
+import { rawSuccess } from "../lib/envelope";
+import { preRenderedJson } from "../lib/pre-rendered";
 import { serviceContext } from "../lib/service-context";
 import { ErrorSchema, ListQuery, listOf, successOf, UuidParam } from "../schemas/common";
 import { Contact, ContactInput } from "../schemas/contact";
@@ -14,6 +15,11 @@ const errors = (...statuses: number[]) =>
       { description: "Error", content: { "application/json": { schema: ErrorSchema } } },
     ]),
   );
+
+const ContactPage = listOf(Contact);
+const ContactItem = successOf(Contact);
+type ContactPage = z.infer<typeof ContactPage>;
+type ContactItem = z.infer<typeof ContactItem>;
 
 const json = <T extends z.ZodType>(schema: T, description: string) => ({
   description,
@@ -39,7 +45,7 @@ export function registerContactRoutes(app: OpenAPIHono<AppEnv>, base: string, al
       description: "Newest first; keyset pagination with `cursor` and `limit`.",
       middleware: read,
       request: { query: ListQuery },
-      responses: { 200: json(listOf(Contact), "A page of contacts"), ...errors(400, 401, 403, 429, 503) },
+      responses: { 200: json(ContactPage, "A page of contacts"), ...errors(400, 401, 403, 429, 503) },
     }),
     async (c) => {
       const q = c.req.valid("query");
@@ -54,7 +60,11 @@ export function registerContactRoutes(app: OpenAPIHono<AppEnv>, base: string, al
         has_more: page.hasMore,
         ...(page.total === undefined ? {} : { total: page.total }),
       };
-      return c.json(successPage(page.items, c.get("requestId"), meta), 200);
+      return preRenderedJson<ContactPage, 200>(
+        c,
+        rawSuccess(`[${page.items.join(",")}]`, c.get("requestId"), meta),
+        200,
+      );
     },
   );
 
@@ -68,14 +78,14 @@ export function registerContactRoutes(app: OpenAPIHono<AppEnv>, base: string, al
       middleware: write,
       request: { body: { content: { "application/json": { schema: ContactInput } }, required: true } },
       responses: {
-        201: json(successOf(Contact), "Created"),
+        201: json(ContactItem, "Created"),
         ...errors(400, 401, 403, 409, 413, 415, 429, 503),
       },
     }),
     async (c) => {
       const contact = await createContact(serviceContext(c), c.req.valid("json"));
       c.header("Location", `${base}/${contact.id}`);
-      return c.json(success(contact, c.get("requestId")), 201);
+      return preRenderedJson<ContactItem, 201>(c, rawSuccess(contact.json, c.get("requestId")), 201);
     },
   );
 
@@ -87,11 +97,11 @@ export function registerContactRoutes(app: OpenAPIHono<AppEnv>, base: string, al
       summary: "Get a contact",
       middleware: read,
       request: { params: UuidParam },
-      responses: { 200: json(successOf(Contact), "The contact"), ...errors(400, 401, 403, 404, 429, 503) },
+      responses: { 200: json(ContactItem, "The contact"), ...errors(400, 401, 403, 404, 429, 503) },
     }),
     async (c) => {
       const contact = await getContact(serviceContext(c), c.req.valid("param").id);
-      return c.json(success(contact, c.get("requestId")), 200);
+      return preRenderedJson<ContactItem, 200>(c, rawSuccess(contact, c.get("requestId")), 200);
     },
   );
 
@@ -108,13 +118,13 @@ export function registerContactRoutes(app: OpenAPIHono<AppEnv>, base: string, al
         body: { content: { "application/json": { schema: ContactInput } }, required: true },
       },
       responses: {
-        200: json(successOf(Contact), "Updated"),
+        200: json(ContactItem, "Updated"),
         ...errors(400, 401, 403, 404, 409, 413, 415, 429, 503),
       },
     }),
     async (c) => {
       const contact = await replaceContact(serviceContext(c), c.req.valid("param").id, c.req.valid("json"));
-      return c.json(success(contact, c.get("requestId")), 200);
+      return preRenderedJson<ContactItem, 200>(c, rawSuccess(contact, c.get("requestId")), 200);
     },
   );
 

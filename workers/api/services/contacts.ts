@@ -4,36 +4,14 @@ import { contacts } from "../../../db/schema";
 import { tenantBatch } from "../../../db/tenant-batch";
 import { decodeCursor, encodeCursor } from "../lib/cursor";
 import { ApiError } from "../lib/errors";
-import { toIso } from "../lib/time";
-import type { ContactDto, ContactInput } from "../schemas/contact";
+import type { ContactInput } from "../schemas/contact";
+import { contactJson, isoUtc } from "./contact-json";
 import type { ServiceContext } from "./context";
 
 const SOURCE = "crm-service";
 
-/** Rows arrive camelCase from drizzle selects and snake_case from raw CTE statements. */
-type RawRow = Record<string, unknown>;
-
-function pick(row: RawRow, camel: string, snake: string): unknown {
-  return camel in row ? row[camel] : row[snake];
-}
-
-export function toContactDto(row: RawRow): ContactDto {
-  const nullableString = (camel: string, snake: string) => (pick(row, camel, snake) as string | null) ?? null;
-  return {
-    id: row.id as string,
-    first_name: pick(row, "firstName", "first_name") as string,
-    last_name: nullableString("lastName", "last_name"),
-    email: nullableString("email", "email"),
-    phone: nullableString("phone", "phone"),
-    company: nullableString("company", "company"),
-    job_title: nullableString("jobTitle", "job_title"),
-    tags: (pick(row, "tags", "tags") as string[] | null) ?? [],
-    owner_id: nullableString("ownerId", "owner_id"),
-    custom_fields: (pick(row, "customFields", "custom_fields") as Record<string, unknown> | null) ?? {},
-    created_at: toIso(pick(row, "createdAt", "created_at")),
-    updated_at: toIso(pick(row, "updatedAt", "updated_at")),
-  };
-}
+/** A contact's API representation as JSON text (see contact-json.ts). */
+export type ContactJson = string;
 
 function columnsFrom(input: ContactInput) {
   return {
@@ -72,7 +50,7 @@ export interface Page<T> {
 export async function listContacts(
   ctx: ServiceContext,
   query: { limit: number; cursor?: string | undefined; includeTotal: boolean },
-): Promise<Page<ContactDto>> {
+): Promise<Page<ContactJson>> {
   const after = query.cursor ? decodeCursor(query.cursor) : undefined;
   const where = after
     ? and(
@@ -80,14 +58,26 @@ export async function listContacts(
         sql`(${contacts.createdAt}, ${contacts.id}) < (${after.t}::timestamptz, ${after.id}::uuid)`,
       )
     : live(ctx);
-  const page = ctx.db
+  // One row more than asked tells whether another page exists. The JSON is built over the
+  // limited subquery: in the outer select it is computed for those rows only, whatever plan
+  // Postgres picks for the inner one (a sort plan would otherwise render every row it sorts).
+  const limited = ctx.db
     .select()
     .from(contacts)
     .where(where)
     .orderBy(desc(contacts.createdAt), desc(contacts.id))
-    .limit(query.limit + 1);
+    .limit(query.limit + 1)
+    .as("page");
+  const page = ctx.db
+    .select({
+      json: sql<string>`${contactJson("page")}::text`,
+      t: sql<string>`${isoUtc(sql`page.created_at`)}`,
+      id: limited.id,
+    })
+    .from(limited)
+    .orderBy(desc(limited.createdAt), desc(limited.id));
 
-  let rows: RawRow[];
+  let rows: { json: string; t: string; id: string }[];
   let total: number | undefined;
   if (query.includeTotal) {
     const [pageRows, totals] = await tenantBatch(ctx.db, ctx.actor.tenantId, [
@@ -101,58 +91,72 @@ export async function listContacts(
   }
 
   const hasMore = rows.length > query.limit;
-  const items = rows.slice(0, query.limit).map(toContactDto);
-  const last = items.at(-1);
+  const shown = rows.slice(0, query.limit);
+  const last = shown.at(-1);
   return {
-    items,
+    items: shown.map((r) => r.json),
     hasMore,
-    cursor: hasMore && last ? encodeCursor({ t: last.created_at, id: last.id }) : null,
+    cursor: hasMore && last ? encodeCursor({ t: last.t, id: last.id }) : null,
     ...(total === undefined ? {} : { total }),
   };
 }
 
-export async function getContact(ctx: ServiceContext, id: string): Promise<ContactDto> {
+export async function getContact(ctx: ServiceContext, id: string): Promise<ContactJson> {
   const [rows] = await tenantBatch(ctx.db, ctx.actor.tenantId, [
     ctx.db
-      .select()
+      .select({ json: sql<string>`${contactJson("contacts")}::text` })
       .from(contacts)
       .where(and(live(ctx), eq(contacts.id, id)))
       .limit(1),
   ]);
   const row = rows[0];
   if (!row) throw ApiError.notFound("Contact");
-  return toContactDto(row);
+  return row.json;
 }
 
-export async function createContact(ctx: ServiceContext, input: ContactInput): Promise<ContactDto> {
+/** Runs a write and its event as one statement; answers the changed contact, or undefined. */
+async function writeWithEvent(
+  ctx: ServiceContext,
+  change: { getSQL(): ReturnType<typeof sql> },
+  eventType: string,
+) {
+  const statement = withEvent(
+    change.getSQL(),
+    event(ctx, eventType),
+    contactJson("changed"),
+    sql`${contactJson("changed")}::text as json`,
+  );
+  const [result] = await tenantBatch(ctx.db, ctx.actor.tenantId, [ctx.db.execute(statement)]);
+  return (result.rows[0] as { json: string } | undefined)?.json;
+}
+
+export async function createContact(
+  ctx: ServiceContext,
+  input: ContactInput,
+): Promise<{ id: string; json: ContactJson }> {
+  const id = crypto.randomUUID();
   const insert = ctx.db
     .insert(contacts)
-    .values({ id: crypto.randomUUID(), tenantId: ctx.actor.tenantId, ...columnsFrom(input) })
+    .values({ id, tenantId: ctx.actor.tenantId, ...columnsFrom(input) })
     .returning();
-  const [result] = await tenantBatch(ctx.db, ctx.actor.tenantId, [
-    ctx.db.execute(withEvent(insert.getSQL(), event(ctx, "contact.created"))),
-  ]);
-  const row = result.rows[0];
-  if (!row) throw new Error("insert returned no row");
-  return toContactDto(row);
+  const json = await writeWithEvent(ctx, insert, "contact.created");
+  if (!json) throw new Error("insert returned no row");
+  return { id, json };
 }
 
 export async function replaceContact(
   ctx: ServiceContext,
   id: string,
   input: ContactInput,
-): Promise<ContactDto> {
+): Promise<ContactJson> {
   const update = ctx.db
     .update(contacts)
     .set({ ...columnsFrom(input), updatedAt: sql`now()` })
     .where(and(live(ctx), eq(contacts.id, id)))
     .returning();
-  const [result] = await tenantBatch(ctx.db, ctx.actor.tenantId, [
-    ctx.db.execute(withEvent(update.getSQL(), event(ctx, "contact.updated"))),
-  ]);
-  const row = result.rows[0];
-  if (!row) throw ApiError.notFound("Contact");
-  return toContactDto(row);
+  const json = await writeWithEvent(ctx, update, "contact.updated");
+  if (!json) throw ApiError.notFound("Contact");
+  return json;
 }
 
 export async function deleteContact(ctx: ServiceContext, id: string): Promise<void> {
@@ -161,8 +165,5 @@ export async function deleteContact(ctx: ServiceContext, id: string): Promise<vo
     .set({ isDeleted: true, deletedAt: sql`now()`, updatedAt: sql`now()` })
     .where(and(live(ctx), eq(contacts.id, id)))
     .returning();
-  const [result] = await tenantBatch(ctx.db, ctx.actor.tenantId, [
-    ctx.db.execute(withEvent(update.getSQL(), event(ctx, "contact.deleted"))),
-  ]);
-  if (!result.rows[0]) throw ApiError.notFound("Contact");
+  if (!(await writeWithEvent(ctx, update, "contact.deleted"))) throw ApiError.notFound("Contact");
 }
