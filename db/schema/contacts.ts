@@ -23,7 +23,11 @@ export const contacts = pgTable(
   (t) => [
     index("contacts_tenant_id_idx").on(t.tenantId),
     // Serves the default listing (newest first) as one index range scan per page.
-    index("contacts_tenant_created_idx").on(t.tenantId, t.createdAt.desc(), t.id.desc()),
+    index("contacts_tenant_created_idx").on(
+      t.tenantId,
+      t.createdAt.desc().nullsFirst(),
+      t.id.desc().nullsFirst(),
+    ),
     uniqueIndex("contacts_tenant_email_key")
       .on(t.tenantId, sql`lower(${t.email})`)
       .where(sql`not ${t.isDeleted} and ${t.email} is not null`),

@@ -20,7 +20,7 @@ export const outboxEvents = pgTable(
     publishedAt: timestamp("published_at", { withTimezone: true, mode: "string" }),
   },
   (t) => [
-    index("outbox_events_tenant_id_idx").on(t.tenantId, t.createdAt.desc()),
+    index("outbox_events_tenant_id_idx").on(t.tenantId, t.createdAt.desc().nullsFirst()),
     index("outbox_events_unpublished_idx").on(t.createdAt).where(sql`${t.publishedAt} is null`),
     tenantIsolation(),
   ],

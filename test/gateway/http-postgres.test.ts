@@ -324,3 +324,30 @@ describe("drizzle-orm/neon-http", () => {
     expect(selected).toEqual([{ id: 40, name: "forty" }]);
   });
 });
+
+describe("prepared statements on pooled connections", () => {
+  it("prepares a parameterised statement once per connection and reuses it", async () => {
+    const marker = uniqueName("prep");
+    const query = `select $1::text as v, '${marker}' as marker`;
+    for (let i = 0; i < 12; i++) expect(await sql.query(query, [String(i)])).toHaveLength(1);
+    // Unnamed statements never show in pg_prepared_statements: one row means named, and only once.
+    const prepared = (await sql.transaction((tx) => [
+      tx.query(query, ["x"]),
+      tx.query("select count(*)::int as n from pg_prepared_statements where statement like $1", [
+        `%${marker}%`,
+      ]),
+    ])) as unknown as [unknown, { n: number }[]];
+    expect(prepared[1][0]?.n).toBe(1);
+  });
+
+  it("recovers when a client deallocates the gateway's statements", async () => {
+    const query = "select $1::int + 1 as n";
+    expect(await sql.query(query, [1])).toEqual([{ n: 2 }]);
+    await sql.transaction((tx) => [tx.query("select 1"), tx.query("deallocate all")]);
+    // The connection whose cache went stale fails at most once, then is replaced.
+    const results = await Promise.allSettled(Array.from({ length: 8 }, (_, i) => sql.query(query, [i])));
+    const failures = results.filter((r) => r.status === "rejected");
+    expect(failures.length).toBeLessThanOrEqual(1);
+    expect(await sql.query(query, [41])).toEqual([{ n: 42 }]);
+  });
+});

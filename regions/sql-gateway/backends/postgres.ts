@@ -3,8 +3,9 @@ import { databaseUnavailable, describeConnectionFailure, GatewayError, isPostgre
 import type { Log } from "../log";
 import type { DatabaseRole, FieldDescription, RawResult, Statement } from "../protocol";
 import { openPostgresWire } from "./postgres-wire";
+import { preparedName } from "./prepared-statements";
 import { RolePools, type UpstreamAddress } from "./role-pools";
-import { beginStatement, DISCARD_ALL_STATEMENTS } from "./sql-text";
+import { beginStatement, SESSION_RESET } from "./sql-text";
 import type { SqlBackend } from "./types";
 
 export interface PostgresBackendOptions {
@@ -40,9 +41,19 @@ type ArrayQuery = pg.QueryArrayConfig & { queryMode: "extended" };
 
 // Always the extended protocol, as Neon does: one statement per query (no stacked statements
 // smuggled in a string) and parameters never spliced into SQL text.
-function arrayQuery(statement: Statement): ArrayQuery {
-  return { text: statement.query, values: statement.params, rowMode: "array", queryMode: "extended" };
+function arrayQuery(client: pg.ClientBase, statement: Statement): ArrayQuery {
+  const name = preparedName(client, statement.query, statement.params.length > 0);
+  return {
+    text: statement.query,
+    values: statement.params,
+    rowMode: "array",
+    queryMode: "extended",
+    ...(name === undefined ? {} : { name }),
+  };
 }
+
+/** A client that ran DEALLOCATE itself leaves our statement cache stale; that connection goes. */
+const STATEMENT_MISSING = "26000";
 
 function toRawResult(result: pg.QueryArrayResult<(string | null)[]>): RawResult {
   const fields: FieldDescription[] = result.fields.map((field) => ({
@@ -98,12 +109,17 @@ export function createPostgresBackend(options: PostgresBackendOptions): SqlBacke
   /**
    * Returns a connection to its pool only once it is back to a clean session. Pooled connections
    * are shared by every request of a role, so a plain SET or set_config(..., false) must not leak
-   * into the next request (think app.tenant_id). DISCARD ALL refuses to run inside a transaction,
-   * which also catches a client that left one open; such a connection is destroyed instead. The
+   * into the next request (think app.tenant_id). A connection still inside a transaction (a
+   * client sent a lone BEGIN) or whose statement cache went stale is destroyed instead. The
    * reset runs after the response is on its way, so it costs throughput but not latency.
    */
   const recycle = (client: pg.PoolClient, failure: unknown, alreadyReset = false): void => {
-    if (failure !== undefined && !isPostgresError(failure)) {
+    const stale = isPostgresError(failure) && (failure as { code?: string }).code === STATEMENT_MISSING;
+    if (
+      (failure !== undefined && !isPostgresError(failure)) ||
+      stale ||
+      client.getTransactionStatus() !== "I"
+    ) {
       client.release(failure instanceof Error ? failure : true);
       return;
     }
@@ -111,7 +127,7 @@ export function createPostgresBackend(options: PostgresBackendOptions): SqlBacke
       client.release();
       return;
     }
-    client.query("DISCARD ALL").then(
+    client.query(SESSION_RESET).then(
       () => client.release(),
       (error: Error) => client.release(error),
     );
@@ -124,7 +140,7 @@ export function createPostgresBackend(options: PostgresBackendOptions): SqlBacke
       const client = await checkout(pools.get(role));
       let failure: unknown;
       try {
-        return toRawResult(await client.query(arrayQuery(statement)));
+        return toRawResult(await client.query(arrayQuery(client, statement)));
       } catch (error) {
         failure = error;
         throw translate(error);
@@ -142,9 +158,9 @@ export function createPostgresBackend(options: PostgresBackendOptions): SqlBacke
         await client.query(beginStatement(batchOptions));
         const results: RawResult[] = [];
         for (const statement of statements)
-          results.push(toRawResult(await client.query(arrayQuery(statement))));
+          results.push(toRawResult(await client.query(arrayQuery(client, statement))));
         // Commit and clean the session in one message: one round trip fewer per batch.
-        await client.query(`COMMIT; ${DISCARD_ALL_STATEMENTS}`);
+        await client.query(`COMMIT; ${SESSION_RESET}`);
         reset = true;
         return results;
       } catch (error) {

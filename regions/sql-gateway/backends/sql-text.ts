@@ -23,10 +23,12 @@ export function beginStatement(options: BatchOptions): string {
 export const RESET_SESSION = "RESET ROLE; RESET ALL";
 
 /**
- * DISCARD ALL spelled out (PostgreSQL docs, DISCARD): the same reset, but unlike DISCARD ALL it
- * may follow COMMIT in one simple-protocol message, so a batch ends and cleans its session in one
- * round trip instead of two.
+ * DISCARD ALL spelled out (PostgreSQL docs, DISCARD), less DEALLOCATE ALL and DISCARD PLANS:
+ * the gateway's own named statements (prepared-statements.ts) stay prepared across requests.
+ * Unlike DISCARD ALL it may follow COMMIT in one simple-protocol message, so a batch ends and
+ * cleans its session in one round trip. Everything a client can leave behind (settings, role,
+ * cursors, listeners, advisory locks, temp tables, sequence state) is reset.
  */
-export const DISCARD_ALL_STATEMENTS =
-  "CLOSE ALL; SET SESSION AUTHORIZATION DEFAULT; RESET ALL; DEALLOCATE ALL; UNLISTEN *; " +
-  "SELECT pg_advisory_unlock_all(); DISCARD PLANS; DISCARD TEMP; DISCARD SEQUENCES";
+export const SESSION_RESET =
+  "CLOSE ALL; SET SESSION AUTHORIZATION DEFAULT; RESET ALL; UNLISTEN *; " +
+  "SELECT pg_advisory_unlock_all(); DISCARD TEMP; DISCARD SEQUENCES";
