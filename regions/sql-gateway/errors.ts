@@ -70,6 +70,11 @@ const CLIENT_FAILURES: [RegExp, string][] = [
   [/timeout exceeded when trying to connect/i, "timed out connecting or waiting for a free connection"],
   [/connection terminated/i, "connection to the database was lost"],
   [/not queryable/i, "connection to the database was lost"],
+  [/does not support SSL/i, "the database does not accept TLS, which the upstream's sslmode requires"],
+  [
+    /self[- ]signed certificate|unable to verify|certificate|altnames/i,
+    "the database's TLS certificate was not accepted",
+  ],
 ];
 
 /**

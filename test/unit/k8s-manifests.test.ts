@@ -621,6 +621,7 @@ describe("k8s manifests: SQL gateway", () => {
       "UPSTREAM_ADDRESS",
       "UPSTREAM_HEALTH_USER",
       "UPSTREAM_HEALTH_DATABASE",
+      "UPSTREAM_SSLMODE",
     ]) {
       expect(fromConfig(name), name).toEqual({ name: "sql-gateway-config", key: name });
       expect(base.configMaps.get("sql-gateway-config")?.has(name), name).toBe(true);
@@ -630,7 +631,7 @@ describe("k8s manifests: SQL gateway", () => {
       key: "password",
     });
     expect(env.get("SQL_GATEWAY_POSTGRES_URL")?.value).toBe(
-      "postgres://$(UPSTREAM_HEALTH_USER):$(UPSTREAM_HEALTH_PASSWORD)@$(UPSTREAM_ADDRESS)/$(UPSTREAM_HEALTH_DATABASE)",
+      "postgres://$(UPSTREAM_HEALTH_USER):$(UPSTREAM_HEALTH_PASSWORD)@$(UPSTREAM_ADDRESS)/$(UPSTREAM_HEALTH_DATABASE)?sslmode=$(UPSTREAM_SSLMODE)",
     );
     expect(Number(base.configMaps.get("sql-gateway-config")?.get("SQL_GATEWAY_POOL_SIZE"))).toBeGreaterThan(
       0,
@@ -747,6 +748,8 @@ describe.each(REGION_IDS)("k8s manifests: %s overlay", (region) => {
       const location = REGIONS[region].database.location.replace(/^aws-/, "");
       expect(upstream.host).toMatch(new RegExp(`^ep-[a-z0-9-]+-pooler\\.${location}\\.aws\\.neon\\.tech$`));
       expect(upstream.port).toBe(5432);
+      // Neon takes TLS only and routes by server name: verified TLS with SNI.
+      expect(b.configMaps.get("sql-gateway-config")?.get("UPSTREAM_SSLMODE")).toBe("verify-full");
       expect(find(b.objects, "StatefulSet")).toEqual([]);
       expect(vars.DATABASE_HTTP_URL).toBe("");
     });

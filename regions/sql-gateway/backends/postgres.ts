@@ -26,9 +26,19 @@ export function parseUpstream(upstream: string): { address: UpstreamAddress; hea
   const url = new URL(`http://${upstream.slice(scheme[0].length)}`);
   if (!url.hostname) throw new Error("upstream URL has no host");
   const user = decodeURIComponent(url.username) || "postgres";
+  const sslmode = url.searchParams.get("sslmode") ?? "disable";
+  if (sslmode !== "disable" && sslmode !== "require" && sslmode !== "verify-full") {
+    throw new Error(
+      `upstream sslmode must be disable, require or verify-full, got ${JSON.stringify(sslmode)}`,
+    );
+  }
   return {
     // URL keeps IPv6 literals bracketed; net.connect wants them bare.
-    address: { host: url.hostname.replace(/^\[(.*)\]$/, "$1"), port: url.port ? Number(url.port) : 5432 },
+    address: {
+      host: url.hostname.replace(/^\[(.*)\]$/, "$1"),
+      port: url.port ? Number(url.port) : 5432,
+      tls: sslmode,
+    },
     healthRole: {
       user,
       password: decodeURIComponent(url.password),

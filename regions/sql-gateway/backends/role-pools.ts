@@ -5,6 +5,12 @@ import type { DatabaseRole } from "../protocol";
 export interface UpstreamAddress {
   host: string;
   port: number;
+  /**
+   * TLS towards Postgres, from the upstream URL's `sslmode` (libpq's names): `disable` (plain),
+   * `require` (encrypted, certificate not checked), `verify-full` (checked, with SNI — what
+   * Neon needs, since it routes connections by server name).
+   */
+  tls: "disable" | "require" | "verify-full";
 }
 
 export interface RolePoolsOptions {
@@ -77,6 +83,9 @@ export class RolePools {
       connectionTimeoutMillis: connectTimeoutMs,
       keepAlive: true,
       application_name: "sql-gateway",
+      ...(upstream.tls === "disable"
+        ? {}
+        : { ssl: { servername: upstream.host, rejectUnauthorized: upstream.tls === "verify-full" } }),
       types: rawText,
       ...(statementTimeoutMs > 0
         ? {
