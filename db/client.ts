@@ -1,9 +1,9 @@
-import { neon, neonConfig } from "@neondatabase/serverless";
+import { type NeonQueryFunction, neon, neonConfig } from "@neondatabase/serverless";
 import { sql } from "drizzle-orm";
 import { drizzle, type NeonHttpDatabase } from "drizzle-orm/neon-http";
 import * as schema from "./schema";
 
-export type Database = NeonHttpDatabase<typeof schema>;
+export type Database = NeonHttpDatabase<typeof schema> & { $client: NeonQueryFunction<false, false> };
 
 export interface DatabaseOptions {
   /** postgres://role:password@host/db — the role decides what row-level security lets through. */
@@ -38,6 +38,8 @@ export function createDatabase(options: DatabaseOptions): Database {
 }
 
 /** `set_config(…, true)` lasts until the end of the batch's transaction, and no longer. */
+export const SET_TENANT_SQL = "select set_config('app.tenant_id', $1, true)";
+
 export function setTenant(db: Database, tenantId: string) {
   return db.execute(sql`select set_config('app.tenant_id', ${tenantId}, true)`);
 }

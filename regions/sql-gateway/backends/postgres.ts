@@ -62,6 +62,22 @@ function arrayQuery(client: pg.ClientBase, statement: Statement): ArrayQuery {
   };
 }
 
+/**
+ * Holds the connection's socket writes until every message of `send` is queued, so they leave
+ * in one write: on this VM each write to loopback cost more CPU than Postgres spent on a query.
+ * node-postgres writes each protocol message separately and exposes no batching of its own.
+ */
+function corked<T>(client: pg.PoolClient, send: () => T): T {
+  const stream = (client as unknown as { connection?: { stream?: { cork?(): void; uncork?(): void } } })
+    .connection?.stream;
+  stream?.cork?.();
+  try {
+    return send();
+  } finally {
+    stream?.uncork?.();
+  }
+}
+
 /** A client that ran DEALLOCATE itself leaves our statement cache stale; that connection goes. */
 const STATEMENT_MISSING = "26000";
 
@@ -165,21 +181,25 @@ export function createPostgresBackend(options: PostgresBackendOptions): SqlBacke
       let failure: unknown;
       let reset = false;
       try {
-        await client.query(beginStatement(batchOptions));
-        const results: RawResult[] = [];
-        for (const statement of statements)
-          results.push(toRawResult(await client.query(arrayQuery(client, statement))));
-        // Commit and clean the session in one message: one round trip fewer per batch.
-        await client.query(`COMMIT; ${SESSION_RESET}`);
-        reset = true;
-        return results;
+        // Pipelined (role-pools.ts) and corked into one write: BEGIN, every statement, then COMMIT
+        // with the session reset. Each has its own Sync, so after a failing statement Postgres
+        // refuses the rest (25P02) and COMMIT rolls back: all or nothing, as Neon's batches are.
+        const pending = corked(client, () => [
+          client.query(beginStatement(batchOptions)),
+          ...statements.map((statement) => client.query(arrayQuery(client, statement))),
+          client.query(`COMMIT; ${SESSION_RESET}`),
+        ]);
+        const settled = await Promise.allSettled(pending);
+        reset = settled.at(-1)?.status === "fulfilled";
+        const failed = settled.find((outcome) => outcome.status === "rejected");
+        if (failed) throw failed.reason;
+        return settled
+          .slice(1, -1)
+          .map((outcome) =>
+            toRawResult((outcome as PromiseFulfilledResult<pg.QueryArrayResult<(string | null)[]>>).value),
+          );
       } catch (error) {
         failure = error;
-        if (isPostgresError(error)) {
-          await client.query("ROLLBACK").catch((rollbackError: unknown) => {
-            failure = rollbackError;
-          });
-        }
         throw translate(error);
       } finally {
         recycle(client, failure, reset);

@@ -83,6 +83,9 @@ export class RolePools {
       connectionTimeoutMillis: connectTimeoutMs,
       keepAlive: true,
       application_name: "sql-gateway",
+      // Queries are written without waiting for the previous answer, so a batch (BEGIN, its
+      // statements, COMMIT) costs one round trip instead of one per statement.
+      pipeline: true,
       ...(upstream.tls === "disable"
         ? {}
         : { ssl: { servername: upstream.host, rejectUnauthorized: upstream.tls === "verify-full" } }),

@@ -1,11 +1,13 @@
-import { and, count, desc, eq, sql } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
+import { type BoundQuery, tenantRead } from "../../../db/compiled-query";
 import { withEvent } from "../../../db/outbox";
 import { contacts } from "../../../db/schema";
 import { tenantBatch } from "../../../db/tenant-batch";
 import { decodeCursor, encodeCursor } from "../lib/cursor";
 import { ApiError } from "../lib/errors";
 import type { ContactInput } from "../schemas/contact";
-import { contactJson, isoUtc } from "./contact-json";
+import { contactJson } from "./contact-json";
+import { CONTACT_QUERIES } from "./contact-queries";
 import type { ServiceContext } from "./context";
 
 const SOURCE = "crm-service";
@@ -52,64 +54,37 @@ export async function listContacts(
   query: { limit: number; cursor?: string | undefined; includeTotal: boolean },
 ): Promise<Page<ContactJson>> {
   const after = query.cursor ? decodeCursor(query.cursor) : undefined;
-  const where = after
-    ? and(
-        live(ctx),
-        sql`(${contacts.createdAt}, ${contacts.id}) < (${after.t}::timestamptz, ${after.id}::uuid)`,
-      )
-    : live(ctx);
-  // One row more than asked tells whether another page exists. The JSON is built over the
-  // limited subquery: in the outer select it is computed for those rows only, whatever plan
-  // Postgres picks for the inner one (a sort plan would otherwise render every row it sorts).
-  const limited = ctx.db
-    .select()
-    .from(contacts)
-    .where(where)
-    .orderBy(desc(contacts.createdAt), desc(contacts.id))
-    .limit(query.limit + 1)
-    .as("page");
-  const page = ctx.db
-    .select({
-      json: sql<string>`${contactJson("page")}::text`,
-      t: sql<string>`${isoUtc(sql`page.created_at`)}`,
-      id: limited.id,
-    })
-    .from(limited)
-    .orderBy(desc(limited.createdAt), desc(limited.id));
-
-  let rows: { json: string; t: string; id: string }[];
-  let total: number | undefined;
-  if (query.includeTotal) {
-    const [pageRows, totals] = await tenantBatch(ctx.db, ctx.actor.tenantId, [
-      page,
-      ctx.db.select({ n: count() }).from(contacts).where(live(ctx)),
-    ]);
-    rows = pageRows;
-    total = totals[0]?.n ?? 0;
-  } else {
-    [rows] = await tenantBatch(ctx.db, ctx.actor.tenantId, [page]);
-  }
+  const tenantId = ctx.actor.tenantId;
+  // One row more than asked tells whether another page exists.
+  const page: BoundQuery = after
+    ? {
+        query: CONTACT_QUERIES.nextPage,
+        values: { tenantId, limit: query.limit + 1, afterT: after.t, afterId: after.id },
+      }
+    : { query: CONTACT_QUERIES.firstPage, values: { tenantId, limit: query.limit + 1 } };
+  const [rows = [], totals] = await tenantRead(
+    ctx.db,
+    tenantId,
+    query.includeTotal ? [page, { query: CONTACT_QUERIES.countLive, values: { tenantId } }] : [page],
+  );
 
   const hasMore = rows.length > query.limit;
-  const shown = rows.slice(0, query.limit);
+  const shown = rows.slice(0, query.limit) as { json: string; t: string; id: string }[];
   const last = shown.at(-1);
   return {
     items: shown.map((r) => r.json),
     hasMore,
     cursor: hasMore && last ? encodeCursor({ t: last.t, id: last.id }) : null,
-    ...(total === undefined ? {} : { total }),
+    ...(totals === undefined ? {} : { total: Number((totals[0] as { n: unknown } | undefined)?.n ?? 0) }),
   };
 }
 
 export async function getContact(ctx: ServiceContext, id: string): Promise<ContactJson> {
-  const [rows] = await tenantBatch(ctx.db, ctx.actor.tenantId, [
-    ctx.db
-      .select({ json: sql<string>`${contactJson("contacts")}::text` })
-      .from(contacts)
-      .where(and(live(ctx), eq(contacts.id, id)))
-      .limit(1),
+  const tenantId = ctx.actor.tenantId;
+  const [rows = []] = await tenantRead(ctx.db, tenantId, [
+    { query: CONTACT_QUERIES.byId, values: { tenantId, id } },
   ]);
-  const row = rows[0];
+  const row = rows[0] as { json: string } | undefined;
   if (!row) throw ApiError.notFound("Contact");
   return row.json;
 }
