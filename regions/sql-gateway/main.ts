@@ -1,5 +1,6 @@
 import { parseArgs } from "node:util";
 import { z } from "zod";
+import { closeOnSignals } from "../lib/node-service";
 import { type GatewayBackendOptions, type SqlGateway, startSqlGateway } from "./server";
 
 // CLI: npx tsx regions/sql-gateway/main.ts --port 4401 --postgres postgres://127.0.0.1:5432
@@ -99,22 +100,7 @@ async function main(): Promise<void> {
     `${JSON.stringify({ event: "listening", service: "sql-gateway", url: gateway.url, port: gateway.port, backend: backend.kind })}\n`,
   );
 
-  let stopping = false;
-  const stop = (signal: NodeJS.Signals) => {
-    if (stopping) process.exit(1);
-    stopping = true;
-    logLine({ level: "info", msg: "shutting down", signal });
-    setTimeout(() => process.exit(1), FORCED_EXIT_MS).unref();
-    gateway.close().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        logLine({ level: "error", msg: "close failed", error: String(error) });
-        process.exit(1);
-      },
-    );
-  };
-  process.on("SIGINT", stop);
-  process.on("SIGTERM", stop);
+  closeOnSignals({ close: () => gateway.close(), log: logLine, forcedExitMs: FORCED_EXIT_MS });
 }
 
 await main();

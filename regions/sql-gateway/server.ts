@@ -1,6 +1,7 @@
-import { createServer, type Server } from "node:http";
+import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { z } from "zod";
+import { listen } from "../lib/node-service";
 import { createPgliteBackend } from "./backends/pglite";
 import { createPostgresBackend, parseUpstream } from "./backends/postgres";
 import type { SqlBackend } from "./backends/types";
@@ -74,16 +75,6 @@ const optionsSchema = z.object({
 const CLOSE_GRACE_MS = 5_000;
 /** Beyond the statement timeout, how long a request may take to arrive in full. */
 const REQUEST_TIMEOUT_MARGIN_MS = 30_000;
-
-function listen(server: Server, port: number, host: string): Promise<AddressInfo> {
-  return new Promise((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(port, host, () => {
-      server.off("error", reject);
-      resolve(server.address() as AddressInfo);
-    });
-  });
-}
 
 function urlHost(address: AddressInfo): string {
   // A wildcard bind is reachable on loopback; a URL cannot point at "0.0.0.0" usefully.

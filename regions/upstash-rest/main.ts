@@ -1,5 +1,6 @@
 import { parseArgs } from "node:util";
 import { z } from "zod";
+import { closeOnSignals } from "../lib/node-service";
 import { startUpstashRest } from "./server";
 
 // CLI: npx tsx regions/upstash-rest/main.ts --port 8079 --token dev-token --redis redis://127.0.0.1:6379
@@ -60,24 +61,7 @@ async function main(): Promise<void> {
     `${JSON.stringify({ event: "listening", service: "upstash-rest", url: server.url, port: server.port })}\n`,
   );
 
-  let stopping = false;
-  const stop = (signal: NodeJS.Signals) => {
-    if (stopping) {
-      // A second signal means "now": skip the graceful close.
-      process.exit(1);
-    }
-    stopping = true;
-    logLine({ level: "info", event: "stopping", signal });
-    server.close().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        logLine({ level: "error", event: "close_failed", error: String(error) });
-        process.exit(1);
-      },
-    );
-  };
-  process.on("SIGINT", stop);
-  process.on("SIGTERM", stop);
+  closeOnSignals({ close: () => server.close(), log: logLine, forcedExitMs: 10_000 });
 }
 
 main().catch((error: unknown) => {

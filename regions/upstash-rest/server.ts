@@ -1,6 +1,7 @@
-import { createServer, type Server } from "node:http";
+import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { z } from "zod";
+import { listen } from "../lib/node-service";
 import { createRedisGateway, type Log } from "./redis-gateway";
 import { createRouter } from "./router";
 
@@ -41,16 +42,6 @@ const MAX_BODY_BYTES = 1024 * 1024;
 const STARTUP_REDIS_WAIT_MS = 1_500;
 /** In-flight requests get this long to finish on close before their sockets are cut. */
 const CLOSE_GRACE_MS = 2_000;
-
-function listen(server: Server, port: number, host: string): Promise<AddressInfo> {
-  return new Promise((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(port, host, () => {
-      server.off("error", reject);
-      resolve(server.address() as AddressInfo);
-    });
-  });
-}
 
 export async function startUpstashRest(options: UpstashRestOptions): Promise<UpstashRestServer> {
   const { redisUrl, port, host, token } = optionsSchema.parse(options);
