@@ -35,10 +35,6 @@ export function failure(errors: ErrorDetail[], requestId: string): ErrorEnvelope
   return { status: "error", errors, request_id: requestId };
 }
 
-export function successPage<T>(items: T[], requestId: string, meta: ListMeta) {
-  return { status: "success" as const, data: items, meta, request_id: requestId };
-}
-
 /**
  * The success envelope around data that is already JSON text (rendered by Postgres), so it is
  * not parsed and re-serialised on the way through.
