@@ -15,18 +15,24 @@ const CHECK_TIMEOUT_MS = 2000;
 
 async function timed(check: (signal: AbortSignal) => Promise<unknown>): Promise<DependencyReport> {
   const started = performance.now();
-  const signal = AbortSignal.timeout(CHECK_TIMEOUT_MS);
+  const controller = new AbortController();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      controller.abort();
+      reject(new Error("timed out"));
+    }, CHECK_TIMEOUT_MS);
+  });
   try {
-    await Promise.race([
-      check(signal),
-      new Promise((_, reject) => signal.addEventListener("abort", () => reject(new Error("timed out")))),
-    ]);
+    await Promise.race([check(controller.signal), timeout]);
     return { status: "up", latency_ms: Math.round(performance.now() - started) };
   } catch (error) {
     // Names the failure class only: health is public, internals stay in the logs.
     const message =
       error instanceof Error && /timed out|abort/i.test(error.message) ? "timeout" : "unreachable";
     return { status: "down", latency_ms: Math.round(performance.now() - started), error: message };
+  } finally {
+    clearTimeout(timer);
   }
 }
 
