@@ -32,7 +32,20 @@ export async function loadOrCreateDevKeys(file: string): Promise<Record<RegionId
   return keys;
 }
 
-/** The JWKS binding every region gets: all regions' public keys, by region. */
-export function jwksBinding(keys: Record<RegionId, RegionKey>): string {
-  return JSON.stringify(Object.fromEntries(REGION_IDS.map((r) => [r, { keys: [keys[r].publicJwk] }])));
+/**
+ * The JWKS binding every region gets: all regions' public keys, by region. `alsoPublished` adds
+ * keys a region publishes beside its signing key, as during a rotation (scripts/keys.ts).
+ */
+export function jwksBinding(
+  keys: Record<RegionId, RegionKey>,
+  alsoPublished: Partial<Record<RegionId, RegionKey[]>> = {},
+): string {
+  return JSON.stringify(
+    Object.fromEntries(
+      REGION_IDS.map((r) => [
+        r,
+        { keys: [keys[r], ...(alsoPublished[r] ?? [])].map((key) => key.publicJwk) },
+      ]),
+    ),
+  );
 }

@@ -1,7 +1,8 @@
 /**
  * Runs in its own Node process (started by worker-global-setup.ts): the real SQL gateway on the
- * real Postgres, migrated and seeded, plus fresh signing keys. Prints one JSON line with what the
- * tests need, then serves until SIGTERM, when it drops the database.
+ * real Postgres, migrated and seeded, plus fresh signing keys (two published for eu, as during a
+ * key rotation). Prints one JSON line with what the tests need, then serves until SIGTERM, when it
+ * drops the database.
  *
  * A separate process because the worker project's Vite config resolves packages for workerd
  * (`ws`, `pg` would load their browser/worker builds), and the gateway is a Node service.
@@ -23,13 +24,19 @@ for (const tenant of Object.values(TEST_TENANTS)) {
   await seedTenant({ url: ownerUrl(database), httpEndpoint, region: "eu" }, tenant);
 }
 const keys = { eu: await generateRegionKey("eu"), lagos: await generateRegionKey("lagos") };
+// The eu region mid-rotation: its previous key is still published beside the current one.
+const euPrevious = await generateRegionKey("eu");
 
 process.stdout.write(
   `${JSON.stringify({
     gatewayUrl: gateway.url,
     databaseName: database,
-    jwks: jwksBinding(keys),
-    signingKeys: JSON.stringify({ eu: keys.eu.privateJwk, lagos: keys.lagos.privateJwk }),
+    jwks: jwksBinding(keys, { eu: [euPrevious] }),
+    signingKeys: JSON.stringify({
+      eu: keys.eu.privateJwk,
+      lagos: keys.lagos.privateJwk,
+      euPrevious: euPrevious.privateJwk,
+    }),
   })}\n`,
 );
 

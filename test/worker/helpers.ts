@@ -9,20 +9,25 @@ export const BASE = "http://127.0.0.1:8787";
 
 import { TEST_REGION_URLS as REGION_URLS } from "../support/regions";
 
-export const signingKeys = () => JSON.parse(inject("signingKeys")) as Record<RegionId, JWK>;
+/** Each region's current private key, and eu's previous one (still published: mid-rotation). */
+export type TestSigningKeys = Record<RegionId, JWK> & { euPrevious: JWK };
+
+export const signingKeys = () => JSON.parse(inject("signingKeys")) as TestSigningKeys;
 
 export interface TokenOptions {
   tenant?: keyof typeof TEST_TENANTS;
   role?: string;
   region?: RegionId;
   ttlSeconds?: number;
+  /** Sign with this private key instead of the region's current one (e.g. `signingKeys().euPrevious`). */
+  signingKey?: JWK;
 }
 
 export function tokenFor(options: TokenOptions = {}): Promise<string> {
   const tenant = TEST_TENANTS[options.tenant ?? "a"];
   const region = options.region ?? "eu";
   return signAccessToken({
-    signingKey: signingKeys()[region],
+    signingKey: options.signingKey ?? signingKeys()[region],
     issuer: REGION_URLS[region],
     audience: "nexus-api",
     region,

@@ -15,6 +15,7 @@ import { requestLog } from "./middleware/request-log";
 import { residency } from "./middleware/residency";
 import { registerContactRoutes } from "./routes/crm-contacts";
 import { registerHealthRoutes } from "./routes/health";
+import { registerWellKnownRoutes } from "./routes/well-known";
 
 /** Self-hosted so /docs works without a CDN (see scripts/copy-docs-assets.ts). */
 export const DOCS_SCRIPT_PATH = "/docs/assets/scalar-api-reference.js";
@@ -28,6 +29,7 @@ export function buildApp() {
   app.use("/api/*", limitBody(), requireJsonBody(), authenticate(), residency());
 
   registerHealthRoutes(app);
+  registerWellKnownRoutes(app);
   registerContactRoutes(app, "/api/v1/crm/contacts");
   registerContactRoutes(app, "/api/v1/contacts", true);
 

@@ -1,9 +1,12 @@
 import { z } from "zod";
 import { isRegionId, REGION_IDS, type RegionId } from "../../regions/registry";
+import { type Jwk, publishedJwkSchema } from "./auth/jwk";
 
 export type Bindings = Env;
 
-const jwkSet = z.object({ keys: z.array(z.record(z.string(), z.unknown())) });
+// Public keys only: the var is not a secret and /.well-known/jwks.json serves it, so a private
+// member here is a leaked key; refuse to start rather than publish it.
+const jwkSet = z.object({ keys: z.array(publishedJwkSchema) });
 
 const regionMap = <T extends z.ZodType>(value: T) =>
   z.record(z.string(), value).refine((map) => REGION_IDS.every((id) => id in map), {
@@ -12,12 +15,20 @@ const regionMap = <T extends z.ZodType>(value: T) =>
 
 const jsonString = <T extends z.ZodType>(schema: T) =>
   z.string().transform((raw, ctx): z.infer<T> => {
+    let value: unknown;
     try {
-      return schema.parse(JSON.parse(raw));
+      value = JSON.parse(raw);
     } catch (error) {
       ctx.addIssue({ code: "custom", message: `invalid JSON config: ${String(error)}` });
       return z.NEVER;
     }
+    // Each problem keeps its path inside the value (`JWKS.eu.keys.0: …`), so the log names it.
+    const parsed = schema.safeParse(value);
+    if (parsed.success) return parsed.data;
+    for (const issue of parsed.error.issues) {
+      ctx.addIssue({ code: "custom", path: issue.path, message: issue.message });
+    }
+    return z.NEVER;
   });
 
 const emptyToUndefined = (value: unknown) => (value === "" ? undefined : value);
@@ -45,7 +56,8 @@ export interface Config {
   localRuntime: boolean;
   regionUrls: Record<RegionId, string>;
   audience: string;
-  jwks: Record<RegionId, { keys: Record<string, unknown>[] }>;
+  /** Every region's published public keys (never private members: refused at parse). */
+  jwks: Record<RegionId, { keys: Jwk[] }>;
   corsOrigins: string[];
   databaseUrl: string;
   databaseHttpUrl: string | undefined;
