@@ -1,4 +1,5 @@
 export * from "./contacts";
+export * from "./identity";
 export * from "./memberships";
 export * from "./outbox";
 export * from "./tenants";

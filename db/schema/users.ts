@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { boolean, pgTable, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
+import { bigint, boolean, pgTable, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
 import { id, softDelete, timestamps } from "./columns";
 
 /**
@@ -16,6 +16,10 @@ export const users = pgTable(
     /** Slow-KDF hash (issue 3); null until a password is set. */
     passwordHash: text("password_hash"),
     mfaEnabled: boolean("mfa_enabled").notNull().default(false),
+    /** Base32 TOTP secret while enrolling or enrolled (see issue notes: encryption at rest is pending). */
+    totpSecret: text("totp_secret"),
+    /** Last TOTP step accepted: a code of this step or earlier is a replay. */
+    totpLastStep: bigint("totp_last_step", { mode: "number" }),
     lastSignInAt: timestamp("last_sign_in_at", { withTimezone: true, mode: "string" }),
     ...timestamps,
     ...softDelete,

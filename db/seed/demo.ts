@@ -4,6 +4,21 @@ import type { RegionId } from "../../regions/registry";
  * The demo business of each region, with fixed ids so a newcomer can mint a token for it
  * (`npm run token`) without looking anything up.
  */
+/**
+ * The password of every seeded demo and test user (local development only: `npm run dev` prints
+ * it). A real tenant's owner chooses a password at activation.
+ */
+export const DEMO_PASSWORD = "nexus-demo-password";
+
+/** Seeded besides the owner: one user per other system role, `<role>@<slug>.example`. */
+export function demoRoleUser(tenant: DemoTenant, role: string, index: number) {
+  return {
+    id: `${tenant.tenantId.slice(0, -4)}f${String(index).padStart(3, "0")}`,
+    email: `${role.toLowerCase()}@${tenant.slug}.example`,
+    name: `${role} ${tenant.name}`,
+  };
+}
+
 export interface DemoTenant {
   tenantId: string;
   ownerId: string;

@@ -1,7 +1,8 @@
 import { neon, neonConfig } from "@neondatabase/serverless";
 import type { RegionId } from "../../regions/registry";
+import { hashPassword } from "../../workers/api/auth/credentials/password";
 import { SYSTEM_ROLES } from "../schema/memberships";
-import { DEMO_TENANTS, type DemoTenant } from "../seed/demo";
+import { DEMO_PASSWORD, DEMO_TENANTS, type DemoTenant, demoRoleUser } from "../seed/demo";
 
 export interface SeedOptions {
   /** Owner/superuser connection: seeding writes across the tenant wall on purpose. */
@@ -21,7 +22,10 @@ export function seedDemo(options: SeedOptions): Promise<void> {
   return seedTenant(options, DEMO_TENANTS[options.region]);
 }
 
-/** Idempotent: a tenant with fixed ids, its six system roles, its owner and three contacts. */
+/**
+ * Idempotent: a tenant with fixed ids, its six system roles, its owner and one member per other
+ * role (all with DEMO_PASSWORD), and three contacts.
+ */
 export async function seedTenant(options: SeedOptions, demo: DemoTenant): Promise<void> {
   if (options.httpEndpoint) neonConfig.fetchEndpoint = options.httpEndpoint;
   const sql = neon(options.url);
@@ -29,12 +33,17 @@ export async function seedTenant(options: SeedOptions, demo: DemoTenant): Promis
   const derivedId = (suffix: string) => `${demo.tenantId.slice(0, -4)}${suffix}`;
   const roleId = (index: number) => derivedId(String(index).padStart(4, "0"));
   const ownerRoleId = roleId(SYSTEM_ROLES.indexOf("Owner"));
+  // One hash for all of them: seeding stays fast, and these are development accounts.
+  const passwordHash = await hashPassword(DEMO_PASSWORD);
+  const roleUsers = SYSTEM_ROLES.map((role, i) => ({ role, i }))
+    .filter(({ role }) => role !== "Owner")
+    .map(({ role, i }) => ({ ...demoRoleUser(demo, role, i), roleId: roleId(i) }));
 
   await sql.transaction([
     sql`insert into tenants (id, name, slug, region, country, tier, status, default_currency)
         values (${demo.tenantId}, ${demo.name}, ${demo.slug}, ${options.region}, ${demo.country}, 'professional', 'active', ${demo.currency})
         on conflict (id) do nothing`,
-    sql`insert into users (id, email, name) values (${demo.ownerId}, ${demo.ownerEmail}, ${demo.ownerName})
+    sql`insert into users (id, email, name, password_hash) values (${demo.ownerId}, ${demo.ownerEmail}, ${demo.ownerName}, ${passwordHash})
         on conflict (id) do nothing`,
     ...SYSTEM_ROLES.map(
       (role, i) =>
@@ -44,6 +53,12 @@ export async function seedTenant(options: SeedOptions, demo: DemoTenant): Promis
     ),
     sql`insert into memberships (tenant_id, user_id, role_id) values (${demo.tenantId}, ${demo.ownerId}, ${ownerRoleId})
         on conflict do nothing`,
+    ...roleUsers.flatMap((u) => [
+      sql`insert into users (id, email, name, password_hash) values (${u.id}, ${u.email}, ${u.name}, ${passwordHash})
+          on conflict (id) do nothing`,
+      sql`insert into memberships (tenant_id, user_id, role_id) values (${demo.tenantId}, ${u.id}, ${u.roleId})
+          on conflict do nothing`,
+    ]),
     ...DEMO_CONTACTS.map(
       (c, i) =>
         sql`insert into contacts (id, tenant_id, first_name, last_name, email, company, tags)

@@ -103,6 +103,8 @@ export async function startLocalStack(options: StackOptions): Promise<LocalStack
             vars: {
               REGION_URLS: JSON.stringify(regionUrls),
               JWKS: jwks,
+              // Local only: in a deployment this is a secret (wrangler secret put JWT_SIGNING_KEY).
+              JWT_SIGNING_KEY: JSON.stringify(keys[region].privateJwk),
               DATABASE_URL: databases[region].appUrl,
               DATABASE_HTTP_URL: `${gateways[region].url}/sql`,
               // Locally the gateway is the region's backend service; its /health is the backend's.

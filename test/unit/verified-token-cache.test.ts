@@ -10,6 +10,8 @@ const claims = (expiresAt: number): AccessClaims => ({
   scopes: [],
   jti: "j",
   expiresAt,
+  clientId: null,
+  sessionId: null,
 });
 
 describe("VerifiedTokenCache", () => {

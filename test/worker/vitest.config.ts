@@ -16,6 +16,8 @@ export default defineProject({
           ENVIRONMENT: "test",
           REGION_URLS: JSON.stringify(TEST_REGION_URLS),
           JWKS: inject("jwks"),
+          // The eu region's current private key: the Worker under test is eu's authorization server.
+          JWT_SIGNING_KEY: JSON.stringify((JSON.parse(inject("signingKeys")) as { eu: unknown }).eu),
           DATABASE_URL: `postgres://nexus_app:nexus_app@127.0.0.1:5432/${inject("databaseName")}`,
           DATABASE_HTTP_URL: `${inject("gatewayUrl")}/sql`,
           BACKEND_URL: inject("gatewayUrl"),

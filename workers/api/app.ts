@@ -15,6 +15,8 @@ import { requestLog } from "./middleware/request-log";
 import { residency } from "./middleware/residency";
 import { registerContactRoutes } from "./routes/crm-contacts";
 import { registerHealthRoutes } from "./routes/health";
+import { registerAuditRoutes } from "./routes/iam-audit";
+import { registerOAuthRoutes } from "./routes/oauth";
 import { registerWellKnownRoutes } from "./routes/well-known";
 
 /** Self-hosted so /docs works without a CDN (see scripts/copy-docs-assets.ts). */
@@ -25,13 +27,20 @@ export function buildApp() {
 
   // Order matters: identity and logging first so every later failure is logged with its id.
   app.use("*", requestId(), config(), requestLog());
-  app.use("*", secureHeaders({ crossOriginResourcePolicy: "cross-origin" }), cors());
+  app.use(
+    "*",
+    secureHeaders({ crossOriginResourcePolicy: "cross-origin", xFrameOptions: "DENY", overwrite: false }),
+    cors(),
+  );
   app.use("/api/*", limitBody(), requireJsonBody(), authenticate(), residency());
+  app.use("/oauth/*", limitBody());
 
   registerHealthRoutes(app);
   registerWellKnownRoutes(app);
+  registerOAuthRoutes(app);
   registerContactRoutes(app, "/api/v1/crm/contacts");
   registerContactRoutes(app, "/api/v1/contacts", true);
+  registerAuditRoutes(app, "/api/v1/iam");
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
     type: "http",

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { isRegionId, REGION_IDS, type RegionId } from "../../regions/registry";
-import { type Jwk, publishedJwkSchema } from "./auth/jwk";
+import { type Jwk, publishedJwkSchema, type Rs256PrivateJwk, rs256PrivateJwkSchema } from "./auth/jwk";
 
 export type Bindings = Env;
 
@@ -47,6 +47,8 @@ const configSchema = z.object({
   BACKEND_URL: optionalUrl,
   UPSTASH_REDIS_REST_URL: optionalUrl,
   UPSTASH_REDIS_REST_TOKEN: optionalString,
+  // A secret; absent in a region that only verifies tokens (its authorization server answers 503).
+  JWT_SIGNING_KEY: z.preprocess(emptyToUndefined, jsonString(rs256PrivateJwkSchema).optional()),
 });
 
 export interface Config {
@@ -63,6 +65,8 @@ export interface Config {
   databaseHttpUrl: string | undefined;
   backendUrl: string | undefined;
   upstash: { url: string; token: string } | undefined;
+  /** This region's private signing key (its kid is published in jwks[region]); issuing needs it. */
+  signingKey: Rs256PrivateJwk | undefined;
 }
 
 // Bindings are fixed for the life of an isolate, so parse once per env object.
@@ -78,6 +82,14 @@ export function loadConfig(env: Bindings): Config {
     throw new Error(`Invalid Worker configuration: ${issues}`);
   }
   const c = parsed.data;
+  const signingKey = c.JWT_SIGNING_KEY as Rs256PrivateJwk | undefined;
+  const ownKeys = (c.JWKS as Config["jwks"])[c.REGION as RegionId].keys;
+  // A token signed with an unpublished key would be refused by every verifier: fail loudly here.
+  if (signingKey && !ownKeys.some((k) => k.kid === signingKey.kid)) {
+    throw new Error(
+      `Invalid Worker configuration: JWT_SIGNING_KEY kid ${signingKey.kid} is not published in JWKS.${c.REGION}`,
+    );
+  }
   const config: Config = {
     region: c.REGION as RegionId,
     environment: c.ENVIRONMENT,
@@ -95,6 +107,7 @@ export function loadConfig(env: Bindings): Config {
       c.UPSTASH_REDIS_REST_URL && c.UPSTASH_REDIS_REST_TOKEN
         ? { url: c.UPSTASH_REDIS_REST_URL, token: c.UPSTASH_REDIS_REST_TOKEN }
         : undefined,
+    signingKey,
   };
   cache.set(env, config);
   return config;

@@ -34,6 +34,8 @@ const claimsSchema = z.object({
   jti: z.string().min(1).max(128),
   iat: z.number(),
   exp: z.number(),
+  client_id: z.string().max(128).optional(),
+  sid: z.uuid().optional(),
 });
 
 const keySets = new WeakMap<Config, Map<RegionId, JWTVerifyGetKey>>();
@@ -122,5 +124,7 @@ async function verifyUncached(token: string, config: Config): Promise<AccessClai
     scopes: claims.data.scope.split(" ").filter(Boolean),
     jti: claims.data.jti,
     expiresAt: claims.data.exp,
+    clientId: claims.data.client_id ?? null,
+    sessionId: claims.data.sid ?? null,
   };
 }

@@ -2,15 +2,34 @@ import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../app-env";
 import { ApiError } from "../lib/errors";
 
-export const PERMISSIONS = ["crm.contacts.read", "crm.contacts.write"] as const;
+/** Every permission a route can declare. Custom roles are built from these. */
+export const PERMISSIONS = [
+  "crm.contacts.read",
+  "crm.contacts.write",
+  "iam.audit.read",
+  "iam.members.read",
+  "iam.members.write",
+  "iam.roles.read",
+  "iam.roles.write",
+  "iam.api_keys.read",
+  "iam.api_keys.write",
+  "iam.oauth_clients.read",
+  "iam.oauth_clients.write",
+] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
-/** System roles. Custom roles (permission lists stored per tenant) arrive with IAM. */
+const CRM: Permission[] = ["crm.contacts.read", "crm.contacts.write"];
+
+/**
+ * The six system roles (documented in the OpenAPI description of `iam`): Owner and Admin manage
+ * the tenant; Manager sees its members and roles; Member works in it; Viewer only reads; Guest
+ * sees nothing until a custom role grants it something.
+ */
 export const ROLE_PERMISSIONS: Readonly<Record<string, readonly Permission[]>> = {
   Owner: PERMISSIONS,
   Admin: PERMISSIONS,
-  Manager: ["crm.contacts.read", "crm.contacts.write"],
-  Member: ["crm.contacts.read", "crm.contacts.write"],
+  Manager: [...CRM, "iam.members.read", "iam.roles.read"],
+  Member: CRM,
   Viewer: ["crm.contacts.read"],
   Guest: [],
 };

@@ -13,6 +13,10 @@ export interface AccessTokenInput {
   role: string;
   scope: string;
   ttlSeconds?: number;
+  /** RFC 9068 `client_id`: the OAuth client the token was issued to. */
+  clientId?: string;
+  /** The refresh-token family (grant) it came from; revoking the family lists it as revoked. */
+  sessionId?: string;
 }
 
 /** Issues an access token in the shape API.md fixes (RS256, `typ: at+jwt`, `kid`). */
@@ -24,6 +28,8 @@ export async function signAccessToken(input: AccessTokenInput): Promise<string> 
     region: input.region,
     role: input.role,
     scope: input.scope,
+    ...(input.clientId === undefined ? {} : { client_id: input.clientId }),
+    ...(input.sessionId === undefined ? {} : { sid: input.sessionId }),
   })
     .setProtectedHeader({ alg: "RS256", typ: ACCESS_TOKEN_TYPE, kid: input.signingKey.kid })
     .setIssuer(input.issuer)

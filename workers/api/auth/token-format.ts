@@ -13,4 +13,8 @@ export interface AccessClaims {
   scopes: string[];
   jti: string;
   expiresAt: number;
+  /** The OAuth client it was issued to (null for tokens minted outside the authorization server). */
+  clientId: string | null;
+  /** Its refresh-token family, when it came from a user grant. */
+  sessionId: string | null;
 }

@@ -4,6 +4,12 @@ import type { AppEnv } from "../app-env";
 import type { ServiceContext } from "../services/context";
 import { ApiError } from "./errors";
 
+/** The region's database, for work that precedes an actor (sign-in, token endpoint). */
+export function serviceDatabase(c: Context<AppEnv>) {
+  const config = c.get("config");
+  return createDatabase({ url: config.databaseUrl, httpEndpoint: config.databaseHttpUrl });
+}
+
 /** What a service needs from the request, without Hono in its signature. */
 export function serviceContext(c: Context<AppEnv>): ServiceContext {
   const actor = c.get("actor");

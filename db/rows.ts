@@ -1,0 +1,23 @@
+import type { SQL } from "drizzle-orm";
+import { type Database, setTenant } from "./client";
+
+/** Rows of one statement (its own implicit transaction). */
+export async function rowsOf<T>(db: Database, query: SQL): Promise<T[]> {
+  return (await db.execute(query)).rows as T[];
+}
+
+/**
+ * Statements for one tenant as one atomic batch (one round trip, one transaction), after the
+ * tenant setting row-level security checks; answers each statement's rows.
+ */
+export async function tenantRows(
+  db: Database,
+  tenantId: string,
+  queries: readonly SQL[],
+): Promise<unknown[][]> {
+  const items = [setTenant(db, tenantId), ...queries.map((q) => db.execute(q))] as const;
+  const results = (await db.batch(items as unknown as Parameters<Database["batch"]>[0])) as unknown as {
+    rows: unknown[];
+  }[];
+  return results.slice(1).map((r) => r.rows);
+}

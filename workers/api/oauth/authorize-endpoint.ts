@@ -1,0 +1,250 @@
+import type { Context } from "hono";
+import type { AppEnv } from "../app-env";
+import type { Rs256PrivateJwk } from "../auth/jwk";
+import { requestInfo } from "../lib/request-info";
+import { serviceDatabase } from "../lib/service-context";
+import { recordSignIn } from "../services/identity/audit";
+import { issueCode } from "../services/identity/grants";
+import { createSession, resumeSession } from "../services/identity/sessions";
+import { checkPassword, checkSecondFactor } from "../services/identity/sign-in";
+import { findUserById, markSignedIn, type SignInUser, userTenants } from "../services/identity/users";
+import {
+  type AuthorizeCheck,
+  type AuthorizeRequest,
+  checkAuthorizeRequest,
+  pickAuthorizeParams,
+} from "./authorize-request";
+import { csrfTokenFor, csrfValid, readSessionCookie, writeSessionCookie } from "./cookies";
+import { randomToken } from "./encoding";
+import { errorPage } from "./pages/error-page";
+import { pageHeaders } from "./pages/layout";
+import { type SignInStep, signInPage } from "./pages/sign-in-page";
+import { redirectWith } from "./redirect-uri";
+import { openValue, sealValue } from "./server-secret";
+import { throttleSignIn } from "./sign-in-throttle";
+
+const MFA_TICKET_TTL_SECONDS = 5 * 60;
+/** The same words for an unknown account, a wrong password and an account without one. */
+const WRONG_CREDENTIALS = "The email or password is not right.";
+
+type Status = 200 | 400 | 401 | 403 | 429 | 503;
+
+function issuer(c: Context<AppEnv>): string {
+  const config = c.get("config");
+  return config.regionUrls[config.region];
+}
+
+function showError(c: Context<AppEnv>, message: string, status: Status) {
+  const nonce = randomToken(16);
+  return c.html(errorPage(message, nonce), status, pageHeaders(nonce));
+}
+
+async function showPage(
+  c: Context<AppEnv>,
+  key: Rs256PrivateJwk,
+  request: AuthorizeRequest,
+  step: SignInStep,
+  status: Status = 200,
+  error?: string,
+  extraHeaders: Record<string, string> = {},
+) {
+  const nonce = randomToken(16);
+  const csrfToken = await csrfTokenFor(c, key);
+  const page = signInPage({ request, csrfToken, step, nonce, ...(error === undefined ? {} : { error }) });
+  const headers = { ...pageHeaders(nonce, [new URL(request.redirectUri).origin]), ...extraHeaders };
+  return c.html(page, status, headers);
+}
+
+/** RFC 6749 §4.1.2 with RFC 9207's `iss`; 303 so the browser follows a POST with a GET. */
+function redirectBack(c: Context<AppEnv>, redirectUri: string, params: Record<string, string | undefined>) {
+  c.header("Cache-Control", "no-store");
+  return c.redirect(redirectWith(redirectUri, { ...params, iss: issuer(c) }), 303);
+}
+
+function refuse(c: Context<AppEnv>, check: Exclude<AuthorizeCheck, { ok: true }>) {
+  if (check.display === "page") return showError(c, check.message, 400);
+  return redirectBack(c, check.redirectUri, {
+    error: check.error,
+    error_description: check.description,
+    state: check.state,
+  });
+}
+
+function signingKey(c: Context<AppEnv>): Rs256PrivateJwk | undefined {
+  return c.get("config").signingKey;
+}
+
+/** The tenants this request may be granted for: the user's, narrowed to the client's own tenant. */
+async function grantableTenants(c: Context<AppEnv>, user: SignInUser, request: AuthorizeRequest) {
+  const all = await userTenants(serviceDatabase(c), user.id);
+  return all
+    .filter((t) => request.client.tenantId === null || t.tenant_id === request.client.tenantId)
+    .map((t) => ({ id: t.tenant_id, name: t.tenant_name }));
+}
+
+/** GET /oauth/authorize: validate, then the sign-in page (or consent, with a live session). */
+export async function showAuthorize(c: Context<AppEnv>) {
+  const key = signingKey(c);
+  if (!key) return showError(c, "Sign-in is not available in this region right now.", 503);
+  const check = await checkAuthorizeRequest(serviceDatabase(c), pickAuthorizeParams(c.req.query()));
+  if (!check.ok) return refuse(c, check);
+  const db = serviceDatabase(c);
+  const session = await resumeSession(db, readSessionCookie(c));
+  const user = session ? await findUserById(db, session.userId) : undefined;
+  if (user) {
+    const tenants = await grantableTenants(c, user, check.request);
+    return showPage(c, key, check.request, { kind: "consent", userName: user.name, tenants });
+  }
+  return showPage(c, key, check.request, { kind: "credentials" });
+}
+
+/** POST /oauth/authorize: the form's answer: credentials, the MFA code, or consent. */
+export async function submitAuthorize(c: Context<AppEnv>) {
+  const key = signingKey(c);
+  if (!key) return showError(c, "Sign-in is not available in this region right now.", 503);
+  const type = c.req.header("Content-Type") ?? "";
+  if (!type.startsWith("application/x-www-form-urlencoded") && !type.startsWith("multipart/form-data")) {
+    return showError(c, "The form was not sent as a form.", 400);
+  }
+  // A browser names the page a post came from; another site's form is refused outright (the
+  // CSRF token would fail too, this just says so earlier and plainly).
+  const origin = c.req.header("Origin");
+  if (origin && origin !== "null" && origin !== new URL(issuer(c)).origin) {
+    return showError(c, "This form was sent from another site.", 403);
+  }
+  const form = await c.req.parseBody();
+  if (!(await csrfValid(c, key, form.csrf_token))) {
+    return showError(c, "This page has expired. Go back to the application and start again.", 403);
+  }
+  const db = serviceDatabase(c);
+  const check = await checkAuthorizeRequest(db, pickAuthorizeParams(form));
+  if (!check.ok) return refuse(c, check);
+  const request = check.request;
+  const text = (name: string) => (typeof form[name] === "string" ? (form[name] as string) : undefined);
+
+  if (text("consent") === "deny") {
+    return redirectBack(c, request.redirectUri, {
+      error: "access_denied",
+      error_description: "The user declined",
+      state: request.state,
+    });
+  }
+
+  const info = requestInfo(c);
+  let user: SignInUser | undefined;
+  let signedInNow = false;
+
+  const mfaTicket = text("mfa_ticket");
+  const email = text("email")?.trim();
+  const password = text("password");
+  if (mfaTicket !== undefined) {
+    const ticket = await openValue(key, "mfa", mfaTicket);
+    const pending = typeof ticket?.uid === "string" ? await findUserById(db, ticket.uid) : undefined;
+    if (!pending) {
+      return showPage(
+        c,
+        key,
+        request,
+        { kind: "credentials" },
+        400,
+        "Your sign-in took too long. Sign in again.",
+      );
+    }
+    const throttle = await throttleSignIn(c.env.RATE_LIMITER, c.get("config"), info.ip, pending.email);
+    if (!throttle.allowed) return tooMany(c, key, request, throttle.retryAfterSeconds);
+    const result = await checkSecondFactor(db, pending, text("totp") ?? "");
+    if (result === "invalid" || result === "replayed") {
+      await recordSignIn(db, pending.id, "failure", info, { reason: `mfa_${result}` });
+      const again = { kind: "mfa", ticket: mfaTicket } as const;
+      return showPage(
+        c,
+        key,
+        request,
+        again,
+        401,
+        "That code is not valid. Enter the current code from your app.",
+      );
+    }
+    user = pending;
+    signedInNow = true;
+    await recordSignIn(db, user.id, "success", info, {
+      method: result === "ok" ? "password+totp" : "password+recovery_code",
+    });
+  } else if (email !== undefined || password !== undefined) {
+    if (!email || !password) {
+      return showPage(
+        c,
+        key,
+        request,
+        { kind: "credentials", email: email ?? "" },
+        400,
+        "Enter your email and password.",
+      );
+    }
+    const throttle = await throttleSignIn(c.env.RATE_LIMITER, c.get("config"), info.ip, email);
+    if (!throttle.allowed) return tooMany(c, key, request, throttle.retryAfterSeconds);
+    const checked = await checkPassword(db, email, password);
+    if (!checked.user) {
+      await recordSignIn(db, checked.knownUserId, "failure", info, { reason: "bad_credentials" });
+      return showPage(c, key, request, { kind: "credentials", email }, 401, WRONG_CREDENTIALS);
+    }
+    if (checked.user.mfa_enabled) {
+      const ticket = await sealValue(key, "mfa", { uid: checked.user.id }, MFA_TICKET_TTL_SECONDS);
+      return showPage(c, key, request, { kind: "mfa", ticket });
+    }
+    user = checked.user;
+    signedInNow = true;
+    await recordSignIn(db, user.id, "success", info, { method: "password" });
+  } else {
+    const session = await resumeSession(db, readSessionCookie(c));
+    user = session ? await findUserById(db, session.userId) : undefined;
+    if (!user) return showPage(c, key, request, { kind: "credentials" }, 401, "Sign in to continue.");
+  }
+
+  let authTime = new Date().toISOString();
+  if (signedInNow) {
+    const { cookie, session } = await createSession(db, user.id);
+    writeSessionCookie(c, cookie);
+    authTime = session.createdAt;
+    await markSignedIn(db, user.id);
+  } else {
+    const session = await resumeSession(db, readSessionCookie(c));
+    if (session) authTime = session.createdAt;
+  }
+
+  const tenants = await grantableTenants(c, user, request);
+  if (tenants.length === 0) {
+    return showError(c, "Your account is not an active member of a business this application can use.", 403);
+  }
+  const consentStep = { kind: "consent", userName: user.name, tenants } as const;
+  if (text("consent") !== "approve") return showPage(c, key, request, consentStep);
+  const chosen = text("tenant") ?? (tenants.length === 1 ? tenants[0]?.id : undefined);
+  if (!chosen || !tenants.some((t) => t.id === chosen)) {
+    return showPage(c, key, request, consentStep, 400, "Choose the business to use.");
+  }
+
+  const code = await issueCode(db, {
+    tenantId: chosen,
+    clientId: request.client.id,
+    userId: user.id,
+    redirectUri: request.redirectUri,
+    codeChallenge: request.codeChallenge,
+    scope: request.scope.join(" "),
+    nonce: request.nonce,
+    authTime,
+  });
+  return redirectBack(c, request.redirectUri, { code, state: request.state });
+}
+
+function tooMany(c: Context<AppEnv>, key: Rs256PrivateJwk, request: AuthorizeRequest, retryAfter: number) {
+  const minutes = Math.max(1, Math.ceil(retryAfter / 60));
+  return showPage(
+    c,
+    key,
+    request,
+    { kind: "credentials" },
+    429,
+    `Too many sign-in attempts. Try again in ${minutes} minute${minutes === 1 ? "" : "s"}.`,
+    { "Retry-After": String(retryAfter) },
+  );
+}

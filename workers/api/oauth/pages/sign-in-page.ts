@@ -1,0 +1,91 @@
+import { html } from "hono/html";
+import type { AuthorizeRequest } from "../authorize-request";
+import { layout } from "./layout";
+
+const SCOPE_TEXT: Record<string, string> = {
+  openid: "Confirm who you are",
+  profile: "See your name",
+  email: "See your email address",
+  offline_access: "Stay signed in (refresh its access)",
+  "crm:read": "Read your CRM (contacts, leads, opportunities)",
+  "crm:write": "Change your CRM",
+  "iam:read": "See members, roles and keys",
+  "iam:write": "Manage members, roles and keys",
+};
+
+export type SignInStep =
+  | { kind: "credentials"; email?: string }
+  | { kind: "mfa"; ticket: string }
+  | { kind: "consent"; userName: string; tenants: { id: string; name: string }[] };
+
+export interface SignInPageInput {
+  request: AuthorizeRequest;
+  csrfToken: string;
+  step: SignInStep;
+  error?: string;
+  nonce: string;
+}
+
+function hiddenFields(request: AuthorizeRequest, csrfToken: string) {
+  return html`<input type="hidden" name="csrf_token" value="${csrfToken}" />${Object.entries(
+    request.params,
+  ).map(([name, value]) => html`<input type="hidden" name="${name}" value="${value}" />`)}`;
+}
+
+function scopes(request: AuthorizeRequest) {
+  return html`<p>It will be able to:</p>
+    <ul class="scopes">
+      ${request.scope.map((s) => html`<li>${SCOPE_TEXT[s] ?? s}</li>`)}
+    </ul>`;
+}
+
+const actions = html`<div class="actions">
+  <button type="submit" name="consent" value="deny">Cancel</button>
+  <button type="submit" name="consent" value="approve">Allow</button>
+</div>`;
+
+function stepFields(step: SignInStep) {
+  switch (step.kind) {
+    case "credentials":
+      return html`<label for="email">Email</label>
+        <input id="email" name="email" type="email" autocomplete="username" required value="${step.email ?? ""}" autofocus />
+        <label for="password">Password</label>
+        <input id="password" name="password" type="password" autocomplete="current-password" required />`;
+    case "mfa":
+      return html`<input type="hidden" name="mfa_ticket" value="${step.ticket}" />
+        <label for="totp">Authentication code</label>
+        <input id="totp" name="totp" inputmode="numeric" autocomplete="one-time-code" required autofocus
+          aria-describedby="totp-help" maxlength="32" />
+        <p id="totp-help"><small>The 6-digit code from your authenticator app, or one of your recovery codes.</small></p>`;
+    case "consent":
+      return html`<p>Signed in as <strong>${step.userName}</strong>.</p>
+        ${
+          step.tenants.length > 1
+            ? html`<label for="tenant">Business</label>
+              <select id="tenant" name="tenant" required>
+                ${step.tenants.map((t) => html`<option value="${t.id}">${t.name}</option>`)}
+              </select>`
+            : step.tenants[0]
+              ? html`<input type="hidden" name="tenant" value="${step.tenants[0].id}" />
+                <p>Business: <strong>${step.tenants[0].name}</strong></p>`
+              : ""
+        }`;
+  }
+}
+
+/** The one page of the authorization endpoint: sign in, the MFA step, or consent. */
+export function signInPage(input: SignInPageInput) {
+  const { request, step } = input;
+  const heading =
+    step.kind === "mfa" ? "Two-step verification" : step.kind === "consent" ? "Allow access?" : "Sign in";
+  return layout(
+    heading,
+    input.nonce,
+    html`<h1>${heading}</h1>
+      <p class="app"><strong>${request.client.name}</strong> wants to use your Nexus Edge account.</p>
+      ${input.error ? html`<p role="alert" class="error" id="form-error">${input.error}</p>` : ""}
+      <form method="post" action="/oauth/authorize" ${input.error ? html`aria-describedby="form-error"` : ""}>
+        ${hiddenFields(request, input.csrfToken)} ${stepFields(step)} ${scopes(request)} ${actions}
+      </form>`,
+  );
+}

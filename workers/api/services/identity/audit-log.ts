@@ -1,0 +1,49 @@
+import { sql } from "drizzle-orm";
+import { tenantRows } from "../../../../db/rows";
+import { decodeCursor, encodeCursor } from "../../lib/cursor";
+import type { Page } from "../contacts";
+import type { ServiceContext } from "../context";
+import type { AuditAction, AuditActorType } from "./audit";
+
+export interface AuditEntryView {
+  id: string;
+  action: AuditAction;
+  outcome: "success" | "failure";
+  actor_type: AuditActorType;
+  actor_id: string | null;
+  target_type: string | null;
+  target_id: string | null;
+  ip: string | null;
+  user_agent: string | null;
+  request_id: string | null;
+  details: Record<string, unknown>;
+  created_at: string;
+}
+
+/** The tenant's audit trail, newest first, keyset-paginated; optionally one action. */
+export async function listAuditEntries(
+  ctx: ServiceContext,
+  query: { limit: number; cursor?: string | undefined; action?: string | undefined },
+): Promise<Page<AuditEntryView>> {
+  const after = query.cursor ? decodeCursor(query.cursor) : undefined;
+  const tenantId = ctx.actor.tenantId;
+  const [rows = []] = await tenantRows(ctx.db, tenantId, [
+    sql`select id, action, outcome, actor_type, actor_id, target_type, target_id, ip, user_agent, request_id, details,
+               to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as created_at
+        from audit_log
+        where tenant_id = ${tenantId}
+          ${query.action ? sql`and action = ${query.action}` : sql``}
+          ${after ? sql`and (created_at, id) < (${after.t}::timestamptz, ${after.id}::uuid)` : sql``}
+        order by created_at desc, id desc
+        limit ${query.limit + 1}`,
+  ]);
+  const entries = rows as AuditEntryView[];
+  const hasMore = entries.length > query.limit;
+  const shown = entries.slice(0, query.limit);
+  const last = shown.at(-1);
+  return {
+    items: shown,
+    hasMore,
+    cursor: hasMore && last ? encodeCursor({ t: last.created_at, id: last.id }) : null,
+  };
+}
