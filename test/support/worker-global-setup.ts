@@ -13,7 +13,12 @@ const root = fileURLToPath(new URL("../..", import.meta.url));
 export default async function setup(project: TestProject) {
   const child = spawn(
     process.execPath,
-    [`${root}/node_modules/tsx/dist/cli.mjs`, "test/support/worker-backing-services.ts"],
+    // NEXUS_TEST_WORKER_DB lets two checkouts run their worker tests at once on one Postgres.
+    [
+      `${root}/node_modules/tsx/dist/cli.mjs`,
+      "test/support/worker-backing-services.ts",
+      process.env.NEXUS_TEST_WORKER_DB ?? "nexus_test_worker",
+    ],
     {
       cwd: root,
       stdio: ["pipe", "pipe", "inherit"],
