@@ -15,3 +15,17 @@ export function consumeRateLimit(
     policy.windowMs,
   );
 }
+
+/** Where a subject's policy stands, without counting a hit (see RateLimiter.peek). */
+export function peekRateLimit(
+  namespace: DurableObjectNamespace<RateLimiter>,
+  placement: { region: RegionId } & PlacementOptions,
+  subject: string,
+  policy: { name: string; limit: number; windowMs: number },
+): Promise<LimitDecision> {
+  return placedStub(namespace, placement.region, subject, placement).peek(
+    policy.name,
+    policy.limit,
+    policy.windowMs,
+  );
+}

@@ -27,6 +27,23 @@ export class RateLimiter extends DurableObject<Env> {
     });
   }
 
+  /**
+   * Where `policy` stands now, counting nothing: for limits on failures only (sign-in per
+   * account), which look first and count only when the attempt fails.
+   */
+  peek(policy: string, limit: number, windowMs: number, now = Date.now()): LimitDecision {
+    const windowStart = now - (now % windowMs);
+    const resetAt = windowStart + windowMs;
+    const row = this.sql
+      .exec<{ window_start: number; count: number }>(
+        "select window_start, count from windows where policy = ?",
+        policy,
+      )
+      .toArray()[0];
+    const used = row && row.window_start === windowStart ? row.count : 0;
+    return { allowed: used < limit, limit, remaining: Math.max(0, limit - used), resetAt };
+  }
+
   /** Counts one hit against `policy` (e.g. "tenant:100/60") and says whether it is allowed. */
   consume(policy: string, limit: number, windowMs: number, now = Date.now()): LimitDecision {
     const windowStart = now - (now % windowMs);

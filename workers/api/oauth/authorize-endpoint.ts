@@ -21,7 +21,7 @@ import { pageHeaders } from "./pages/layout";
 import { type SignInStep, signInPage } from "./pages/sign-in-page";
 import { redirectWith } from "./redirect-uri";
 import { openValue, sealValue } from "./server-secret";
-import { throttleSignIn } from "./sign-in-throttle";
+import { countSignInFailure, throttleSignIn } from "./sign-in-throttle";
 
 const MFA_TICKET_TTL_SECONDS = 5 * 60;
 /** The same words for an unknown account, a wrong password and an account without one. */
@@ -154,6 +154,7 @@ export async function submitAuthorize(c: Context<AppEnv>) {
     if (!throttle.allowed) return tooMany(c, key, request, throttle.retryAfterSeconds);
     const result = await checkSecondFactor(db, pending, text("totp") ?? "");
     if (result === "invalid" || result === "replayed") {
+      await countSignInFailure(c.env.RATE_LIMITER, c.get("config"), pending.email);
       await recordSignIn(db, pending.id, "failure", info, { reason: `mfa_${result}` });
       const again = { kind: "mfa", ticket: mfaTicket } as const;
       return showPage(
@@ -185,6 +186,7 @@ export async function submitAuthorize(c: Context<AppEnv>) {
     if (!throttle.allowed) return tooMany(c, key, request, throttle.retryAfterSeconds);
     const checked = await checkPassword(db, email, password);
     if (!checked.user) {
+      await countSignInFailure(c.env.RATE_LIMITER, c.get("config"), email);
       await recordSignIn(db, checked.knownUserId, "failure", info, { reason: "bad_credentials" });
       return showPage(c, key, request, { kind: "credentials", email }, 401, WRONG_CREDENTIALS);
     }
