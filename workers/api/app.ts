@@ -16,6 +16,7 @@ import { residency } from "./middleware/residency";
 import { registerContactRoutes } from "./routes/crm-contacts";
 import { registerHealthRoutes } from "./routes/health";
 import { registerAuditRoutes } from "./routes/iam-audit";
+import { registerMfaRoutes } from "./routes/iam-mfa";
 import { registerOAuthRoutes } from "./routes/oauth";
 import { registerWellKnownRoutes } from "./routes/well-known";
 
@@ -41,6 +42,7 @@ export function buildApp() {
   registerContactRoutes(app, "/api/v1/crm/contacts");
   registerContactRoutes(app, "/api/v1/contacts", true);
   registerAuditRoutes(app, "/api/v1/iam");
+  registerMfaRoutes(app, "/api/v1/iam");
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
     type: "http",

@@ -48,3 +48,13 @@ export const requirePermission = (permission: Permission) =>
     }
     await next();
   });
+
+/**
+ * Routes about the caller's own account (MFA) need no tenant permission, only a user: every role,
+ * Guest included, may protect its own sign-in. Declared per route like a permission.
+ */
+export const requireSignedInUser = () =>
+  createMiddleware<AppEnv>(async (c, next) => {
+    if (!c.get("actor")) throw ApiError.unauthenticated("Authentication required", "invalid_request");
+    await next();
+  });
