@@ -1,30 +1,30 @@
 /**
- * Mints a development access token for a region's demo tenant, signed with the local dev keys
- * (the same keys `npm run dev` gives the Workers).
+ * Gets an access token from a running region's authorization server (`npm run dev`), signing in
+ * as a demo user through the first-party `nexus-cli` client (code + PKCE), non-interactively.
  *
- *   npm run token -- --region eu --role Owner
- *   npm run token -- --region lagos --role Viewer --ttl 3600
- *   npm run token -- --region eu --tenant <uuid> --user <uuid>
+ *   npm run token -- --region eu                       # the demo tenant's Owner
+ *   npm run token -- --region lagos --role Viewer      # its Viewer (viewer@demo-lagos.example)
+ *   npm run token -- --region eu --email me@x.example --password '…'
+ *   npm run token -- --region eu --json                # the whole token response (refresh token too)
  *
  * Prints only the token, so `TOKEN=$(npm run -s token -- --region eu)` works.
  */
 import { parseArgs } from "node:util";
 import { z } from "zod";
 import { SYSTEM_ROLES } from "../db/schema/memberships";
-import { DEMO_TENANTS } from "../db/seed/demo";
-import { loadOrCreateDevKeys } from "../regions/local/dev-keys";
-import { DEFAULT_DATA_DIR, devKeysFile } from "../regions/local/paths";
+import { DEMO_PASSWORD, DEMO_TENANTS, demoRoleUser } from "../db/seed/demo";
+import { DEFAULT_DATA_DIR } from "../regions/local/paths";
 import { readStackInfo } from "../regions/local/stack-info";
-import { signAccessToken } from "../workers/api/auth/sign-access-token";
+import { cliSignIn } from "./lib/cli-sign-in";
 
 const { values } = parseArgs({
   options: {
     region: { type: "string", default: "eu" },
     role: { type: "string", default: "Owner" },
-    tenant: { type: "string" },
-    user: { type: "string" },
-    scope: { type: "string", default: "crm:read crm:write" },
-    ttl: { type: "string", default: "900" },
+    email: { type: "string" },
+    password: { type: "string" },
+    scope: { type: "string" },
+    json: { type: "boolean", default: false },
     "data-dir": { type: "string", default: DEFAULT_DATA_DIR },
     issuer: { type: "string" },
   },
@@ -34,10 +34,10 @@ const args = z
   .object({
     region: z.enum(["eu", "lagos"]),
     role: z.enum(SYSTEM_ROLES),
-    tenant: z.uuid().optional(),
-    user: z.uuid().optional(),
-    scope: z.string(),
-    ttl: z.coerce.number().int().min(60).max(86_400),
+    email: z.email().optional(),
+    password: z.string().min(1).optional(),
+    scope: z.string().optional(),
+    json: z.boolean(),
     "data-dir": z.string(),
     issuer: z.url().optional(),
   })
@@ -48,23 +48,27 @@ if (!args.success) {
 }
 const a = args.data;
 
-const keys = await loadOrCreateDevKeys(devKeysFile(a["data-dir"]));
 const stack = readStackInfo(a["data-dir"]);
 const issuer =
   a.issuer ??
   stack?.regionUrls[a.region] ??
   (a.region === "eu" ? "http://127.0.0.1:8787" : "http://127.0.0.1:8788");
 const demo = DEMO_TENANTS[a.region];
+const email =
+  a.email ??
+  (a.role === "Owner" ? demo.ownerEmail : demoRoleUser(demo, a.role, SYSTEM_ROLES.indexOf(a.role)).email);
 
-const token = await signAccessToken({
-  signingKey: keys[a.region].privateJwk,
-  issuer,
-  audience: "nexus-api",
-  region: a.region,
-  tenantId: a.tenant ?? demo.tenantId,
-  userId: a.user ?? demo.ownerId,
-  role: a.role,
-  scope: a.scope,
-  ttlSeconds: a.ttl,
-});
-process.stdout.write(`${token}\n`);
+try {
+  const tokens = await cliSignIn({
+    issuer,
+    email,
+    password: a.password ?? DEMO_PASSWORD,
+    ...(a.scope ? { scope: a.scope } : {}),
+  });
+  process.stdout.write(a.json ? `${JSON.stringify(tokens, null, 2)}\n` : `${tokens.access_token}\n`);
+} catch (error) {
+  const reason = error instanceof Error ? error.message : String(error);
+  const hint = /fetch failed|ECONNREFUSED/.test(reason) ? ` (is \`npm run dev\` running? ${issuer})` : "";
+  console.error(`token: ${reason}${hint}`);
+  process.exit(1);
+}

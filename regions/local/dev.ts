@@ -7,7 +7,7 @@
  */
 import { parseArgs } from "node:util";
 import { z } from "zod";
-import { DEMO_TENANTS } from "../../db/seed/demo";
+import { DEMO_PASSWORD, DEMO_TENANTS } from "../../db/seed/demo";
 import { REGION_IDS } from "../registry";
 import { DEFAULT_DATA_DIR } from "./paths";
 import { startLocalStack } from "./stack";
@@ -67,7 +67,10 @@ ${REGION_IDS.map((r) => `  ${r.padEnd(8)} ${info.regionUrls[r].padEnd(25)} ${inf
   Upstash:  ${info.upstashUrl ?? "off (Redis not reachable)"}
   Docs:     ${info.regionUrls.eu}/docs   OpenAPI: ${info.regionUrls.eu}/openapi.json
 
-  Get a token and call the API:
+  Sign in: every demo user's password is "${DEMO_PASSWORD}" (owner@demo-eu.example, viewer@demo-eu.example, …;
+  owner@demo-lagos.example, …). Authorization server: ${info.regionUrls.eu}/.well-known/oauth-authorization-server
+
+  Get a token (signs in through the nexus-cli client) and call the API:
     TOKEN=$(npm run -s token -- --region eu --role Owner${args["data-dir"] === DEFAULT_DATA_DIR ? "" : ` --data-dir ${args["data-dir"]}`})
     curl -s -H "Authorization: Bearer $TOKEN" ${info.regionUrls.eu}/api/v1/crm/contacts
   A Lagos token sent to the EU port (or the reverse) is forwarded to its home region.

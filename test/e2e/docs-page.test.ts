@@ -1,25 +1,12 @@
 import { mkdirSync } from "node:fs";
-import { chromium } from "playwright-core";
 import { describe, expect, inject, it } from "vitest";
+import { launchChromium } from "../support/chromium";
 
 const stack = inject("e2e");
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 
 describe("/docs in a real browser", () => {
   it("renders the interactive reference from the Worker's own assets, with no outside requests", async () => {
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
-    });
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
       const external: string[] = [];
