@@ -61,10 +61,11 @@ describe("the sign-in page in headless Chromium", () => {
       expect(wrongMessage).toBe(unknownMessage);
       await page.screenshot({ path: "test-results/sign-in-error.png", fullPage: true });
 
+      // Enter in the password field submits "Allow" (the first button), as a user expects.
       await page.getByLabel("Password").fill(DEMO_PASSWORD);
       const [callback] = await Promise.all([
         page.waitForRequest((r) => r.url().startsWith("http://127.0.0.1:53682/callback")),
-        page.getByRole("button", { name: "Allow" }).click(),
+        page.getByLabel("Password").press("Enter"),
       ]);
       const back = new URL(callback.url());
       expect(back.searchParams.get("code")).toMatch(/^nxac_/);

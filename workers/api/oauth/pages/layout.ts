@@ -12,7 +12,7 @@ const STYLE = `
   input, select { width: 100%; box-sizing: border-box; font: inherit; padding: .6rem; border: 1px solid GrayText; border-radius: .4rem; }
   input:focus-visible, select:focus-visible, button:focus-visible { outline: 3px solid Highlight; outline-offset: 2px; }
   .error { border-left: 4px solid #b00020; padding: .5rem .75rem; margin: 1rem 0; background: color-mix(in srgb, #b00020 10%, Canvas); }
-  .actions { display: flex; gap: .75rem; margin-top: 1.5rem; }
+  .actions { display: flex; flex-direction: row-reverse; gap: .75rem; margin-top: 1.5rem; }
   button { flex: 1; font: inherit; padding: .7rem; border-radius: .4rem; border: 1px solid GrayText; cursor: pointer; }
   button[value=approve] { background: #1a56db; color: white; border-color: #1a56db; }
   ul.scopes { padding-left: 1.2rem; }

@@ -39,9 +39,11 @@ function scopes(request: AuthorizeRequest) {
     </ul>`;
 }
 
+// Allow comes first in the document: pressing Enter in a field submits the first button, and
+// that must not be Cancel. The row is reversed visually so Cancel still sits on the left.
 const actions = html`<div class="actions">
-  <button type="submit" name="consent" value="deny">Cancel</button>
   <button type="submit" name="consent" value="approve">Allow</button>
+  <button type="submit" name="consent" value="deny">Cancel</button>
 </div>`;
 
 function stepFields(step: SignInStep) {
