@@ -32,29 +32,29 @@ export class RateLimiter extends DurableObject<Env> {
    * account), which look first and count only when the attempt fails.
    */
   peek(policy: string, limit: number, windowMs: number, now = Date.now()): LimitDecision {
+    const { used, resetAt } = this.#window(policy, windowMs, now);
+    return { allowed: used < limit, limit, remaining: Math.max(0, limit - used), resetAt };
+  }
+
+  /** Hits so far in the window containing `now`, and when that window ends. */
+  #window(policy: string, windowMs: number, now: number) {
     const windowStart = now - (now % windowMs);
-    const resetAt = windowStart + windowMs;
     const row = this.sql
       .exec<{ window_start: number; count: number }>(
         "select window_start, count from windows where policy = ?",
         policy,
       )
       .toArray()[0];
-    const used = row && row.window_start === windowStart ? row.count : 0;
-    return { allowed: used < limit, limit, remaining: Math.max(0, limit - used), resetAt };
+    return {
+      windowStart,
+      resetAt: windowStart + windowMs,
+      used: row && row.window_start === windowStart ? row.count : 0,
+    };
   }
 
   /** Counts one hit against `policy` (e.g. "tenant:100/60") and says whether it is allowed. */
   consume(policy: string, limit: number, windowMs: number, now = Date.now()): LimitDecision {
-    const windowStart = now - (now % windowMs);
-    const resetAt = windowStart + windowMs;
-    const row = this.sql
-      .exec<{ window_start: number; count: number }>(
-        "select window_start, count from windows where policy = ?",
-        policy,
-      )
-      .toArray()[0];
-    const used = row && row.window_start === windowStart ? row.count : 0;
+    const { windowStart, resetAt, used } = this.#window(policy, windowMs, now);
     if (used >= limit) return { allowed: false, limit, remaining: 0, resetAt };
 
     this.sql.exec(

@@ -144,14 +144,9 @@ export async function exchangeCode(code: string, verifier: string, redirectUri =
   });
 }
 
-export interface Tokens {
-  access_token: string;
-  refresh_token?: string;
-  id_token?: string;
-  expires_in: number;
-  scope: string;
-  token_type: string;
-}
+export type { TokenSet as Tokens } from "../../scripts/lib/cli-sign-in";
+
+import type { TokenSet as Tokens } from "../../scripts/lib/cli-sign-in";
 
 /** Sign-in to tokens in one call, for tests about what comes after. */
 export async function tokensFor(o: AuthorizeOptions = {}): Promise<Tokens> {

@@ -4,6 +4,7 @@ import type { AppEnv } from "../app-env";
 import { fromDatabaseError } from "./db-errors";
 import { failure } from "./envelope";
 import { ApiError } from "./errors";
+import { logError } from "./log-error";
 
 function toApiError(error: unknown): ApiError {
   if (error instanceof ApiError) return error;
@@ -24,16 +25,7 @@ export function handleError(error: unknown, c: Context<AppEnv>): Response {
   const requestId = c.get("requestId") ?? crypto.randomUUID();
   if (apiError.status >= 500) {
     const cause = apiError.cause ?? error;
-    console.error(
-      JSON.stringify({
-        level: "error",
-        msg: "request failed",
-        request_id: requestId,
-        code: apiError.code,
-        error: cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause),
-        stack: cause instanceof Error ? cause.stack : undefined,
-      }),
-    );
+    logError("request failed", requestId, cause, { code: apiError.code });
   }
   for (const [name, value] of Object.entries(apiError.headers)) c.header(name, value);
   c.header("X-Request-Id", requestId);

@@ -1,6 +1,7 @@
 import type { Context } from "hono";
 import type { AppEnv } from "../app-env";
 import { fromDatabaseError } from "../lib/db-errors";
+import { logError } from "../lib/log-error";
 import { OAuthError } from "./oauth-error";
 
 /** RFC 6749 §5.1: token responses are never cached. */
@@ -23,15 +24,7 @@ export function oauthErrorResponse(c: Context<AppEnv>, error: unknown) {
         ? new OAuthError("temporarily_unavailable", "A dependency is unavailable; try again shortly", 503)
         : new OAuthError("server_error", "Internal server error", 500);
     if (oauth.status === 500) {
-      console.error(
-        JSON.stringify({
-          level: "error",
-          msg: "oauth request failed",
-          request_id: c.get("requestId"),
-          error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
-          stack: error instanceof Error ? error.stack : undefined,
-        }),
-      );
+      logError("oauth request failed", c.get("requestId"), error);
     }
   }
   if (oauth.status === 503) c.header("Retry-After", "5");

@@ -14,7 +14,7 @@ import { OAuthError } from "./oauth-error";
 import { oauthJson } from "./oauth-response";
 import { verifyPkce } from "./pkce";
 import { grantScope } from "./scopes";
-import { issueAccessToken, issueIdToken, signingKeyOf } from "./token-issuer";
+import { issueAccessToken, issueIdToken, signingKeyOf, type TokenSubject } from "./token-issuer";
 
 type Form = Record<string, unknown>;
 const str = (form: Form, name: string) =>
@@ -47,6 +47,16 @@ interface TokenResponse {
   scope: string;
   refresh_token?: string;
   id_token?: string;
+}
+
+/** The access-token part every grant answers with (RFC 6749 §5.1). */
+async function bearer(config: Config, subject: TokenSubject): Promise<TokenResponse> {
+  return {
+    access_token: await issueAccessToken(config, subject),
+    token_type: "Bearer",
+    expires_in: subject.ttlSeconds,
+    scope: subject.scope.join(" "),
+  };
 }
 
 /** POST /oauth/token (RFC 6749 §3.2): the three grants OAuth 2.1 keeps, nothing else. */
@@ -104,20 +114,15 @@ async function authorizationCodeGrant(
     throw new OAuthError("invalid_grant", "The code is no longer valid");
   }
   const scope = code.scope.split(" ").filter(Boolean);
-  const response: TokenResponse = {
-    access_token: await issueAccessToken(config, {
-      userId: code.userId,
-      tenantId: code.tenantId,
-      role: issued.role,
-      scope,
-      clientId: client.clientId,
-      familyId: issued.familyId,
-      ttlSeconds: client.accessTokenTtlSeconds,
-    }),
-    token_type: "Bearer",
-    expires_in: client.accessTokenTtlSeconds,
-    scope: scope.join(" "),
-  };
+  const response = await bearer(config, {
+    userId: code.userId,
+    tenantId: code.tenantId,
+    role: issued.role,
+    scope,
+    clientId: client.clientId,
+    familyId: issued.familyId,
+    ttlSeconds: client.accessTokenTtlSeconds,
+  });
   if (client.grantTypes.includes("refresh_token")) response.refresh_token = issued.refreshToken;
   if (scope.includes("openid")) {
     const user = await findUserById(db, code.userId);
@@ -156,7 +161,7 @@ async function refreshTokenGrant(
   const scope = str(form, "scope") === undefined ? granted : grantScope(str(form, "scope"), granted);
   if (!scope) throw new OAuthError("invalid_scope", "The scope exceeds what was granted");
   return {
-    access_token: await issueAccessToken(config, {
+    ...(await bearer(config, {
       userId: rotated.userId,
       tenantId: rotated.tenantId,
       role: rotated.role,
@@ -164,10 +169,7 @@ async function refreshTokenGrant(
       clientId: client.clientId,
       familyId: rotated.familyId,
       ttlSeconds: client.accessTokenTtlSeconds,
-    }),
-    token_type: "Bearer",
-    expires_in: client.accessTokenTtlSeconds,
-    scope: scope.join(" "),
+    })),
     refresh_token: rotated.refreshToken,
   };
 }
@@ -206,17 +208,12 @@ async function clientCredentialsGrant(
       info,
     ),
   ]);
-  return {
-    access_token: await issueAccessToken(config, {
-      userId: client.id,
-      tenantId: client.tenantId,
-      role,
-      scope,
-      clientId: client.clientId,
-      ttlSeconds: client.accessTokenTtlSeconds,
-    }),
-    token_type: "Bearer",
-    expires_in: client.accessTokenTtlSeconds,
-    scope: scope.join(" "),
-  };
+  return bearer(config, {
+    userId: client.id,
+    tenantId: client.tenantId,
+    role,
+    scope,
+    clientId: client.clientId,
+    ttlSeconds: client.accessTokenTtlSeconds,
+  });
 }

@@ -4,27 +4,14 @@ import { requirePermission } from "../auth/permissions";
 import { rawSuccess } from "../lib/envelope";
 import { preRenderedJson } from "../lib/pre-rendered";
 import { serviceContext } from "../lib/service-context";
-import { ErrorSchema, ListQuery, listOf, successOf, UuidParam } from "../schemas/common";
+import { errorResponses, jsonResponse, ListQuery, listOf, successOf, UuidParam } from "../schemas/common";
 import { Contact, ContactInput } from "../schemas/contact";
 import { createContact, deleteContact, getContact, listContacts, replaceContact } from "../services/contacts";
-
-const errors = (...statuses: number[]) =>
-  Object.fromEntries(
-    statuses.map((s) => [
-      s,
-      { description: "Error", content: { "application/json": { schema: ErrorSchema } } },
-    ]),
-  );
 
 const ContactPage = listOf(Contact);
 const ContactItem = successOf(Contact);
 type ContactPage = z.infer<typeof ContactPage>;
 type ContactItem = z.infer<typeof ContactItem>;
-
-const json = <T extends z.ZodType>(schema: T, description: string) => ({
-  description,
-  content: { "application/json": { schema } },
-});
 
 /**
  * Contacts under `/api/v1/crm/contacts`, and under the platform spec's `/api/v1/contacts` by
@@ -45,7 +32,10 @@ export function registerContactRoutes(app: OpenAPIHono<AppEnv>, base: string, al
       description: "Newest first; keyset pagination with `cursor` and `limit`.",
       middleware: read,
       request: { query: ListQuery },
-      responses: { 200: json(ContactPage, "A page of contacts"), ...errors(400, 401, 403, 429, 503) },
+      responses: {
+        200: jsonResponse(ContactPage, "A page of contacts"),
+        ...errorResponses(400, 401, 403, 429, 503),
+      },
     }),
     async (c) => {
       const q = c.req.valid("query");
@@ -78,8 +68,8 @@ export function registerContactRoutes(app: OpenAPIHono<AppEnv>, base: string, al
       middleware: write,
       request: { body: { content: { "application/json": { schema: ContactInput } }, required: true } },
       responses: {
-        201: json(ContactItem, "Created"),
-        ...errors(400, 401, 403, 409, 413, 415, 429, 503),
+        201: jsonResponse(ContactItem, "Created"),
+        ...errorResponses(400, 401, 403, 409, 413, 415, 429, 503),
       },
     }),
     async (c) => {
@@ -97,7 +87,10 @@ export function registerContactRoutes(app: OpenAPIHono<AppEnv>, base: string, al
       summary: "Get a contact",
       middleware: read,
       request: { params: UuidParam },
-      responses: { 200: json(ContactItem, "The contact"), ...errors(400, 401, 403, 404, 429, 503) },
+      responses: {
+        200: jsonResponse(ContactItem, "The contact"),
+        ...errorResponses(400, 401, 403, 404, 429, 503),
+      },
     }),
     async (c) => {
       const contact = await getContact(serviceContext(c), c.req.valid("param").id);
@@ -118,8 +111,8 @@ export function registerContactRoutes(app: OpenAPIHono<AppEnv>, base: string, al
         body: { content: { "application/json": { schema: ContactInput } }, required: true },
       },
       responses: {
-        200: json(ContactItem, "Updated"),
-        ...errors(400, 401, 403, 404, 409, 413, 415, 429, 503),
+        200: jsonResponse(ContactItem, "Updated"),
+        ...errorResponses(400, 401, 403, 404, 409, 413, 415, 429, 503),
       },
     }),
     async (c) => {
@@ -137,7 +130,7 @@ export function registerContactRoutes(app: OpenAPIHono<AppEnv>, base: string, al
       description: "Soft delete: the contact disappears from every read. Emits `contact.deleted`.",
       middleware: write,
       request: { params: UuidParam },
-      responses: { 204: { description: "Deleted" }, ...errors(400, 401, 403, 404, 429, 503) },
+      responses: { 204: { description: "Deleted" }, ...errorResponses(400, 401, 403, 404, 429, 503) },
     }),
     async (c) => {
       await deleteContact(serviceContext(c), c.req.valid("param").id);

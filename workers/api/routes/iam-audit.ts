@@ -2,7 +2,7 @@ import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { AppEnv } from "../app-env";
 import { requirePermission } from "../auth/permissions";
 import { serviceContext } from "../lib/service-context";
-import { ErrorSchema, ListQuery, listOf } from "../schemas/common";
+import { errorResponses, ListQuery, listOf } from "../schemas/common";
 import { AUDIT_ACTIONS } from "../services/identity/audit";
 import { listAuditEntries } from "../services/identity/audit-log";
 
@@ -22,14 +22,6 @@ const AuditEntry = z
     created_at: z.string(),
   })
   .openapi("AuditEntry");
-
-const errors = (...statuses: number[]) =>
-  Object.fromEntries(
-    statuses.map((s) => [
-      s,
-      { description: "Error", content: { "application/json": { schema: ErrorSchema } } },
-    ]),
-  );
 
 export function registerAuditRoutes(app: OpenAPIHono<AppEnv>, base: string): void {
   app.openapi(
@@ -56,7 +48,7 @@ export function registerAuditRoutes(app: OpenAPIHono<AppEnv>, base: string): voi
           description: "A page of entries",
           content: { "application/json": { schema: listOf(AuditEntry) } },
         },
-        ...errors(400, 401, 403, 429, 503),
+        ...errorResponses(400, 401, 403, 429, 503),
       },
     }),
     async (c) => {

@@ -4,16 +4,9 @@ import { requireSignedInUser } from "../auth/permissions";
 import { success } from "../lib/envelope";
 import { requestInfo } from "../lib/request-info";
 import { serviceContext } from "../lib/service-context";
-import { ErrorSchema, successOf } from "../schemas/common";
+import { errorResponses, successOf } from "../schemas/common";
 import { confirmTotpEnrolment, disableMfa, startTotpEnrolment } from "../services/identity/mfa";
 
-const errors = (...statuses: number[]) =>
-  Object.fromEntries(
-    statuses.map((s) => [
-      s,
-      { description: "Error", content: { "application/json": { schema: ErrorSchema } } },
-    ]),
-  );
 const jsonBody = <T extends z.ZodType>(schema: T) => ({
   body: { content: { "application/json": { schema } }, required: true },
 });
@@ -45,7 +38,7 @@ export function registerMfaRoutes(app: OpenAPIHono<AppEnv>, base: string): void 
       description: "A new secret and its otpauth URI. MFA is not on until a code is confirmed.",
       responses: {
         200: { description: "Secret", content: { "application/json": { schema: successOf(Enrolment) } } },
-        ...errors(401, 403, 409),
+        ...errorResponses(401, 403, 409),
       },
     }),
     async (c) => c.json(success(await startTotpEnrolment(serviceContext(c)), c.get("requestId")), 200),
@@ -64,7 +57,7 @@ export function registerMfaRoutes(app: OpenAPIHono<AppEnv>, base: string): void 
           description: "Enabled",
           content: { "application/json": { schema: successOf(RecoveryCodes) } },
         },
-        ...errors(400, 401, 403, 409),
+        ...errorResponses(400, 401, 403, 409),
       },
     }),
     async (c) => {
@@ -81,7 +74,7 @@ export function registerMfaRoutes(app: OpenAPIHono<AppEnv>, base: string): void 
       summary: "Turn MFA off",
       description: "Re-authentication: the password and a current TOTP (or recovery) code.",
       request: jsonBody(Reauth),
-      responses: { 204: { description: "Disabled" }, ...errors(400, 401, 403, 409) },
+      responses: { 204: { description: "Disabled" }, ...errorResponses(400, 401, 403, 409) },
     }),
     async (c) => {
       await disableMfa(serviceContext(c), c.req.valid("json"), requestInfo(c));

@@ -3,6 +3,7 @@ import { z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { AppEnv } from "../app-env";
 import { fromDatabaseError } from "../lib/db-errors";
+import { logError } from "../lib/log-error";
 import { showAuthorize, submitAuthorize } from "../oauth/authorize-endpoint";
 import { randomToken } from "../oauth/encoding";
 import { authorizationServerMetadata } from "../oauth/metadata";
@@ -35,15 +36,7 @@ const page =
     } catch (error) {
       const unavailable = fromDatabaseError(error)?.status === 503;
       if (!unavailable) {
-        console.error(
-          JSON.stringify({
-            level: "error",
-            msg: "authorize page failed",
-            request_id: c.get("requestId"),
-            error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
-            stack: error instanceof Error ? error.stack : undefined,
-          }),
-        );
+        logError("authorize page failed", c.get("requestId"), error);
       }
       const nonce = randomToken(16);
       const message = unavailable

@@ -59,3 +59,18 @@ export const listOf = <T extends z.ZodType>(item: T) =>
     meta: ListMetaSchema,
     request_id: z.string(),
   });
+
+/** OpenAPI error responses for the given statuses, all in the envelope. */
+export const errorResponses = (...statuses: number[]) =>
+  Object.fromEntries(
+    statuses.map((s) => [
+      s,
+      { description: "Error", content: { "application/json": { schema: ErrorSchema } } },
+    ]),
+  );
+
+/** An OpenAPI JSON response. */
+export const jsonResponse = <T extends z.ZodType>(schema: T, description: string) => ({
+  description,
+  content: { "application/json": { schema } },
+});
