@@ -1,8 +1,10 @@
 import { describe, expect, it } from "vitest";
+import { SIGN_IN_LIMITS } from "../../workers/api/oauth/sign-in-throttle";
 import { TEST_TENANTS } from "../support/tenants";
 import { BASE } from "./helpers";
 import {
   authorizeQuery,
+  awayFromWindowEdge,
   CLI_REDIRECT,
   CookieJar,
   DEMO_PASSWORD,
@@ -33,6 +35,27 @@ describe("authorization server metadata", () => {
         authorization_response_iss_parameter_supported: true,
       });
     }
+  });
+});
+
+describe("OpenAPI document", () => {
+  it("documents every OAuth and well-known endpoint", async () => {
+    const doc = (await (await fetchWorker("/openapi.json")).json()) as {
+      paths: Record<string, Record<string, unknown>>;
+    };
+    const methods = (path: string) => Object.keys(doc.paths[path] ?? {}).sort();
+    expect(methods("/.well-known/oauth-authorization-server")).toEqual(["get"]);
+    expect(methods("/.well-known/openid-configuration")).toEqual(["get"]);
+    expect(methods("/oauth/authorize")).toEqual(["get", "post"]);
+    expect(methods("/oauth/token")).toEqual(["post"]);
+    expect(methods("/oauth/revoke")).toEqual(["post"]);
+    expect(methods("/oauth/userinfo")).toEqual(["get", "post"]);
+  });
+
+  it("answers 405 with Allow for a wrong method on an OAuth endpoint", async () => {
+    const res = await fetchWorker("/oauth/token");
+    expect(res.status).toBe(405);
+    expect(res.headers.get("Allow")).toBe("POST");
   });
 });
 
@@ -204,6 +227,7 @@ describe("POST /oauth/authorize", () => {
   });
 
   it("throttles sign-in per account: the 11th attempt in 15 minutes is refused with Retry-After", async () => {
+    await awayFromWindowEdge(SIGN_IN_LIMITS.accountFailures.windowMs);
     const email = `throttle-${crypto.randomUUID()}@tenant-a.example`;
     const statuses: number[] = [];
     for (let i = 0; i < 11; i++) {
@@ -216,9 +240,10 @@ describe("POST /oauth/authorize", () => {
     }
     expect(statuses.slice(0, 10).every((s) => s === 401)).toBe(true);
     expect(statuses[10]).toBe(429);
-  });
+  }, 45_000);
 
   it("throttles sign-in per IP: 30 attempts in 10 minutes, then 429", async () => {
+    await awayFromWindowEdge(SIGN_IN_LIMITS.ip.windowMs);
     const ip = randomIp();
     const statuses: number[] = [];
     for (let i = 0; i < 31; i++) {
@@ -227,7 +252,7 @@ describe("POST /oauth/authorize", () => {
     }
     expect(statuses.filter((s) => s === 401)).toHaveLength(30);
     expect(statuses[30]).toBe(429);
-  });
+  }, 45_000);
 
   it("a tampered hidden redirect_uri is validated again on submit", async () => {
     const { challenge } = await pkcePair();

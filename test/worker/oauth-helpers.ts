@@ -159,3 +159,12 @@ export async function tokensFor(o: AuthorizeOptions = {}): Promise<Tokens> {
 
 export const refresh = (token: string) =>
   tokenRequest({ grant_type: "refresh_token", client_id: CLI, refresh_token: token });
+
+/**
+ * Limits count in fixed windows; a test that straddles a window's end would see the count reset.
+ * Waits (at most `marginMs`) until the current window has at least that long left.
+ */
+export async function awayFromWindowEdge(windowMs: number, marginMs = 15_000): Promise<void> {
+  const left = windowMs - (Date.now() % windowMs);
+  if (left < marginMs) await new Promise((r) => setTimeout(r, left + 50));
+}
