@@ -6,4 +6,5 @@ export const PROJECT_ROOT = fileURLToPath(new URL("../..", import.meta.url));
 export const DEFAULT_DATA_DIR = join(PROJECT_ROOT, ".data");
 
 export const devKeysFile = (dataDir: string) => join(dataDir, "dev-keys.json");
+export const devSecretsFile = (dataDir: string) => join(dataDir, "dev-secrets.json");
 export const stackFile = (dataDir: string) => join(dataDir, "stack.json");

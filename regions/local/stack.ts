@@ -6,7 +6,8 @@ import { REGION_IDS, type RegionId } from "../registry";
 import { type SqlGateway, startSqlGateway } from "../sql-gateway/server";
 import { startUpstashRest, type UpstashRestServer } from "../upstash-rest/server";
 import { jwksBinding, loadOrCreateDevKeys } from "./dev-keys";
-import { devKeysFile } from "./paths";
+import { loadOrCreateDevSecrets } from "./dev-secrets";
+import { devKeysFile, devSecretsFile } from "./paths";
 import { pgliteDatabase, postgresDatabase, type RegionDatabase } from "./region-database";
 import { type StackInfo, writeStackInfo } from "./stack-info";
 import { startWranglerDev, type WorkerProcess } from "./wrangler-dev";
@@ -58,6 +59,7 @@ export async function startLocalStack(options: StackOptions): Promise<LocalStack
   try {
     mkdirSync(options.dataDir, { recursive: true });
     const keys = await loadOrCreateDevKeys(devKeysFile(options.dataDir));
+    const secrets = loadOrCreateDevSecrets(devSecretsFile(options.dataDir));
     const port = (base: number) => base + options.portOffset;
     const regionUrls = {
       eu: `http://127.0.0.1:${port(DEFAULT_PORTS.worker.eu)}`,
@@ -105,6 +107,7 @@ export async function startLocalStack(options: StackOptions): Promise<LocalStack
               JWKS: jwks,
               // Local only: in a deployment this is a secret (wrangler secret put JWT_SIGNING_KEY).
               JWT_SIGNING_KEY: JSON.stringify(keys[region].privateJwk),
+              DATA_ENCRYPTION_KEY: secrets[region].dataEncryptionKey,
               DATABASE_URL: databases[region].appUrl,
               DATABASE_HTTP_URL: `${gateways[region].url}/sql`,
               // Locally the gateway is the region's backend service; its /health is the backend's.

@@ -52,6 +52,17 @@ async function enrol(email: string) {
   expect(confirm.status).toBe(200);
   const codes = (await envelope<{ recovery_codes: string[] }>(confirm)).data.recovery_codes;
   expect(codes).toHaveLength(10);
+  // At rest: the seed only as AES-GCM ciphertext, the codes only as salted hashes.
+  const [stored] = await rows<{ totp_secret: string }>(
+    sql`select totp_secret from users where lower(email) = lower(${email})`,
+  );
+  expect(stored?.totp_secret).toMatch(/^v1\./);
+  expect(stored?.totp_secret).not.toContain(data.secret);
+  const hashes = await rows<{ code_hash: string }>(
+    sql`select code_hash from recovery_codes rc join users u on u.id = rc.user_id where lower(u.email) = lower(${email})`,
+  );
+  expect(hashes).toHaveLength(10);
+  for (const c of codes) expect(hashes.some((h) => h.code_hash.includes(c))).toBe(false);
   return { secret: data.secret, codes, token: access_token };
 }
 

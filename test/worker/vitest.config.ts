@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineProject } from "vitest/config";
@@ -17,6 +18,7 @@ export default defineProject({
           REGION_URLS: JSON.stringify(TEST_REGION_URLS),
           JWKS: inject("jwks"),
           // The eu region's current private key: the Worker under test is eu's authorization server.
+          DATA_ENCRYPTION_KEY: randomBytes(32).toString("base64"),
           JWT_SIGNING_KEY: JSON.stringify((JSON.parse(inject("signingKeys")) as { eu: unknown }).eu),
           DATABASE_URL: `postgres://nexus_app:nexus_app@127.0.0.1:5432/${inject("databaseName")}`,
           DATABASE_HTTP_URL: `${inject("gatewayUrl")}/sql`,

@@ -48,6 +48,8 @@ const configSchema = z.object({
   UPSTASH_REDIS_REST_URL: optionalUrl,
   UPSTASH_REDIS_REST_TOKEN: optionalString,
   // A secret; absent in a region that only verifies tokens (its authorization server answers 503).
+  // A secret: 32 random bytes, base64. Encrypts TOTP seeds at rest; MFA enrolment needs it.
+  DATA_ENCRYPTION_KEY: optionalString,
   JWT_SIGNING_KEY: z.preprocess(emptyToUndefined, jsonString(rs256PrivateJwkSchema).optional()),
 });
 
@@ -67,6 +69,8 @@ export interface Config {
   upstash: { url: string; token: string } | undefined;
   /** This region's private signing key (its kid is published in jwks[region]); issuing needs it. */
   signingKey: Rs256PrivateJwk | undefined;
+  /** AES-256-GCM key (base64) for secrets at rest; never leaves the Worker. */
+  dataEncryptionKey: string | undefined;
 }
 
 // Bindings are fixed for the life of an isolate, so parse once per env object.
@@ -108,6 +112,7 @@ export function loadConfig(env: Bindings): Config {
         ? { url: c.UPSTASH_REDIS_REST_URL, token: c.UPSTASH_REDIS_REST_TOKEN }
         : undefined,
     signingKey,
+    dataEncryptionKey: c.DATA_ENCRYPTION_KEY,
   };
   cache.set(env, config);
   return config;

@@ -152,7 +152,12 @@ export async function submitAuthorize(c: Context<AppEnv>) {
     }
     const throttle = await throttleSignIn(c.env.RATE_LIMITER, c.get("config"), info.ip, pending.email);
     if (!throttle.allowed) return tooMany(c, key, request, throttle.retryAfterSeconds);
-    const result = await checkSecondFactor(db, pending, text("totp") ?? "");
+    const result = await checkSecondFactor(
+      db,
+      pending,
+      text("totp") ?? "",
+      c.get("config").dataEncryptionKey,
+    );
     if (result === "invalid" || result === "replayed") {
       await countSignInFailure(c.env.RATE_LIMITER, c.get("config"), pending.email);
       await recordSignIn(db, pending.id, "failure", info, { reason: `mfa_${result}` });

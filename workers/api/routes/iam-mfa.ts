@@ -41,7 +41,14 @@ export function registerMfaRoutes(app: OpenAPIHono<AppEnv>, base: string): void 
         ...errorResponses(401, 403, 409),
       },
     }),
-    async (c) => c.json(success(await startTotpEnrolment(serviceContext(c)), c.get("requestId")), 200),
+    async (c) =>
+      c.json(
+        success(
+          await startTotpEnrolment(serviceContext(c), c.get("config").dataEncryptionKey),
+          c.get("requestId"),
+        ),
+        200,
+      ),
   );
 
   app.openapi(
@@ -61,7 +68,12 @@ export function registerMfaRoutes(app: OpenAPIHono<AppEnv>, base: string): void 
       },
     }),
     async (c) => {
-      const result = await confirmTotpEnrolment(serviceContext(c), c.req.valid("json").code, requestInfo(c));
+      const result = await confirmTotpEnrolment(
+        serviceContext(c),
+        c.req.valid("json").code,
+        c.get("config").dataEncryptionKey,
+        requestInfo(c),
+      );
       return c.json(success(result, c.get("requestId")), 200);
     },
   );
@@ -77,7 +89,12 @@ export function registerMfaRoutes(app: OpenAPIHono<AppEnv>, base: string): void 
       responses: { 204: { description: "Disabled" }, ...errorResponses(400, 401, 403, 409) },
     }),
     async (c) => {
-      await disableMfa(serviceContext(c), c.req.valid("json"), requestInfo(c));
+      await disableMfa(
+        serviceContext(c),
+        c.req.valid("json"),
+        c.get("config").dataEncryptionKey,
+        requestInfo(c),
+      );
       return c.body(null, 204);
     },
   );

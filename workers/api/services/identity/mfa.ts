@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
 import { rowsOf, tenantRows } from "../../../../db/rows";
 import { generateRecoveryCodes, hashRecoveryCode } from "../../auth/credentials/recovery-codes";
+import { openSecret, sealSecret } from "../../auth/credentials/secret-box";
 import { generateTotpSecret, totpUri, verifyTotp } from "../../auth/credentials/totp";
 import { ApiError } from "../../lib/errors";
 import type { ServiceContext } from "../context";
@@ -8,6 +9,12 @@ import { auditInsert } from "./audit";
 import type { RequestInfo } from "./request-info";
 import { checkPassword, checkSecondFactor } from "./sign-in";
 import { claimTotpStep, findUserById, type SignInUser } from "./users";
+
+/** Without the key, secrets could be stored only in clear text: MFA is unavailable instead. */
+function dataKeyOf(key: string | undefined): string {
+  if (!key) throw ApiError.unavailable("MFA is not available in this region (no DATA_ENCRYPTION_KEY)", 60);
+  return key;
+}
 
 /** The issuer shown in authenticator apps. */
 const TOTP_ISSUER = "Nexus Edge";
@@ -39,14 +46,16 @@ const audit = (ctx: ServiceContext, info: RequestInfo, action: "mfa.enabled" | "
  */
 export async function startTotpEnrolment(
   ctx: ServiceContext,
+  dataKey: string | undefined,
 ): Promise<{ secret: string; otpauth_uri: string }> {
+  const key = dataKeyOf(dataKey);
   const user = await currentUser(ctx);
   if (user.mfa_enabled)
     throw new ApiError("CONFLICT", "MFA is already enabled; disable it first to re-enrol");
   const secret = generateTotpSecret();
   await rowsOf(
     ctx.db,
-    sql`update users set totp_secret = ${secret}, totp_last_step = null where id = ${user.id}`,
+    sql`update users set totp_secret = ${await sealSecret(key, secret, user.id)}, totp_last_step = null where id = ${user.id}`,
   );
   return { secret, otpauth_uri: totpUri({ secret, accountName: user.email, issuer: TOTP_ISSUER }) };
 }
@@ -55,12 +64,18 @@ export async function startTotpEnrolment(
 export async function confirmTotpEnrolment(
   ctx: ServiceContext,
   code: string,
+  dataKey: string | undefined,
   info: RequestInfo,
 ): Promise<{ recovery_codes: string[] }> {
+  const key = dataKeyOf(dataKey);
   const user = await currentUser(ctx);
   if (user.mfa_enabled) throw new ApiError("CONFLICT", "MFA is already enabled");
   if (!user.totp_secret) throw new ApiError("CONFLICT", "Start enrolment first (POST /api/v1/iam/mfa/totp)");
-  const result = await verifyTotp({ secret: user.totp_secret, code, lastUsedStep: null });
+  const result = await verifyTotp({
+    secret: await openSecret(key, user.totp_secret, user.id),
+    code,
+    lastUsedStep: null,
+  });
   if (!result.ok || !(await claimTotpStep(ctx.db, user.id, result.step))) {
     throw new ApiError("VALIDATION_ERROR", "The code is not valid", { field: "code" });
   }
@@ -79,6 +94,7 @@ export async function confirmTotpEnrolment(
 export async function disableMfa(
   ctx: ServiceContext,
   input: { password: string; code: string },
+  dataKey: string | undefined,
   info: RequestInfo,
 ): Promise<void> {
   const user = await currentUser(ctx);
@@ -87,7 +103,7 @@ export async function disableMfa(
   if (checked.user?.id !== user.id) {
     throw new ApiError("VALIDATION_ERROR", "The password is not right", { field: "password" });
   }
-  const second = await checkSecondFactor(ctx.db, user, input.code);
+  const second = await checkSecondFactor(ctx.db, user, input.code, dataKeyOf(dataKey));
   if (second !== "ok" && second !== "recovery_code_used") {
     throw new ApiError("VALIDATION_ERROR", "The code is not valid", { field: "code" });
   }

@@ -3,6 +3,7 @@ import type { Database } from "../../../../db/client";
 import { rowsOf } from "../../../../db/rows";
 import { hashPassword, verifyAgainstDummy, verifyPassword } from "../../auth/credentials/password";
 import { matchRecoveryCode } from "../../auth/credentials/recovery-codes";
+import { openSecret } from "../../auth/credentials/secret-box";
 import { verifyTotp } from "../../auth/credentials/totp";
 import { claimTotpStep, findUserByEmail, type SignInUser, storeRehashedPassword } from "./users";
 
@@ -37,12 +38,15 @@ export async function checkSecondFactor(
   db: Database,
   user: SignInUser,
   code: string,
+  dataKey: string | undefined,
 ): Promise<SecondFactorResult> {
   const trimmed = code.replace(/\s/g, "");
   if (/^[0-9]{6}$/.test(trimmed)) {
     if (!user.totp_secret) return "invalid";
     const lastUsedStep = user.totp_last_step === null ? null : Number(user.totp_last_step);
-    const result = await verifyTotp({ secret: user.totp_secret, code: trimmed, lastUsedStep });
+    if (!dataKey) throw new Error("DATA_ENCRYPTION_KEY is not configured: TOTP secrets cannot be read");
+    const secret = await openSecret(dataKey, user.totp_secret, user.id);
+    const result = await verifyTotp({ secret, code: trimmed, lastUsedStep });
     if (!result.ok) return result.reason === "replayed" ? "replayed" : "invalid";
     return (await claimTotpStep(db, user.id, result.step)) ? "ok" : "replayed";
   }
