@@ -49,6 +49,11 @@ const configSchema = z.object({
   UPSTASH_REDIS_REST_TOKEN: optionalString,
   // A secret; absent in a region that only verifies tokens (its authorization server answers 503).
   JWT_SIGNING_KEY: z.preprocess(emptyToUndefined, jsonString(rs256PrivateJwkSchema).optional()),
+  // How long an isolate trusts a verified API key: the bound on revocation taking effect.
+  API_KEY_CACHE_TTL_SECONDS: z.preprocess(
+    emptyToUndefined,
+    z.coerce.number().int().min(0).max(300).default(60),
+  ),
 });
 
 export interface Config {
@@ -67,6 +72,8 @@ export interface Config {
   upstash: { url: string; token: string } | undefined;
   /** This region's private signing key (its kid is published in jwks[region]); issuing needs it. */
   signingKey: Rs256PrivateJwk | undefined;
+  /** Seconds an isolate may serve a verified API key from memory (0: always ask the database). */
+  apiKeyCacheTtlSeconds: number;
 }
 
 // Bindings are fixed for the life of an isolate, so parse once per env object.
@@ -108,6 +115,7 @@ export function loadConfig(env: Bindings): Config {
         ? { url: c.UPSTASH_REDIS_REST_URL, token: c.UPSTASH_REDIS_REST_TOKEN }
         : undefined,
     signingKey,
+    apiKeyCacheTtlSeconds: c.API_KEY_CACHE_TTL_SECONDS,
   };
   cache.set(env, config);
   return config;
