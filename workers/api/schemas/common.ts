@@ -59,3 +59,12 @@ export const listOf = <T extends z.ZodType>(item: T) =>
     meta: ListMetaSchema,
     request_id: z.string(),
   });
+
+/** The error responses a route declares, all in the envelope. */
+export const errorResponses = (...statuses: number[]) =>
+  Object.fromEntries(
+    statuses.map((s) => [
+      s,
+      { description: "Error", content: { "application/json": { schema: ErrorSchema } } },
+    ]),
+  );
