@@ -63,9 +63,18 @@ describe("GET /.well-known/jwks.json", () => {
   });
 
   it("serves the lagos keys, and only those, from the lagos region", async () => {
-    const res = await callWith({ REGION: "lagos" }, JWKS_PATH);
+    const res = await callWith(
+      { REGION: "lagos", JWT_SIGNING_KEY: JSON.stringify(signingKeys().lagos) },
+      JWKS_PATH,
+    );
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ keys: published().lagos.keys });
+  });
+
+  it("refuses to start with a signing key whose kid the region does not publish", async () => {
+    // The eu key in the lagos region: every verifier would refuse what it signs.
+    const res = await callWith({ REGION: "lagos" }, JWKS_PATH);
+    expect(res.status).toBe(500);
   });
 
   it("is documented in the OpenAPI document", async () => {
