@@ -2,7 +2,7 @@ import { type SQL, sql } from "drizzle-orm";
 import { tenantRows } from "../../../../db/rows";
 import { apiKeyHint, mintApiKey } from "../../auth/api-key-format";
 import { grantableRoles } from "../../auth/role-order";
-import { decodeCursor, encodeCursor } from "../../lib/cursor";
+import { decodeCursor, newestFirstPage } from "../../lib/cursor";
 import { ApiError } from "../../lib/errors";
 import { sha256Hex } from "../../oauth/encoding";
 import type { Page } from "../contacts";
@@ -140,15 +140,7 @@ export async function listApiKeys(
         order by created_at desc, id desc
         limit ${query.limit + 1}`,
   ]);
-  const keys = rows as ApiKeyView[];
-  const hasMore = keys.length > query.limit;
-  const shown = keys.slice(0, query.limit);
-  const last = shown.at(-1);
-  return {
-    items: shown,
-    hasMore,
-    cursor: hasMore && last ? encodeCursor({ t: last.created_at, id: last.id }) : null,
-  };
+  return newestFirstPage(rows as ApiKeyView[], query.limit);
 }
 
 export async function getApiKey(ctx: ServiceContext, id: string): Promise<ApiKeyView> {
