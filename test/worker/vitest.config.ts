@@ -24,6 +24,8 @@ export default defineProject({
           DATABASE_HTTP_URL: `${inject("gatewayUrl")}/sql`,
           BACKEND_URL: inject("gatewayUrl"),
           UPSTASH_REDIS_REST_URL: "",
+          // Short, so tests can show an API key revoked elsewhere stops working within the bound.
+          API_KEY_CACHE_TTL_SECONDS: "2",
         },
       },
     })),

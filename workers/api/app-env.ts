@@ -1,3 +1,4 @@
+import type { RegionId } from "../../regions/registry";
 import type { AccessClaims } from "./auth/access-token";
 import type { Config } from "./env";
 import type { Actor } from "./services/context";
@@ -11,5 +12,11 @@ export interface AppEnv {
     /** Set by authenticate; absent on public routes. */
     claims?: AccessClaims;
     actor?: Actor;
+    /**
+     * The region the credential belongs to (a token's `region`, an API key's prefix); residency
+     * forwards when it is not this one. Set before verification for keys of another region,
+     * which only their home region can look up.
+     */
+    homeRegion?: RegionId;
   };
 }

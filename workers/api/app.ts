@@ -15,6 +15,7 @@ import { requestLog } from "./middleware/request-log";
 import { residency } from "./middleware/residency";
 import { registerContactRoutes } from "./routes/crm-contacts";
 import { registerHealthRoutes } from "./routes/health";
+import { registerApiKeyRoutes } from "./routes/iam-api-keys";
 import { registerAuditRoutes } from "./routes/iam-audit";
 import { registerMfaRoutes } from "./routes/iam-mfa";
 import { registerOAuthRoutes } from "./routes/oauth";
@@ -43,12 +44,21 @@ export function buildApp() {
   registerContactRoutes(app, "/api/v1/contacts", true);
   registerAuditRoutes(app, "/api/v1/iam");
   registerMfaRoutes(app, "/api/v1/iam");
+  registerApiKeyRoutes(app, "/api/v1/iam");
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
     type: "http",
     scheme: "bearer",
     bearerFormat: "JWT",
-    description: "RS256 access token from the region's authorization server.",
+    description:
+      "RS256 access token from the region's authorization server, or an API key (`nxk_{region}_…`, " +
+      "also accepted as `X-API-Key`).",
+  });
+  app.openAPIRegistry.registerComponent("securitySchemes", "apiKeyAuth", {
+    type: "apiKey",
+    in: "header",
+    name: "X-API-Key",
+    description: "An API key (`nxk_{region}_…`); the same key also works as `Authorization: Bearer`.",
   });
   app.doc31("/openapi.json", (c) => ({
     openapi: "3.1.0",

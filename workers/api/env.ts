@@ -51,6 +51,11 @@ const configSchema = z.object({
   // A secret: 32 random bytes, base64. Encrypts TOTP seeds at rest; MFA enrolment needs it.
   DATA_ENCRYPTION_KEY: optionalString,
   JWT_SIGNING_KEY: z.preprocess(emptyToUndefined, jsonString(rs256PrivateJwkSchema).optional()),
+  // How long an isolate trusts a verified API key: the bound on revocation taking effect.
+  API_KEY_CACHE_TTL_SECONDS: z.preprocess(
+    emptyToUndefined,
+    z.coerce.number().int().min(0).max(300).default(60),
+  ),
 });
 
 export interface Config {
@@ -71,6 +76,8 @@ export interface Config {
   signingKey: Rs256PrivateJwk | undefined;
   /** AES-256-GCM key (base64) for secrets at rest; never leaves the Worker. */
   dataEncryptionKey: string | undefined;
+  /** Seconds an isolate may serve a verified API key from memory (0: always ask the database). */
+  apiKeyCacheTtlSeconds: number;
 }
 
 // Bindings are fixed for the life of an isolate, so parse once per env object.
@@ -113,6 +120,7 @@ export function loadConfig(env: Bindings): Config {
         : undefined,
     signingKey,
     dataEncryptionKey: c.DATA_ENCRYPTION_KEY,
+    apiKeyCacheTtlSeconds: c.API_KEY_CACHE_TTL_SECONDS,
   };
   cache.set(env, config);
   return config;

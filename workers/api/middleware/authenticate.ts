@@ -1,21 +1,56 @@
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../app-env";
 import { verifyAccessToken } from "../auth/access-token";
+import { verifyApiKey } from "../auth/api-key";
+import { looksLikeApiKey, parseApiKey } from "../auth/api-key-format";
 import { ApiError } from "../lib/errors";
+import { serviceDatabase } from "../lib/service-context";
 
-/** Bearer access tokens (RS256 JWT). API keys join in with the IAM work. */
+/** The one credential of a request: `Authorization: Bearer …` (token or key) or `X-API-Key`. */
+function presentedCredential(authorization: string | undefined, apiKey: string | undefined): string {
+  // RFC 6750 §3.1: more than one way of authenticating is an invalid request.
+  if (authorization && apiKey !== undefined) {
+    throw ApiError.unauthenticated("Send either Authorization or X-API-Key, not both", "invalid_request");
+  }
+  if (apiKey !== undefined) return apiKey.trim();
+  if (!authorization) throw ApiError.unauthenticated("Missing bearer token", "invalid_request");
+  const match = /^Bearer\s+(\S+)$/i.exec(authorization);
+  if (!match?.[1]) throw ApiError.unauthenticated("Authorization must be a Bearer token", "invalid_request");
+  return match[1];
+}
+
+/**
+ * Bearer access tokens (RS256 JWT) and API keys (`nxk_{region}_…`). A key names its region in
+ * its prefix: another region's key is left unverified for residency to forward (only its home
+ * database knows it); a malformed key is refused without any I/O.
+ */
 export const authenticate = () =>
   createMiddleware<AppEnv>(async (c, next) => {
-    const header = c.req.header("Authorization");
-    if (!header) throw ApiError.unauthenticated("Missing bearer token", "invalid_request");
-    const match = /^Bearer\s+(\S+)$/i.exec(header);
-    if (!match?.[1])
-      throw ApiError.unauthenticated("Authorization must be a Bearer token", "invalid_request");
+    const credential = presentedCredential(c.req.header("Authorization"), c.req.header("X-API-Key"));
+    const config = c.get("config");
 
-    const claims = await verifyAccessToken(match[1], c.get("config"));
+    if (looksLikeApiKey(credential) || c.req.header("X-API-Key") !== undefined) {
+      const parsed = parseApiKey(credential);
+      if (!parsed) throw ApiError.unauthenticated("Malformed API key");
+      c.set("homeRegion", parsed.region);
+      if (parsed.region !== config.region) return next();
+      const key = await verifyApiKey(credential, parsed.tenantId, config, () => serviceDatabase(c));
+      c.set("actor", {
+        userId: key.keyId,
+        credential: "api_key",
+        tenantId: key.tenantId,
+        role: key.role,
+        scopes: key.scopes,
+      });
+      return next();
+    }
+
+    const claims = await verifyAccessToken(credential, config);
     c.set("claims", claims);
+    c.set("homeRegion", claims.region);
     c.set("actor", {
       userId: claims.userId,
+      credential: "access_token",
       tenantId: claims.tenantId,
       role: claims.role,
       scopes: claims.scopes,

@@ -25,16 +25,16 @@ const DROPPED_HEADERS = [
  */
 export const residency = () =>
   createMiddleware<AppEnv>(async (c, next) => {
-    const claims = c.get("claims");
+    const home = c.get("homeRegion");
     const config = c.get("config");
-    if (!claims || claims.region === config.region) return next();
+    if (!home || home === config.region) return next();
 
     if (c.req.header(FORWARDED_FROM_HEADER)) {
       throw new ApiError("LOOP_DETECTED", "Request was already forwarded between regions");
     }
 
     const incoming = new URL(c.req.url);
-    const target = new URL(incoming.pathname + incoming.search, config.regionUrls[claims.region]);
+    const target = new URL(incoming.pathname + incoming.search, config.regionUrls[home]);
     const headers = new Headers(c.req.raw.headers);
     for (const name of DROPPED_HEADERS) headers.delete(name);
     headers.set(FORWARDED_FROM_HEADER, config.region);
@@ -50,7 +50,7 @@ export const residency = () =>
         redirect: "manual",
       });
     } catch (cause) {
-      throw ApiError.unavailable(`Home region ${claims.region} is unreachable`, 5, cause);
+      throw ApiError.unavailable(`Home region ${home} is unreachable`, 5, cause);
     }
     // fetch() already decoded the body, so its encoding headers no longer describe it; the
     // runtime re-encodes for this client. Rewrapped because fetch responses are immutable.

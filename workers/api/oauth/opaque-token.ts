@@ -8,21 +8,31 @@ import { base64url, fromBase64url, sha256Hex } from "./encoding";
 export type OpaqueKind = "code" | "refresh";
 const PREFIX: Record<OpaqueKind, string> = { code: "nxac_", refresh: "nxrt_" };
 
-export function mintOpaqueToken(kind: OpaqueKind, tenantId: string): string {
+/** base64url of the tenant's 16 bytes followed by 32 random bytes (256 bits): 64 characters. */
+export function tenantTaggedSecret(tenantId: string): string {
   const bytes = new Uint8Array(48);
   const hex = tenantId.replaceAll("-", "");
   for (let i = 0; i < 16; i++) bytes[i] = Number.parseInt(hex.slice(i * 2, i * 2 + 2), 16);
   crypto.getRandomValues(bytes.subarray(16));
-  return PREFIX[kind] + base64url(bytes);
+  return base64url(bytes);
+}
+
+/** The tenant of a tenantTaggedSecret, or null when the text is not one. */
+export function tenantOfTaggedSecret(text: string): string | null {
+  const bytes = fromBase64url(text);
+  if (bytes?.length !== 48) return null;
+  const hex = [...bytes.subarray(0, 16)].map((b) => b.toString(16).padStart(2, "0")).join("");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+export function mintOpaqueToken(kind: OpaqueKind, tenantId: string): string {
+  return PREFIX[kind] + tenantTaggedSecret(tenantId);
 }
 
 /** The tenant a token names, or null when the string is not a token of this kind. */
 export function tenantOfOpaqueToken(kind: OpaqueKind, token: string): string | null {
   if (token.length > 128 || !token.startsWith(PREFIX[kind])) return null;
-  const bytes = fromBase64url(token.slice(PREFIX[kind].length));
-  if (bytes?.length !== 48) return null;
-  const hex = [...bytes.subarray(0, 16)].map((b) => b.toString(16).padStart(2, "0")).join("");
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  return tenantOfTaggedSecret(token.slice(PREFIX[kind].length));
 }
 
 export const hashOpaqueToken = sha256Hex;

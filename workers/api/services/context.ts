@@ -3,7 +3,10 @@ import type { RegionId } from "../../../regions/registry";
 
 /** Who is acting: the authenticated principal, as services need it (no Hono types here). */
 export interface Actor {
+  /** The user's id, or the API key's id when `credential` is "api_key". */
   userId: string;
+  /** What authenticated the request: services refuse some actions to keys, and audit says which. */
+  credential: "access_token" | "api_key";
   tenantId: string;
   role: string;
   scopes: readonly string[];

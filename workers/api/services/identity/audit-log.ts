@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
 import { tenantRows } from "../../../../db/rows";
-import { decodeCursor, encodeCursor } from "../../lib/cursor";
+import { decodeCursor, newestFirstPage } from "../../lib/cursor";
 import type { Page } from "../contacts";
 import type { ServiceContext } from "../context";
 import type { AuditAction, AuditActorType } from "./audit";
@@ -37,13 +37,5 @@ export async function listAuditEntries(
         order by created_at desc, id desc
         limit ${query.limit + 1}`,
   ]);
-  const entries = rows as AuditEntryView[];
-  const hasMore = entries.length > query.limit;
-  const shown = entries.slice(0, query.limit);
-  const last = shown.at(-1);
-  return {
-    items: shown,
-    hasMore,
-    cursor: hasMore && last ? encodeCursor({ t: last.created_at, id: last.id }) : null,
-  };
+  return newestFirstPage(rows as AuditEntryView[], query.limit);
 }
