@@ -6,7 +6,7 @@ import { requirePermission } from "../auth/permissions";
 import { requestInfo } from "../lib/request-info";
 import { serviceContext } from "../lib/service-context";
 import { ApiKey, ApiKeyInput, ApiKeyRotation, ApiKeyWithSecret, RotatedApiKey } from "../schemas/api-key";
-import { errorResponses, ListQuery, listOf, successOf, UuidParam } from "../schemas/common";
+import { errorResponses, jsonResponse, ListQuery, listOf, successOf, UuidParam } from "../schemas/common";
 import {
   createApiKey,
   DEFAULT_GRACE_SECONDS,
@@ -15,11 +15,6 @@ import {
   revokeApiKey,
   rotateApiKey,
 } from "../services/identity/api-keys";
-
-const json = <T extends z.ZodType>(schema: T, description: string) => ({
-  description,
-  content: { "application/json": { schema } },
-});
 
 const CACHE_BOUND =
   "Verification is served from a per-isolate cache for at most `API_KEY_CACHE_TTL_SECONDS` (60 s by " +
@@ -57,7 +52,7 @@ export function registerApiKeyRoutes(app: OpenAPIHono<AppEnv>, base: string): vo
       middleware: write,
       request: { body: { content: { "application/json": { schema: ApiKeyInput } }, required: true } },
       responses: {
-        201: json(successOf(ApiKeyWithSecret), "Created; the secret is in this response only"),
+        201: jsonResponse(successOf(ApiKeyWithSecret), "Created; the secret is in this response only"),
         ...errorResponses(400, 401, 403, 413, 415, 429, 503),
       },
     }),
@@ -86,7 +81,7 @@ export function registerApiKeyRoutes(app: OpenAPIHono<AppEnv>, base: string): vo
       middleware: read,
       request: { query: ListQuery.omit({ include_total: true }) },
       responses: {
-        200: json(listOf(ApiKey), "A page of keys"),
+        200: jsonResponse(listOf(ApiKey), "A page of keys"),
         ...errorResponses(400, 401, 403, 429, 503),
       },
     }),
@@ -107,7 +102,10 @@ export function registerApiKeyRoutes(app: OpenAPIHono<AppEnv>, base: string): vo
       description: "Never the key or its hash. Another tenant's id is 404.",
       middleware: read,
       request: { params: UuidParam },
-      responses: { 200: json(successOf(ApiKey), "The key"), ...errorResponses(400, 401, 403, 404, 429, 503) },
+      responses: {
+        200: jsonResponse(successOf(ApiKey), "The key"),
+        ...errorResponses(400, 401, 403, 404, 429, 503),
+      },
     }),
     async (c) => c.json(ok(c, await getApiKey(serviceContext(c), c.req.valid("param").id)), 200),
   );
@@ -129,7 +127,7 @@ export function registerApiKeyRoutes(app: OpenAPIHono<AppEnv>, base: string): vo
         body: { content: { "application/json": { schema: ApiKeyRotation } }, required: false },
       },
       responses: {
-        201: json(successOf(RotatedApiKey), "The successor (with its secret, once) and the old key"),
+        201: jsonResponse(successOf(RotatedApiKey), "The successor (with its secret, once) and the old key"),
         ...errorResponses(400, 401, 403, 404, 409, 413, 415, 429, 503),
       },
     }),
@@ -160,7 +158,7 @@ export function registerApiKeyRoutes(app: OpenAPIHono<AppEnv>, base: string): vo
       middleware: write,
       request: { params: UuidParam },
       responses: {
-        200: json(successOf(ApiKey), "The revoked key"),
+        200: jsonResponse(successOf(ApiKey), "The revoked key"),
         ...errorResponses(400, 401, 403, 404, 429, 503),
       },
     }),
