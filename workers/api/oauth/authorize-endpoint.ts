@@ -133,6 +133,7 @@ export async function submitAuthorize(c: Context<AppEnv>) {
   const info = requestInfo(c);
   let user: SignInUser | undefined;
   let signedInNow = false;
+  let authTime = new Date().toISOString();
 
   const mfaTicket = text("mfa_ticket");
   const email = text("email")?.trim();
@@ -205,18 +206,17 @@ export async function submitAuthorize(c: Context<AppEnv>) {
   } else {
     const session = await resumeSession(db, readSessionCookie(c));
     user = session ? await findUserById(db, session.userId) : undefined;
-    if (!user) return showPage(c, key, request, { kind: "credentials" }, 401, "Sign in to continue.");
+    if (!session || !user)
+      return showPage(c, key, request, { kind: "credentials" }, 401, "Sign in to continue.");
+    // OIDC auth_time: when the user last proved who they are, not this consent.
+    authTime = session.createdAt;
   }
 
-  let authTime = new Date().toISOString();
   if (signedInNow) {
     const { cookie, session } = await createSession(db, user.id);
     writeSessionCookie(c, cookie);
     authTime = session.createdAt;
     await markSignedIn(db, user.id);
-  } else {
-    const session = await resumeSession(db, readSessionCookie(c));
-    if (session) authTime = session.createdAt;
   }
 
   const tenants = await grantableTenants(c, user, request);
