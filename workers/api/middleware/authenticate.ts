@@ -18,6 +18,7 @@ export const authenticate = () =>
       userId: claims.userId,
       tenantId: claims.tenantId,
       role: claims.role,
+      ...(claims.permissions === null ? {} : { permissions: claims.permissions }),
       scopes: claims.scopes,
     });
     await next();
