@@ -16,6 +16,10 @@ import { residency } from "./middleware/residency";
 import { registerContactRoutes } from "./routes/crm-contacts";
 import { registerHealthRoutes } from "./routes/health";
 import { registerAuditRoutes } from "./routes/iam-audit";
+import { registerMemberRoutes } from "./routes/iam-members";
+import { registerOAuthClientRoutes } from "./routes/iam-oauth-clients";
+import { registerRoleRoutes } from "./routes/iam-roles";
+import { iamTagDescription } from "./routes/iam-tag";
 import { registerOAuthRoutes } from "./routes/oauth";
 import { registerWellKnownRoutes } from "./routes/well-known";
 
@@ -41,6 +45,9 @@ export function buildApp() {
   registerContactRoutes(app, "/api/v1/crm/contacts");
   registerContactRoutes(app, "/api/v1/contacts", true);
   registerAuditRoutes(app, "/api/v1/iam");
+  registerMemberRoutes(app, "/api/v1/iam");
+  registerRoleRoutes(app, "/api/v1/iam");
+  registerOAuthClientRoutes(app, "/api/v1/iam");
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
     type: "http",
@@ -57,6 +64,7 @@ export function buildApp() {
         "Multi-tenant, multi-region business API. Every `/api/*` response uses the envelope " +
         "`{status, data, meta, errors, request_id}`; errors carry a closed set of codes.",
     },
+    tags: [{ name: "iam", description: iamTagDescription() }],
     servers: [
       {
         url: c.get("config").regionUrls[c.get("config").region],

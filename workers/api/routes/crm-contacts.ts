@@ -1,6 +1,6 @@
 import { createRoute, type OpenAPIHono, type z } from "@hono/zod-openapi";
 import type { AppEnv } from "../app-env";
-import { requirePermission } from "../auth/permissions";
+import { guardedBy } from "../auth/permissions";
 import { rawSuccess } from "../lib/envelope";
 import { preRenderedJson } from "../lib/pre-rendered";
 import { serviceContext } from "../lib/service-context";
@@ -33,8 +33,8 @@ const json = <T extends z.ZodType>(schema: T, description: string) => ({
 export function registerContactRoutes(app: OpenAPIHono<AppEnv>, base: string, alias = false): void {
   const tags = [alias ? "crm (platform paths)" : "crm"];
   const common = { tags, security: [{ bearerAuth: [] }] };
-  const read = requirePermission("crm.contacts.read");
-  const write = requirePermission("crm.contacts.write");
+  const read = guardedBy("crm.contacts.read");
+  const write = guardedBy("crm.contacts.write");
 
   app.openapi(
     createRoute({
@@ -43,7 +43,7 @@ export function registerContactRoutes(app: OpenAPIHono<AppEnv>, base: string, al
       path: base,
       summary: "List contacts",
       description: "Newest first; keyset pagination with `cursor` and `limit`.",
-      middleware: read,
+      ...read,
       request: { query: ListQuery },
       responses: { 200: json(ContactPage, "A page of contacts"), ...errors(400, 401, 403, 429, 503) },
     }),
@@ -75,7 +75,7 @@ export function registerContactRoutes(app: OpenAPIHono<AppEnv>, base: string, al
       path: base,
       summary: "Create a contact",
       description: "Emits `contact.created`.",
-      middleware: write,
+      ...write,
       request: { body: { content: { "application/json": { schema: ContactInput } }, required: true } },
       responses: {
         201: json(ContactItem, "Created"),
@@ -95,7 +95,7 @@ export function registerContactRoutes(app: OpenAPIHono<AppEnv>, base: string, al
       method: "get",
       path: `${base}/{id}`,
       summary: "Get a contact",
-      middleware: read,
+      ...read,
       request: { params: UuidParam },
       responses: { 200: json(ContactItem, "The contact"), ...errors(400, 401, 403, 404, 429, 503) },
     }),
@@ -112,7 +112,7 @@ export function registerContactRoutes(app: OpenAPIHono<AppEnv>, base: string, al
       path: `${base}/{id}`,
       summary: "Replace a contact",
       description: "Fields left out are cleared. Emits `contact.updated`.",
-      middleware: write,
+      ...write,
       request: {
         params: UuidParam,
         body: { content: { "application/json": { schema: ContactInput } }, required: true },
@@ -135,7 +135,7 @@ export function registerContactRoutes(app: OpenAPIHono<AppEnv>, base: string, al
       path: `${base}/{id}`,
       summary: "Delete a contact",
       description: "Soft delete: the contact disappears from every read. Emits `contact.deleted`.",
-      middleware: write,
+      ...write,
       request: { params: UuidParam },
       responses: { 204: { description: "Deleted" }, ...errors(400, 401, 403, 404, 429, 503) },
     }),
