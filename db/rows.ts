@@ -25,3 +25,9 @@ export async function tenantRows(
 /** A timestamp column as the API shows it: RFC 3339 UTC with milliseconds, the cursor's format too. */
 export const utcIso = (column: SQL) =>
   sql`to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+
+/**
+ * A text[] parameter. drizzle's template spreads a JS array into a list of parameters; one Param
+ * sends it as a single array value instead.
+ */
+export const textArray = (values: readonly string[]) => sql`${sql.param(values)}::text[]`;

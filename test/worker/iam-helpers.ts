@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
 import { TEST_TENANTS } from "../support/tenants";
-import { call, envelope, tokenFor } from "./helpers";
+import { call, type Envelope, envelope, tokenFor } from "./helpers";
 import { rows } from "./oauth-helpers";
 
 export type TenantKey = keyof typeof TEST_TENANTS;
@@ -18,11 +18,11 @@ export async function iam(
     token,
     ...(init.json === undefined ? {} : { json: init.json }),
   });
-  return { res, body: res.status === 204 ? null : await envelope<unknown>(res) };
+  const empty: Envelope<unknown> = { status: "success", data: null, request_id: "" };
+  return { res, body: res.status === 204 ? empty : await envelope<unknown>(res) };
 }
 
-export const fieldsOf = (body: { errors?: { field?: string }[] } | null) =>
-  (body?.errors ?? []).map((e) => e.field);
+export const fieldsOf = (body: { errors?: { field?: string }[] }) => (body.errors ?? []).map((e) => e.field);
 
 /**
  * A member who can sign in: added through the API (a new email becomes an invited user), given
@@ -33,7 +33,7 @@ export async function memberWhoCanSignIn(role: string, tenant: TenantKey = "c") 
   const email = `${unique("m")}@${TEST_TENANTS[tenant].slug}.example`;
   const added = await iam("/members", { method: "POST", json: { email, role }, tenant });
   if (added.res.status !== 201) throw new Error(`add failed: ${JSON.stringify(added.body)}`);
-  const id = (added.body?.data as { id: string }).id;
+  const id = (added.body.data as { id: string }).id;
   await rows(
     sql`update users set password_hash = (select password_hash from users where id = ${TEST_TENANTS[tenant].ownerId})
         where id = ${id}`,

@@ -13,14 +13,14 @@ describe("iam members", () => {
   it("lists members with cursor pagination", async () => {
     const first = await iam("/members?limit=2");
     expect(first.res.status).toBe(200);
-    const data = first.body?.data as { id: string; email: string; role: string; status: string }[];
+    const data = first.body.data as { id: string; email: string; role: string; status: string }[];
     expect(data).toHaveLength(2);
     expect(Object.keys(data[0] ?? {}).sort()).toEqual(
       ["created_at", "email", "id", "name", "role", "status", "updated_at"].sort(),
     );
-    expect(first.body?.meta).toMatchObject({ limit: 2, has_more: true });
-    const next = await iam(`/members?limit=200&cursor=${(first.body?.meta as { cursor: string }).cursor}`);
-    const rest = next.body?.data as { id: string; email: string }[];
+    expect(first.body.meta).toMatchObject({ limit: 2, has_more: true });
+    const next = await iam(`/members?limit=200&cursor=${(first.body.meta as { cursor: string }).cursor}`);
+    const rest = next.body.data as { id: string; email: string }[];
     expect(rest.map((m) => m.id)).not.toContain(data[0]?.id);
     expect([...data, ...rest].map((m) => m.email)).toContain(C.ownerEmail);
   });
@@ -29,20 +29,30 @@ describe("iam members", () => {
     const email = `${unique("new")}@example.com`;
     const { res, body } = await iam("/members", { method: "POST", json: { email, role: "Member" } });
     expect(res.status).toBe(201);
-    const member = body?.data as { id: string; status: string; role: string; name: string };
+    const member = body.data as { id: string; status: string; role: string; name: string };
     expect(member).toMatchObject({ status: "invited", role: "Member" });
     expect(res.headers.get("Location")).toBe(`/api/v1/iam/members/${member.id}`);
 
     // The seeded owner of tenant a exists in the region with a password: active at once.
-    const existing = await iam("/members", { method: "POST", json: { email: TEST_TENANTS.b.ownerEmail, role: "Viewer" } });
+    const existing = await iam("/members", {
+      method: "POST",
+      json: { email: TEST_TENANTS.b.ownerEmail, role: "Viewer" },
+    });
     expect(existing.res.status).toBe(201);
-    expect(existing.body?.data).toMatchObject({ status: "active", role: "Viewer", id: TEST_TENANTS.b.ownerId });
+    expect(existing.body.data).toMatchObject({
+      status: "active",
+      role: "Viewer",
+      id: TEST_TENANTS.b.ownerId,
+    });
 
-    const again = await iam("/members", { method: "POST", json: { email: email.toUpperCase(), role: "Viewer" } });
+    const again = await iam("/members", {
+      method: "POST",
+      json: { email: email.toUpperCase(), role: "Viewer" },
+    });
     expect(again.res.status).toBe(409);
 
     const audit = await iam("/audit?action=iam.member_added&limit=200");
-    const entries = audit.body?.data as { details: { role: string } }[];
+    const entries = audit.body.data as { details: { role: string } }[];
     expect(entries.some((e) => e.details.role === "Member")).toBe(true);
     await iam(`/members/${TEST_TENANTS.b.ownerId}`, { method: "DELETE" });
   });
@@ -50,12 +60,19 @@ describe("iam members", () => {
   it("rejects invalid input field by field, unknown fields and unknown roles", async () => {
     const bad = await iam("/members", { method: "POST", json: { email: "not-an-email", role: "", id: "x" } });
     expect(bad.res.status).toBe(400);
-    expect(bad.body?.errors?.[0]?.code).toBe("VALIDATION_ERROR");
+    expect(bad.body.errors?.[0]?.code).toBe("VALIDATION_ERROR");
     expect(fieldsOf(bad.body)).toEqual(expect.arrayContaining(["email", "role"]));
-    const noRole = await iam("/members", { method: "POST", json: { email: "x@example.com", role: "NoSuchRole" } });
+    const noRole = await iam("/members", {
+      method: "POST",
+      json: { email: "x@example.com", role: "NoSuchRole" },
+    });
     expect(noRole.res.status).toBe(400);
     expect(fieldsOf(noRole.body)).toEqual(["role"]);
-    const emptyPatch = await iam(`/members/${C.ownerId}`, { method: "PATCH", json: {}, token: await otherOwner() });
+    const emptyPatch = await iam(`/members/${C.ownerId}`, {
+      method: "PATCH",
+      json: {},
+      token: await otherOwner(),
+    });
     expect(emptyPatch.res.status).toBe(400);
   });
 
@@ -66,7 +83,7 @@ describe("iam members", () => {
       const missing = await iam(`/members/${crypto.randomUUID()}`, { method, json });
       expect(foreign.res.status).toBe(404);
       expect(missing.res.status).toBe(404);
-      expect(foreign.body?.errors).toEqual(missing.body?.errors);
+      expect(foreign.body.errors).toEqual(missing.body.errors);
     }
   });
 
@@ -86,23 +103,25 @@ describe("iam members", () => {
 
     const admin = await tokenFor({ tenant: "c", role: "Admin", userId: crypto.randomUUID() });
     const email = `${unique("owner2")}@example.com`;
-    expect((await iam("/members", { method: "POST", json: { email, role: "Owner" }, token: admin })).res.status).toBe(403);
+    expect(
+      (await iam("/members", { method: "POST", json: { email, role: "Owner" }, token: admin })).res.status,
+    ).toBe(403);
     expect((await iam(`/members/${C.ownerId}`, { method: "DELETE", token: admin })).res.status).toBe(403);
 
     // With a second Owner, one of them may be demoted, then removed.
     const second = await iam("/members", { method: "POST", json: { email, role: "Owner" } });
     expect(second.res.status).toBe(201);
-    const id = (second.body?.data as { id: string }).id;
+    const id = (second.body.data as { id: string }).id;
     const demoted = await iam(`/members/${id}`, { method: "PATCH", json: { role: "Admin" }, token });
     expect(demoted.res.status).toBe(200);
-    expect(demoted.body?.data).toMatchObject({ role: "Admin" });
+    expect(demoted.body.data).toMatchObject({ role: "Admin" });
     expect((await iam(`/members/${id}`, { method: "DELETE", token: admin })).res.status).toBe(204);
     expect((await iam(`/members/${id}`)).res.status).toBe(404);
 
     const changes = await iam("/audit?action=iam.member_role_changed&limit=200");
-    expect((changes.body?.data as { details: { role_to: string } }[]).some((e) => e.details.role_to === "Admin")).toBe(
-      true,
-    );
+    expect(
+      (changes.body.data as { details: { role_to: string } }[]).some((e) => e.details.role_to === "Admin"),
+    ).toBe(true);
   });
 
   it("removing a member revokes their refresh tokens in the same batch", async () => {
@@ -119,6 +138,8 @@ describe("iam members", () => {
     );
     expect(families).toEqual([{ revoked_reason: "membership_removed" }]);
     const removed = await iam("/audit?action=iam.member_removed&limit=200");
-    expect((removed.body?.data as { details: { user: string } }[]).some((e) => e.details.user === id)).toBe(true);
+    expect((removed.body.data as { details: { user: string } }[]).some((e) => e.details.user === id)).toBe(
+      true,
+    );
   });
 });

@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { tenantRows, utcIso } from "../../../../db/rows";
+import { tenantRows, textArray, utcIso } from "../../../../db/rows";
 import { REGIONS } from "../../../../regions/registry";
 import { mayGrant } from "../../auth/role-ceiling";
 import { ApiError } from "../../lib/errors";
@@ -63,7 +63,7 @@ export async function createClient(
         insert into oauth_clients (id, client_id, tenant_id, name, client_type, secret_hash, redirect_uris, grant_types,
                                    scopes, role, access_token_ttl_seconds, refresh_token_ttl_seconds)
         values (${id}, ${clientId}, ${tenantId}, ${input.name}, ${input.type}, ${secret ? await sha256Hex(secret) : null},
-                ${input.redirect_uris}::text[], ${input.grant_types}::text[], ${input.scopes}::text[], ${input.role ?? null},
+                ${textArray(input.redirect_uris)}, ${textArray(input.grant_types)}, ${textArray(input.scopes)}, ${input.role ?? null},
                 ${input.access_token_ttl_seconds}, ${input.refresh_token_ttl_seconds})
         returning id)`,
       {

@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { tenantRows } from "../../../../db/rows";
+import { tenantRows, textArray } from "../../../../db/rows";
 import { isReservedRoleName } from "../../auth/permissions";
 import { mayGrant } from "../../auth/role-ceiling";
 import { ApiError } from "../../lib/errors";
@@ -65,7 +65,7 @@ export async function createRole(
     auditedChange(
       sql`change as (
         insert into roles (id, tenant_id, name, description, permissions)
-        select ${id}, ${tenantId}, ${input.name}, ${input.description ?? null}, ${input.permissions}::text[]
+        select ${id}, ${tenantId}, ${input.name}, ${input.description ?? null}, ${textArray(input.permissions)}
         where ${nameFree(tenantId, input.name, null)} returning id)`,
       { ...byActor(ctx, "role"), action: "iam.role_created", targetId: id, details: { name: input.name } },
       info,
@@ -94,7 +94,7 @@ export async function updateRole(
   const [changed = [], rows = []] = await tenantRows(ctx.db, tenantId, [
     auditedChange(
       sql`change as (
-        update roles set name = ${name}, description = ${description}, permissions = ${permissions}::text[], updated_at = now()
+        update roles set name = ${name}, description = ${description}, permissions = ${textArray(permissions)}, updated_at = now()
         where id = ${id} and tenant_id = ${tenantId} and not is_system and not is_deleted
           and ${nameFree(tenantId, name, id)} returning id)`,
       {
