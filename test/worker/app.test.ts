@@ -67,7 +67,7 @@ describe("envelope and HTTP semantics", () => {
   it("sets secure headers and the serving region", async () => {
     const res = await call("/health", { token: null });
     expect(res.headers.get("X-Content-Type-Options")).toBe("nosniff");
-    expect(res.headers.get("X-Frame-Options")).toBe("SAMEORIGIN");
+    expect(res.headers.get("X-Frame-Options")).toBe("DENY");
     expect(res.headers.get("Strict-Transport-Security")).toMatch(/max-age=/);
     expect(res.headers.get("Nexus-Region")).toBe("eu");
   });

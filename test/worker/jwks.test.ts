@@ -63,7 +63,11 @@ describe("GET /.well-known/jwks.json", () => {
   });
 
   it("serves the lagos keys, and only those, from the lagos region", async () => {
-    const res = await callWith({ REGION: "lagos" }, JWKS_PATH);
+    // A lagos Worker signs with a lagos key (its configuration refuses a key it does not publish).
+    const res = await callWith(
+      { REGION: "lagos", JWT_SIGNING_KEY: JSON.stringify(signingKeys().lagos) },
+      JWKS_PATH,
+    );
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ keys: published().lagos.keys });
   });
