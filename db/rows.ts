@@ -1,4 +1,4 @@
-import type { SQL } from "drizzle-orm";
+import { type SQL, sql } from "drizzle-orm";
 import { type Database, setTenant } from "./client";
 
 /** Rows of one statement (its own implicit transaction). */
@@ -21,3 +21,13 @@ export async function tenantRows(
   }[];
   return results.slice(1).map((r) => r.rows);
 }
+
+/** A timestamp column as the API shows it: RFC 3339 UTC with milliseconds, the cursor's format too. */
+export const utcIso = (column: SQL) =>
+  sql`to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+
+/**
+ * A text[] parameter. drizzle's template spreads a JS array into a list of parameters; one Param
+ * sends it as a single array value instead.
+ */
+export const textArray = (values: readonly string[]) => sql`${sql.param(values)}::text[]`;

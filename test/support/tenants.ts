@@ -1,6 +1,6 @@
 import type { DemoTenant } from "../../db/seed/demo";
 
-/** Two EU tenants for isolation tests, with fixed ids. */
+/** EU tenants with fixed ids: a and b for isolation tests, c for IAM tests that change members. */
 export const TEST_TENANTS = {
   a: {
     tenantId: "aaaaaaaa-0000-4000-8000-000000000001",
@@ -20,6 +20,16 @@ export const TEST_TENANTS = {
     name: "Tenant B",
     slug: "tenant-b",
     country: "FR",
+    currency: "EUR",
+  },
+  c: {
+    tenantId: "cccccccc-0000-4000-8000-000000000003",
+    ownerId: "cccccccc-0000-4000-8000-0000000000c3",
+    ownerEmail: "owner@tenant-c.example",
+    ownerName: "Owner C",
+    name: "Tenant C",
+    slug: "tenant-c",
+    country: "NL",
     currency: "EUR",
   },
 } as const satisfies Record<string, DemoTenant>;

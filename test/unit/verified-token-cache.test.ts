@@ -7,6 +7,7 @@ const claims = (expiresAt: number): AccessClaims => ({
   tenantId: "t",
   region: "eu",
   role: "Owner",
+  permissions: null,
   scopes: [],
   jti: "j",
   expiresAt,

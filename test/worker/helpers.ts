@@ -17,6 +17,11 @@ export const signingKeys = () => JSON.parse(inject("signingKeys")) as TestSignin
 export interface TokenOptions {
   tenant?: keyof typeof TEST_TENANTS;
   role?: string;
+  /** The acting user (default: the tenant's owner). */
+  userId?: string;
+  /** A custom role's `perms` claim, space-separated. */
+  permissions?: string;
+  scope?: string;
   region?: RegionId;
   ttlSeconds?: number;
   /** Sign with this private key instead of the region's current one (e.g. `signingKeys().euPrevious`). */
@@ -32,9 +37,10 @@ export function tokenFor(options: TokenOptions = {}): Promise<string> {
     audience: "nexus-api",
     region,
     tenantId: tenant.tenantId,
-    userId: tenant.ownerId,
+    userId: options.userId ?? tenant.ownerId,
     role: options.role ?? "Owner",
-    scope: "crm:read crm:write",
+    ...(options.permissions === undefined ? {} : { permissions: options.permissions }),
+    scope: options.scope ?? "crm:read crm:write",
     ...(options.ttlSeconds === undefined ? {} : { ttlSeconds: options.ttlSeconds }),
   });
 }

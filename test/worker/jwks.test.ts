@@ -63,6 +63,7 @@ describe("GET /.well-known/jwks.json", () => {
   });
 
   it("serves the lagos keys, and only those, from the lagos region", async () => {
+    // A lagos Worker signs with a lagos key (its configuration refuses a key it does not publish).
     const res = await callWith(
       { REGION: "lagos", JWT_SIGNING_KEY: JSON.stringify(signingKeys().lagos) },
       JWKS_PATH,

@@ -11,7 +11,11 @@ export const CLI_REDIRECT = "http://127.0.0.1:53682/callback";
 export { DEMO_PASSWORD };
 
 /** The database as the Worker sees it (the app role; row-level security applies). */
-export const db = () => createDatabase({ url: env.DATABASE_URL ?? "", httpEndpoint: env.DATABASE_HTTP_URL });
+export const db = () => {
+  // A secret in production, so the generated bindings type marks it optional; the test config sets it.
+  if (!env.DATABASE_URL) throw new Error("DATABASE_URL is not bound");
+  return createDatabase({ url: env.DATABASE_URL, httpEndpoint: env.DATABASE_HTTP_URL });
+};
 export const asTenant = (tenantId: string, query: ReturnType<typeof sql>) =>
   tenantRows(db(), tenantId, [query]);
 export const rows = <T>(query: ReturnType<typeof sql>) => rowsOf<T>(db(), query);

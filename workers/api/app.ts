@@ -17,7 +17,11 @@ import { registerContactRoutes } from "./routes/crm-contacts";
 import { registerHealthRoutes } from "./routes/health";
 import { registerApiKeyRoutes } from "./routes/iam-api-keys";
 import { registerAuditRoutes } from "./routes/iam-audit";
+import { registerMemberRoutes } from "./routes/iam-members";
 import { registerMfaRoutes } from "./routes/iam-mfa";
+import { registerOAuthClientRoutes } from "./routes/iam-oauth-clients";
+import { registerRoleRoutes } from "./routes/iam-roles";
+import { iamTagDescription } from "./routes/iam-tag";
 import { registerOAuthRoutes } from "./routes/oauth";
 import { registerWellKnownRoutes } from "./routes/well-known";
 
@@ -45,6 +49,9 @@ export function buildApp() {
   registerAuditRoutes(app, "/api/v1/iam");
   registerMfaRoutes(app, "/api/v1/iam");
   registerApiKeyRoutes(app, "/api/v1/iam");
+  registerMemberRoutes(app, "/api/v1/iam");
+  registerRoleRoutes(app, "/api/v1/iam");
+  registerOAuthClientRoutes(app, "/api/v1/iam");
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
     type: "http",
@@ -69,6 +76,7 @@ export function buildApp() {
         "Multi-tenant, multi-region business API. Every `/api/*` response uses the envelope " +
         "`{status, data, meta, errors, request_id}`; errors carry a closed set of codes.",
     },
+    tags: [{ name: "iam", description: iamTagDescription() }],
     servers: [
       {
         url: c.get("config").regionUrls[c.get("config").region],

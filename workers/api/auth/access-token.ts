@@ -10,6 +10,7 @@ import { z } from "zod";
 import type { RegionId } from "../../../regions/registry";
 import type { Config } from "../env";
 import { ApiError } from "../lib/errors";
+import { isSystemRole } from "./permissions";
 import { ACCESS_TOKEN_TYPE, type AccessClaims } from "./token-format";
 
 export type { AccessClaims };
@@ -31,6 +32,8 @@ const claimsSchema = z.object({
   region: z.string(),
   role: z.string().min(1).max(64),
   scope: z.string().max(2048),
+  /** Space-separated permissions of a custom role (see auth/permissions.ts). */
+  perms: z.string().max(2048).optional(),
   jti: z.string().min(1).max(128),
   iat: z.number(),
   exp: z.number(),
@@ -115,12 +118,16 @@ async function verifyUncached(token: string, config: Config): Promise<AccessClai
   const claims = claimsSchema.safeParse(payload);
   if (!claims.success) throw reject("Invalid token claims");
   if (claims.data.region !== region) throw reject("Token region does not match its issuer");
+  // A system role's permissions are fixed in code: a token pairing one with its own list is forged
+  // or mis-issued, never honoured.
+  if (isSystemRole(claims.data.role) && claims.data.perms !== undefined) throw reject("Invalid token claims");
 
   return {
     userId: claims.data.sub,
     tenantId: claims.data.tenant_id,
     region,
     role: claims.data.role,
+    permissions: claims.data.perms === undefined ? null : claims.data.perms.split(" ").filter(Boolean),
     scopes: claims.data.scope.split(" ").filter(Boolean),
     jti: claims.data.jti,
     expiresAt: claims.data.exp,

@@ -1,4 +1,5 @@
 import { createMiddleware } from "hono/factory";
+import { SYSTEM_ROLES, type SystemRole } from "../../../db/schema/memberships";
 import type { AppEnv } from "../app-env";
 import { ApiError } from "../lib/errors";
 
@@ -25,7 +26,7 @@ const CRM: Permission[] = ["crm.contacts.read", "crm.contacts.write"];
  * the tenant; Manager sees its members and roles; Member works in it; Viewer only reads; Guest
  * sees nothing until a custom role grants it something.
  */
-export const ROLE_PERMISSIONS: Readonly<Record<string, readonly Permission[]>> = {
+export const ROLE_PERMISSIONS: Readonly<Record<SystemRole, readonly Permission[]>> = {
   Owner: PERMISSIONS,
   Admin: PERMISSIONS,
   Manager: [...CRM, "iam.members.read", "iam.roles.read"],
@@ -34,8 +35,35 @@ export const ROLE_PERMISSIONS: Readonly<Record<string, readonly Permission[]>> =
   Guest: [],
 };
 
-export function roleAllows(role: string, permission: Permission): boolean {
-  return ROLE_PERMISSIONS[role]?.includes(permission) ?? false;
+export function isSystemRole(role: string): role is SystemRole {
+  return (SYSTEM_ROLES as readonly string[]).includes(role);
+}
+
+/** A role name a custom role may not take: a system name in any letter case. */
+export function isReservedRoleName(name: string): boolean {
+  return SYSTEM_ROLES.some((r) => r.toLowerCase() === name.trim().toLowerCase());
+}
+
+/** Who holds a role: its name, and for a custom role the permissions its credential carries. */
+export interface RoleHolder {
+  role: string;
+  /** Only read for custom roles; a system role's set is always the one above. */
+  permissions?: readonly string[] | undefined;
+}
+
+/**
+ * What a role may do. A system role's set comes from the code, whatever the credential says, so a
+ * token can never pair a system name with its own list; a custom role's set comes from the
+ * credential (no database round trip), which the authorization server filled from the roles table.
+ */
+export function effectivePermissions(holder: RoleHolder): readonly Permission[] {
+  if (isSystemRole(holder.role)) return ROLE_PERMISSIONS[holder.role];
+  const carried = holder.permissions ?? [];
+  return PERMISSIONS.filter((p) => carried.includes(p));
+}
+
+export function roleAllows(holder: RoleHolder, permission: Permission): boolean {
+  return effectivePermissions(holder).includes(permission);
 }
 
 /** Each route declares its permission; this is the one place it is checked. */
@@ -43,7 +71,7 @@ export const requirePermission = (permission: Permission) =>
   createMiddleware<AppEnv>(async (c, next) => {
     const actor = c.get("actor");
     if (!actor) throw ApiError.unauthenticated("Authentication required", "invalid_request");
-    if (!roleAllows(actor.role, permission)) {
+    if (!roleAllows(actor, permission)) {
       throw new ApiError("FORBIDDEN", `Role ${actor.role} lacks permission ${permission}`);
     }
     await next();
@@ -53,8 +81,25 @@ export const requirePermission = (permission: Permission) =>
  * Routes about the caller's own account (MFA) need no tenant permission, only a user: every role,
  * Guest included, may protect its own sign-in. Declared per route like a permission.
  */
-export const requireSignedInUser = () =>
+const requireSignedInUser = () =>
   createMiddleware<AppEnv>(async (c, next) => {
     if (!c.get("actor")) throw ApiError.unauthenticated("Authentication required", "invalid_request");
     await next();
   });
+
+/**
+ * What a route spreads into its `createRoute` config: the check, and the same permission in the
+ * OpenAPI operation (`x-permission`), so the document, the enforcement and the RBAC matrix test
+ * read one declaration.
+ */
+export function guardedBy(permission: Permission) {
+  return { middleware: requirePermission(permission), "x-permission": permission } as const;
+}
+
+/**
+ * The declaration of a route about the caller's own account (`x-permission: self`): any signed-in
+ * principal, whatever its role, acting on itself only.
+ */
+export function selfService() {
+  return { middleware: requireSignedInUser(), "x-permission": "self" } as const;
+}

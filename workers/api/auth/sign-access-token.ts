@@ -11,6 +11,8 @@ export interface AccessTokenInput {
   tenantId: string;
   userId: string;
   role: string;
+  /** A custom role's permissions, space-separated (`perms`); left out for system roles. */
+  permissions?: string;
   scope: string;
   ttlSeconds?: number;
   /** RFC 9068 `client_id`: the OAuth client the token was issued to. */
@@ -27,6 +29,7 @@ export async function signAccessToken(input: AccessTokenInput): Promise<string> 
     tenant_id: input.tenantId,
     region: input.region,
     role: input.role,
+    ...(input.permissions === undefined ? {} : { perms: input.permissions }),
     scope: input.scope,
     ...(input.clientId === undefined ? {} : { client_id: input.clientId }),
     ...(input.sessionId === undefined ? {} : { sid: input.sessionId }),

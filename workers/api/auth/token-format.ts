@@ -10,6 +10,8 @@ export interface AccessClaims {
   tenantId: string;
   region: RegionId;
   role: string;
+  /** A custom role's permissions (`perms` claim); null for system roles, whose sets are in code. */
+  permissions: string[] | null;
   scopes: string[];
   jti: string;
   expiresAt: number;

@@ -53,6 +53,7 @@ export const authenticate = () =>
       credential: "access_token",
       tenantId: claims.tenantId,
       role: claims.role,
+      ...(claims.permissions === null ? {} : { permissions: claims.permissions }),
       scopes: claims.scopes,
     });
     await next();

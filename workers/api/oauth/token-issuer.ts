@@ -18,6 +18,8 @@ export interface TokenSubject {
   userId: string;
   tenantId: string;
   role: string;
+  /** The custom role's permissions at issue time; null for a system role. */
+  permissions?: string | null;
   scope: string[];
   clientId: string;
   familyId?: string;
@@ -33,6 +35,7 @@ export function issueAccessToken(config: Config, subject: TokenSubject): Promise
     tenantId: subject.tenantId,
     userId: subject.userId,
     role: subject.role,
+    ...(subject.permissions == null ? {} : { permissions: subject.permissions }),
     scope: subject.scope.join(" "),
     ttlSeconds: subject.ttlSeconds,
     clientId: subject.clientId,

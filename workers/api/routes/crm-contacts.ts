@@ -1,6 +1,6 @@
 import { createRoute, type OpenAPIHono, type z } from "@hono/zod-openapi";
 import type { AppEnv } from "../app-env";
-import { requirePermission } from "../auth/permissions";
+import { guardedBy } from "../auth/permissions";
 import { rawSuccess } from "../lib/envelope";
 import { preRenderedJson } from "../lib/pre-rendered";
 import { serviceContext } from "../lib/service-context";
@@ -20,8 +20,8 @@ type ContactItem = z.infer<typeof ContactItem>;
 export function registerContactRoutes(app: OpenAPIHono<AppEnv>, base: string, alias = false): void {
   const tags = [alias ? "crm (platform paths)" : "crm"];
   const common = { tags, security: [{ bearerAuth: [] }] };
-  const read = requirePermission("crm.contacts.read");
-  const write = requirePermission("crm.contacts.write");
+  const read = guardedBy("crm.contacts.read");
+  const write = guardedBy("crm.contacts.write");
 
   app.openapi(
     createRoute({
@@ -30,7 +30,7 @@ export function registerContactRoutes(app: OpenAPIHono<AppEnv>, base: string, al
       path: base,
       summary: "List contacts",
       description: "Newest first; keyset pagination with `cursor` and `limit`.",
-      middleware: read,
+      ...read,
       request: { query: ListQuery },
       responses: {
         200: jsonResponse(ContactPage, "A page of contacts"),
@@ -65,7 +65,7 @@ export function registerContactRoutes(app: OpenAPIHono<AppEnv>, base: string, al
       path: base,
       summary: "Create a contact",
       description: "Emits `contact.created`.",
-      middleware: write,
+      ...write,
       request: { body: { content: { "application/json": { schema: ContactInput } }, required: true } },
       responses: {
         201: jsonResponse(ContactItem, "Created"),
@@ -85,7 +85,7 @@ export function registerContactRoutes(app: OpenAPIHono<AppEnv>, base: string, al
       method: "get",
       path: `${base}/{id}`,
       summary: "Get a contact",
-      middleware: read,
+      ...read,
       request: { params: UuidParam },
       responses: {
         200: jsonResponse(ContactItem, "The contact"),
@@ -105,7 +105,7 @@ export function registerContactRoutes(app: OpenAPIHono<AppEnv>, base: string, al
       path: `${base}/{id}`,
       summary: "Replace a contact",
       description: "Fields left out are cleared. Emits `contact.updated`.",
-      middleware: write,
+      ...write,
       request: {
         params: UuidParam,
         body: { content: { "application/json": { schema: ContactInput } }, required: true },
@@ -128,7 +128,7 @@ export function registerContactRoutes(app: OpenAPIHono<AppEnv>, base: string, al
       path: `${base}/{id}`,
       summary: "Delete a contact",
       description: "Soft delete: the contact disappears from every read. Emits `contact.deleted`.",
-      middleware: write,
+      ...write,
       request: { params: UuidParam },
       responses: { 204: { description: "Deleted" }, ...errorResponses(400, 401, 403, 404, 429, 503) },
     }),

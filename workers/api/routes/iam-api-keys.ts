@@ -2,7 +2,7 @@ import { createRoute, type OpenAPIHono, type z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { AppEnv } from "../app-env";
 import { forgetApiKey } from "../auth/api-key";
-import { requirePermission } from "../auth/permissions";
+import { guardedBy } from "../auth/permissions";
 import { requestInfo } from "../lib/request-info";
 import { serviceContext } from "../lib/service-context";
 import { ApiKey, ApiKeyInput, ApiKeyRotation, ApiKeyWithSecret, RotatedApiKey } from "../schemas/api-key";
@@ -35,8 +35,8 @@ export function registerApiKeyRoutes(app: OpenAPIHono<AppEnv>, base: string): vo
   const path = `${base}/api-keys`;
   const security: { [scheme: string]: string[] }[] = [{ bearerAuth: [] }, { apiKeyAuth: [] }];
   const common = { tags: ["iam"], security };
-  const read = requirePermission("iam.api_keys.read");
-  const write = requirePermission("iam.api_keys.write");
+  const read = guardedBy("iam.api_keys.read");
+  const write = guardedBy("iam.api_keys.write");
 
   app.openapi(
     createRoute({
@@ -49,7 +49,7 @@ export function registerApiKeyRoutes(app: OpenAPIHono<AppEnv>, base: string): vo
         "(Owner > Admin > Manager > Member > Viewer > Guest; above it: 403), `expires_at` at most 90 days " +
         "away (default 90 days). API keys cannot create keys. Audited as `api_key.created`. The key stops " +
         `working if its creator leaves the tenant or falls below its role. ${CACHE_BOUND}`,
-      middleware: write,
+      ...write,
       request: { body: { content: { "application/json": { schema: ApiKeyInput } }, required: true } },
       responses: {
         201: jsonResponse(successOf(ApiKeyWithSecret), "Created; the secret is in this response only"),
@@ -78,7 +78,7 @@ export function registerApiKeyRoutes(app: OpenAPIHono<AppEnv>, base: string): vo
       summary: "List API keys",
       description:
         "Newest first, cursor pagination; revoked and expired keys included. Never the key or its hash.",
-      middleware: read,
+      ...read,
       request: { query: ListQuery.omit({ include_total: true }) },
       responses: {
         200: jsonResponse(listOf(ApiKey), "A page of keys"),
@@ -100,7 +100,7 @@ export function registerApiKeyRoutes(app: OpenAPIHono<AppEnv>, base: string): vo
       path: `${path}/{id}`,
       summary: "Get an API key",
       description: "Never the key or its hash. Another tenant's id is 404.",
-      middleware: read,
+      ...read,
       request: { params: UuidParam },
       responses: {
         200: jsonResponse(successOf(ApiKey), "The key"),
@@ -121,7 +121,7 @@ export function registerApiKeyRoutes(app: OpenAPIHono<AppEnv>, base: string): vo
         "`grace_period_seconds` more (default 24 h, at most 7 days, never beyond its own expiry). Only for " +
         "keys whose role the caller could grant (else 403); a revoked, expired or already rotated key is 409. " +
         `Audited as \`api_key.rotated\`. ${CACHE_BOUND}`,
-      middleware: write,
+      ...write,
       request: {
         params: UuidParam,
         body: { content: { "application/json": { schema: ApiKeyRotation } }, required: false },
@@ -155,7 +155,7 @@ export function registerApiKeyRoutes(app: OpenAPIHono<AppEnv>, base: string): vo
       description:
         "Ends the key (idempotent: revoking again changes nothing). Any caller with `iam.api_keys.write` may " +
         `revoke any key of the tenant. Audited as \`api_key.revoked\`. ${CACHE_BOUND}`,
-      middleware: write,
+      ...write,
       request: { params: UuidParam },
       responses: {
         200: jsonResponse(successOf(ApiKey), "The revoked key"),

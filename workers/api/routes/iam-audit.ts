@@ -1,6 +1,6 @@
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { AppEnv } from "../app-env";
-import { requirePermission } from "../auth/permissions";
+import { guardedBy } from "../auth/permissions";
 import { serviceContext } from "../lib/service-context";
 import { errorResponses, ListQuery, listOf } from "../schemas/common";
 import { AUDIT_ACTIONS } from "../services/identity/audit";
@@ -34,7 +34,7 @@ export function registerAuditRoutes(app: OpenAPIHono<AppEnv>, base: string): voi
       description:
         "Sign-in success and failure, token issue/refresh/reuse/revocation, API key, MFA and role changes. Newest " +
         "first, cursor pagination; `action` filters to one action.",
-      middleware: requirePermission("iam.audit.read"),
+      ...guardedBy("iam.audit.read"),
       request: {
         query: ListQuery.omit({ include_total: true }).extend({
           action: z

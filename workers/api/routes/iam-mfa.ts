@@ -1,6 +1,6 @@
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { AppEnv } from "../app-env";
-import { requireSignedInUser } from "../auth/permissions";
+import { selfService } from "../auth/permissions";
 import { success } from "../lib/envelope";
 import { requestInfo } from "../lib/request-info";
 import { serviceContext } from "../lib/service-context";
@@ -27,7 +27,7 @@ const Reauth = z.strictObject({ password: z.string().min(1).max(1024), code: z.s
 
 /** The caller's own MFA (TOTP, RFC 6238), under /api/v1/iam/mfa. Any signed-in user, any role. */
 export function registerMfaRoutes(app: OpenAPIHono<AppEnv>, base: string): void {
-  const common = { tags: ["iam"], security: [{ bearerAuth: [] }], middleware: requireSignedInUser() };
+  const common = { tags: ["iam"], security: [{ bearerAuth: [] }], ...selfService() };
 
   app.openapi(
     createRoute({

@@ -9,6 +9,11 @@ export interface Actor {
   credential: "access_token" | "api_key";
   tenantId: string;
   role: string;
+  /**
+   * A custom role's permissions as the credential carries them (checked by requirePermission
+   * without a database round trip); absent or ignored for system roles.
+   */
+  permissions?: readonly string[] | undefined;
   scopes: readonly string[];
 }
 

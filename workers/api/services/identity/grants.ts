@@ -8,11 +8,25 @@ import type { RequestInfo } from "./request-info";
 /** OAuth 2.1 §4.1.2: short-lived; 60 s. */
 export const CODE_TTL_SECONDS = 60;
 
-/** The role a user holds in a tenant now (null: no longer an active member). */
-const currentRole = (tenantId: string, userId: SQL) => sql`(
-  select r.name from memberships m join roles r on r.id = m.role_id
+/** A column of the role a user holds in a tenant now (null: no longer an active member). */
+const currentRoleColumn = (column: SQL, tenantId: string, userId: SQL) => sql`(
+  select ${column} from memberships m join roles r on r.id = m.role_id
   where m.tenant_id = ${tenantId}::uuid and m.user_id = ${userId} and not m.is_deleted
     and m.status = 'active' and not r.is_deleted limit 1)`;
+
+const currentRole = (tenantId: string, userId: SQL) => currentRoleColumn(sql`r.name`, tenantId, userId);
+
+/**
+ * A custom role's permissions, space-separated, for the access token's `perms` claim, read in the
+ * same statement as the role so the two always agree; null for a system role (its set is in code).
+ * A change to the role therefore reaches tokens at the next issue or refresh.
+ */
+const currentPermissions = (tenantId: string, userId: SQL) =>
+  currentRoleColumn(
+    sql`case when r.is_system then null else array_to_string(r.permissions, ' ') end`,
+    tenantId,
+    userId,
+  );
 
 export interface CodeGrant {
   tenantId: string;
@@ -78,6 +92,8 @@ export interface IssuedRefresh {
   familyId: string;
   refreshToken: string;
   role: string;
+  /** Custom role's permissions (space-separated); null for a system role. */
+  permissions: string | null;
 }
 
 /**
@@ -94,6 +110,7 @@ export async function redeemCode(
   const familyId = crypto.randomUUID();
   const refreshToken = mintOpaqueToken("refresh", code.tenantId);
   const role = currentRole(code.tenantId, sql`${code.userId}::uuid`);
+  const permissions = currentPermissions(code.tenantId, sql`${code.userId}::uuid`);
   const [rows = []] = await tenantRows(db, code.tenantId, [
     sql`with consumed as (
           update oauth_codes set used_at = now()
@@ -108,7 +125,7 @@ export async function redeemCode(
           select ${code.tenantId}, id, ${await hashOpaqueToken(refreshToken)}, now() + make_interval(secs => ${refreshTtlSeconds})
           from family returning id
         )
-        select ${role} as role from token`,
+        select ${role} as role, ${permissions} as perms from token`,
     auditInsertWhen(
       {
         tenantId: code.tenantId,
@@ -124,8 +141,8 @@ export async function redeemCode(
       sql`exists (select 1 from refresh_families where id = ${familyId})`,
     ),
   ]);
-  const row = rows[0] as { role: string } | undefined;
-  return row ? { familyId, refreshToken, role: row.role } : null;
+  const row = rows[0] as { role: string; perms: string | null } | undefined;
+  return row ? { familyId, refreshToken, role: row.role, permissions: row.perms } : null;
 }
 
 /**
@@ -161,6 +178,7 @@ export type RotationResult =
       scope: string;
       authTime: string;
       role: string;
+      permissions: string | null;
       refreshToken: string;
     }
   | { ok: false; reason: "invalid" | "reuse_detected" };
@@ -188,6 +206,7 @@ export async function rotateRefreshToken(
   const next = mintOpaqueToken("refresh", tenantId);
   const nextHash = await hashOpaqueToken(next);
   const role = currentRole(tenantId, sql`f.user_id`);
+  const permissions = currentPermissions(tenantId, sql`f.user_id`);
 
   const auditColumns = sql.raw(
     "(tenant_id, action, outcome, actor_type, actor_id, target_type, target_id, ip, user_agent, request_id, details)",
@@ -199,7 +218,7 @@ export async function rotateRefreshToken(
           where rt.token_hash = ${presentedHash} and rt.used_at is null and rt.expires_at > now()
             and f.id = rt.family_id and f.revoked_at is null and f.client_id = ${clientId}
             and ${role} is not null
-          returning rt.family_id, f.user_id, f.scope, f.auth_time, ${role} as role
+          returning rt.family_id, f.user_id, f.scope, f.auth_time, ${role} as role, ${permissions} as perms
         ), successor as (
           insert into refresh_tokens (tenant_id, family_id, token_hash, expires_at)
           select ${tenantId}, family_id, ${nextHash}, now() + make_interval(secs => ${ttlSeconds}) from current
@@ -211,7 +230,7 @@ export async function rotateRefreshToken(
                  jsonb_build_object('client', ${clientId}::text)
           from current c join successor s using (family_id) returning 1
         )
-        select c.family_id, c.user_id, c.scope, c.auth_time, c.role from current c join successor s using (family_id)`,
+        select c.family_id, c.user_id, c.scope, c.auth_time, c.role, c.perms from current c join successor s using (family_id)`,
     sql`with revoked as (
           update refresh_families f set revoked_at = now(), revoked_reason = 'refresh_token_reuse'
           from refresh_tokens rt
@@ -229,7 +248,14 @@ export async function rotateRefreshToken(
         select id from revoked`,
   ]);
   const row = rotated[0] as
-    | { family_id: string; user_id: string; scope: string; auth_time: string; role: string }
+    | {
+        family_id: string;
+        user_id: string;
+        scope: string;
+        auth_time: string;
+        role: string;
+        perms: string | null;
+      }
     | undefined;
   if (row) {
     return {
@@ -240,6 +266,7 @@ export async function rotateRefreshToken(
       scope: row.scope,
       authTime: row.auth_time,
       role: row.role,
+      permissions: row.perms,
       refreshToken: next,
     };
   }

@@ -1,0 +1,84 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import { buildApp } from "../../workers/api/app";
+import { PERMISSIONS, type Permission, ROLE_PERMISSIONS } from "../../workers/api/auth/permissions";
+import { call } from "./helpers";
+import { tokensFor } from "./oauth-helpers";
+
+/** Every /api/ operation of the OpenAPI registry, with the permission it declares. */
+const allApiRoutes = buildApp()
+  .openAPIRegistry.definitions.flatMap((d) => (d.type === "route" ? [d.route] : []))
+  .filter((r) => r.path.startsWith("/api/"))
+  .map((r) => ({
+    method: r.method.toUpperCase(),
+    path: r.path,
+    permission: (r as unknown as Record<string, unknown>)["x-permission"] as Permission | "self" | undefined,
+  }));
+/**
+ * Self-service routes (`x-permission: self`, the caller's own MFA) are open to every signed-in
+ * principal by design and act on the caller only; every other route is held to its permission.
+ */
+const selfRoutes = allApiRoutes.filter((r) => r.permission === "self");
+const apiRoutes = allApiRoutes.filter((r) => r.permission !== "self");
+
+const WRITES = new Set(["POST", "PUT", "PATCH", "DELETE"]);
+
+function request(route: (typeof apiRoutes)[number], token: string) {
+  const path = route.path.replace(/\{[^}]+\}/g, crypto.randomUUID());
+  return call(path, { method: route.method, token, ...(WRITES.has(route.method) ? { json: {} } : {}) });
+}
+
+describe("RBAC matrix over every registered /api/ route", () => {
+  const tokens: Record<string, string> = {};
+  beforeAll(async () => {
+    // Real tokens from the authorization server for the seeded users of each role.
+    for (const role of ["Viewer", "Guest", "Member"]) {
+      tokens[role] = (await tokensFor({ email: `${role.toLowerCase()}@tenant-a.example` })).access_token;
+    }
+  });
+
+  it("every route declares a permission from the catalogue", () => {
+    expect(apiRoutes.length).toBeGreaterThan(20);
+    for (const route of apiRoutes)
+      expect(PERMISSIONS, `${route.method} ${route.path}`).toContain(route.permission);
+  });
+
+  it("a Viewer gets 403 on every write route and every iam route", async () => {
+    for (const route of apiRoutes.filter((r) => WRITES.has(r.method) || r.path.startsWith("/api/v1/iam/"))) {
+      expect((await request(route, tokens.Viewer ?? "")).status, `${route.method} ${route.path}`).toBe(403);
+    }
+  });
+
+  it.each(["Viewer", "Guest", "Member"] as const)(
+    "a %s gets 403 exactly where its permissions say so",
+    async (role) => {
+      for (const route of apiRoutes) {
+        const status = (await request(route, tokens[role] ?? "")).status;
+        const allowed = ROLE_PERMISSIONS[role].includes(route.permission as Permission);
+        const label = `${role} ${route.method} ${route.path} → ${status}`;
+        if (allowed) expect(status, label).not.toBe(403);
+        else expect(status, label).toBe(403);
+      }
+    },
+  );
+
+  it("self-service routes are only the caller's own MFA, and every role reaches them", async () => {
+    expect(selfRoutes.map((r) => r.path).every((p) => p.startsWith("/api/v1/iam/mfa/"))).toBe(true);
+    expect(selfRoutes.length).toBeGreaterThan(0);
+    // Bodies are empty ({}), so the answer is a validation error or a state conflict, never 403.
+    for (const route of selfRoutes.filter((r) => r.path !== "/api/v1/iam/mfa/totp")) {
+      for (const role of ["Viewer", "Guest", "Member"]) {
+        expect(
+          (await request(route, tokens[role] ?? "")).status,
+          `${role} ${route.method} ${route.path}`,
+        ).not.toBe(403);
+      }
+    }
+  });
+
+  it("a Guest gets 403 on every /api/ route but its own MFA (it holds no permission)", async () => {
+    expect(ROLE_PERMISSIONS.Guest).toEqual([]);
+    for (const route of apiRoutes) {
+      expect((await request(route, tokens.Guest ?? "")).status, `${route.method} ${route.path}`).toBe(403);
+    }
+  });
+});

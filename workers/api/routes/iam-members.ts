@@ -1,0 +1,133 @@
+import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
+import type { AppEnv } from "../app-env";
+import { guardedBy } from "../auth/permissions";
+import { requestInfo } from "../lib/request-info";
+import { serviceContext } from "../lib/service-context";
+import { ListQuery, listOf, successOf, UuidParam } from "../schemas/common";
+import { Member, MemberInput, MemberPatch } from "../schemas/iam";
+import { errorResponses, jsonBody, jsonResponse } from "../schemas/responses";
+import { addMember, changeMember, getMember, listMembers, removeMember } from "../services/identity/members";
+import { IAM, pageBody, successBody } from "./iam-common";
+
+const Page = ListQuery.omit({ include_total: true });
+
+/** Members of the caller's tenant; a member's id is its user id. */
+export function registerMemberRoutes(app: OpenAPIHono<AppEnv>, base: string): void {
+  const path = `${base}/members`;
+  const read = guardedBy("iam.members.read");
+  const write = guardedBy("iam.members.write");
+
+  app.openapi(
+    createRoute({
+      ...IAM,
+      ...read,
+      method: "get",
+      path,
+      summary: "List members",
+      description: "Newest first, cursor pagination.",
+      request: { query: Page },
+      responses: {
+        200: jsonResponse(listOf(Member), "A page of members"),
+        ...errorResponses(400, 401, 403, 429, 503),
+      },
+    }),
+    async (c) => {
+      const q = c.req.valid("query");
+      const page = await listMembers(serviceContext(c), { limit: q.limit, cursor: q.cursor });
+      return c.json(pageBody(page, q.limit, c.get("requestId")), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      ...IAM,
+      ...write,
+      method: "post",
+      path,
+      summary: "Add a member",
+      description:
+        "Adds the region's user with this email, with a role you may grant (never above your own; Owner only by an " +
+        "Owner). There is no invitation e-mail yet: an unknown email becomes a user without a password, member " +
+        "with status `invited`, who can sign in once a password is set (a later flow). 409 if already a member. " +
+        "Audited as `iam.member_added`.",
+      request: jsonBody(MemberInput),
+      responses: {
+        201: jsonResponse(successOf(Member), "Added"),
+        ...errorResponses(400, 401, 403, 409, 413, 415, 429, 503),
+      },
+    }),
+    async (c) => {
+      const member = await addMember(serviceContext(c), requestInfo(c), c.req.valid("json"));
+      c.header("Location", `${path}/${member.id}`);
+      return c.json(successBody(member, c.get("requestId")), 201);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      ...IAM,
+      ...read,
+      method: "get",
+      path: `${path}/{id}`,
+      summary: "Get a member",
+      request: { params: UuidParam },
+      responses: {
+        200: jsonResponse(successOf(Member), "The member"),
+        ...errorResponses(400, 401, 403, 404, 429, 503),
+      },
+    }),
+    async (c) => {
+      const member = await getMember(serviceContext(c), c.req.valid("param").id);
+      return c.json(successBody(member, c.get("requestId")), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      ...IAM,
+      ...write,
+      method: "patch",
+      path: `${path}/{id}`,
+      summary: "Change a member's role or status",
+      description:
+        "Nobody changes their own membership (403); you may only change members whose role, and grant roles, " +
+        "not above your own; the last active Owner cannot be demoted or suspended (409). The member's tokens " +
+        "carry the new role from their next refresh (at most one access-token lifetime, 15 minutes by default); " +
+        "a suspended member gets no new token. Audited as `iam.member_role_changed`.",
+      request: { params: UuidParam, ...jsonBody(MemberPatch) },
+      responses: {
+        200: jsonResponse(successOf(Member), "Changed"),
+        ...errorResponses(400, 401, 403, 404, 409, 413, 415, 429, 503),
+      },
+    }),
+    async (c) => {
+      const member = await changeMember(
+        serviceContext(c),
+        requestInfo(c),
+        c.req.valid("param").id,
+        c.req.valid("json"),
+      );
+      return c.json(successBody(member, c.get("requestId")), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      ...IAM,
+      ...write,
+      method: "delete",
+      path: `${path}/{id}`,
+      summary: "Remove a member",
+      description:
+        "Soft delete. Revokes the member's refresh tokens in this tenant in the same transaction; access tokens " +
+        "already issued end within their lifetime. Not yourself (403), not the last Owner (409). Audited as " +
+        "`iam.member_removed`.",
+      request: { params: UuidParam },
+      responses: { 204: { description: "Removed" }, ...errorResponses(400, 401, 403, 404, 409, 429, 503) },
+    }),
+    async (c) => {
+      await removeMember(serviceContext(c), requestInfo(c), c.req.valid("param").id);
+      return c.body(null, 204);
+    },
+  );
+}

@@ -1,0 +1,205 @@
+import { type SQL, sql } from "drizzle-orm";
+import { tenantRows, utcIso } from "../../../../db/rows";
+import { mayGrant } from "../../auth/role-ceiling";
+import { ApiError } from "../../lib/errors";
+import { afterCursor, pageOf } from "../../lib/keyset-page";
+import type { MemberInput, MemberPatch, MemberView } from "../../schemas/iam";
+import type { Page } from "../contacts";
+import type { ServiceContext } from "../context";
+import { auditedChange, byActor } from "./audited-change";
+import type { RequestInfo } from "./request-info";
+import { findRole, holderOf, ROLE_COLUMNS, type RoleRecord } from "./role-records";
+
+/** A member is a user in a tenant; its id in the API is the user's id (stable across re-adds). */
+const MEMBER_COLUMNS = sql`u.id, u.email, u.name, r.name as role, m.status,
+  ${utcIso(sql`m.created_at`)} as created_at, ${utcIso(sql`m.updated_at`)} as updated_at`;
+const MEMBER_FROM = sql`memberships m join users u on u.id = m.user_id join roles r on r.id = m.role_id`;
+
+const memberQuery = (tenantId: string, where: SQL) =>
+  sql`select ${MEMBER_COLUMNS} from ${MEMBER_FROM} where m.tenant_id = ${tenantId} and not m.is_deleted and ${where}`;
+
+/** Another active Owner than `userId`: the tenant never loses its last one. */
+const anotherOwner = (tenantId: string, userId: string) => sql`exists (
+  select 1 from ${MEMBER_FROM} where m.tenant_id = ${tenantId} and not m.is_deleted and m.status = 'active'
+    and r.is_system and r.name = 'Owner' and m.user_id <> ${userId})`;
+
+/**
+ * Locks the tenant's Owner memberships first, so two concurrent demotions of the last two Owners
+ * are serialised: the second sees the first's result when it checks `anotherOwner`.
+ */
+const lockOwners = (tenantId: string) =>
+  sql`select m.id from ${MEMBER_FROM} where m.tenant_id = ${tenantId} and not m.is_deleted
+      and r.is_system and r.name = 'Owner' for update of m`;
+
+export async function listMembers(
+  ctx: ServiceContext,
+  query: { limit: number; cursor?: string | undefined },
+): Promise<Page<MemberView>> {
+  const tenantId = ctx.actor.tenantId;
+  const [rows = []] = await tenantRows(ctx.db, tenantId, [
+    sql`${memberQuery(tenantId, sql`true`)} ${afterCursor(query.cursor, sql`m.created_at`, sql`u.id`)}
+        order by m.created_at desc, u.id desc limit ${query.limit + 1}`,
+  ]);
+  return pageOf(rows as MemberView[], query.limit);
+}
+
+export async function getMember(ctx: ServiceContext, userId: string): Promise<MemberView> {
+  const tenantId = ctx.actor.tenantId;
+  const [rows = []] = await tenantRows(ctx.db, tenantId, [memberQuery(tenantId, sql`u.id = ${userId}`)]);
+  const member = rows[0] as MemberView | undefined;
+  if (!member) throw ApiError.notFound("Member");
+  return member;
+}
+
+async function grantableRole(ctx: ServiceContext, name: string): Promise<RoleRecord> {
+  const role = await findRole(ctx, sql`r.name = ${name}`);
+  if (!role) throw ApiError.validation([{ field: "role", message: "No role of that name in this tenant" }]);
+  if (!mayGrant(ctx.actor, holderOf(role))) {
+    throw new ApiError("FORBIDDEN", `You may not grant the role ${role.name}`);
+  }
+  return role;
+}
+
+/**
+ * Adds a user of this region to the tenant. There is no invitation e-mail yet: an unknown email
+ * becomes a user without a password, member with status `invited` (it cannot sign in until a
+ * password is set by a later flow).
+ */
+export async function addMember(
+  ctx: ServiceContext,
+  info: RequestInfo,
+  input: MemberInput,
+): Promise<MemberView> {
+  const role = await grantableRole(ctx, input.role);
+  const tenantId = ctx.actor.tenantId;
+  const membershipId = crypto.randomUUID();
+  const name = input.name ?? input.email.split("@")[0] ?? input.email;
+  const [, added = [], rows = []] = await tenantRows(ctx.db, tenantId, [
+    sql`insert into users (email, name) values (${input.email}, ${name})
+        on conflict (lower(email)) where not is_deleted do nothing`,
+    auditedChange(
+      sql`change as (
+        insert into memberships (id, tenant_id, user_id, role_id, status)
+        select ${membershipId}, ${tenantId}, u.id, ${role.id},
+               case when u.password_hash is null then 'invited' else 'active' end
+        from users u
+        where lower(u.email) = lower(${input.email}) and not u.is_deleted
+          and not exists (select 1 from memberships x where x.tenant_id = ${tenantId} and x.user_id = u.id and not x.is_deleted)
+        returning id)`,
+      {
+        ...byActor(ctx, "membership"),
+        action: "iam.member_added",
+        targetId: membershipId,
+        details: { role: role.name },
+      },
+      info,
+    ),
+    memberQuery(tenantId, sql`m.id = ${membershipId}`),
+  ]);
+  if (added.length === 0) throw new ApiError("CONFLICT", "This user is already a member", { field: "email" });
+  return rows[0] as MemberView;
+}
+
+interface Target {
+  membershipId: string;
+  status: string;
+  role: RoleRecord;
+}
+
+/** The member to change: 404 for unknown and other tenants' ids alike; never oneself. */
+async function changeableMember(ctx: ServiceContext, userId: string): Promise<Target> {
+  if (userId === ctx.actor.userId) throw new ApiError("FORBIDDEN", "You cannot change your own membership");
+  const tenantId = ctx.actor.tenantId;
+  const [rows = []] = await tenantRows(ctx.db, tenantId, [
+    sql`select m.id as membership_id, m.status, ${ROLE_COLUMNS} from memberships m join roles r on r.id = m.role_id
+        where m.tenant_id = ${tenantId} and m.user_id = ${userId} and not m.is_deleted`,
+  ]);
+  const row = rows[0] as (RoleRecord & { membership_id: string; status: string }) | undefined;
+  if (!row) throw ApiError.notFound("Member");
+  const { membership_id, status, ...role } = row;
+  if (!mayGrant(ctx.actor, holderOf(role))) {
+    throw new ApiError("FORBIDDEN", `You may not change a member with the role ${role.name}`);
+  }
+  return { membershipId: membership_id, status, role };
+}
+
+const isActiveOwner = (t: Target) => t.role.is_system && t.role.name === "Owner" && t.status === "active";
+const lastOwner = () =>
+  new ApiError("CONFLICT", "The tenant's last Owner cannot be removed, demoted or suspended");
+
+export async function changeMember(
+  ctx: ServiceContext,
+  info: RequestInfo,
+  userId: string,
+  patch: MemberPatch,
+): Promise<MemberView> {
+  const target = await changeableMember(ctx, userId);
+  const role = patch.role === undefined ? target.role : await grantableRole(ctx, patch.role);
+  const status = patch.status ?? target.status;
+  const losesOwner =
+    isActiveOwner(target) && (role.name !== "Owner" || !role.is_system || status !== "active");
+  const tenantId = ctx.actor.tenantId;
+  const [, changed = [], rows = []] = await tenantRows(ctx.db, tenantId, [
+    lockOwners(tenantId),
+    auditedChange(
+      sql`change as (
+        update memberships set role_id = ${role.id}, status = ${status}, updated_at = now()
+        where id = ${target.membershipId} and not is_deleted and role_id = ${target.role.id}
+          and (${!losesOwner} or ${anotherOwner(tenantId, userId)})
+        returning id)`,
+      {
+        ...byActor(ctx, "membership"),
+        action: "iam.member_role_changed",
+        targetId: target.membershipId,
+        details: {
+          user: userId,
+          role_from: target.role.name,
+          role_to: role.name,
+          status_from: target.status,
+          status_to: status,
+        },
+      },
+      info,
+    ),
+    memberQuery(tenantId, sql`m.id = ${target.membershipId}`),
+  ]);
+  if (changed.length === 0) {
+    throw losesOwner
+      ? lastOwner()
+      : new ApiError("CONFLICT", "The membership changed meanwhile; read it again");
+  }
+  return rows[0] as MemberView;
+}
+
+/**
+ * Soft-deletes the membership and, in the same transaction, revokes the member's refresh-token
+ * families in this tenant, so no new access token follows; tokens already issued end within
+ * their lifetime (15 minutes by default).
+ */
+export async function removeMember(ctx: ServiceContext, info: RequestInfo, userId: string): Promise<void> {
+  const target = await changeableMember(ctx, userId);
+  const losesOwner = isActiveOwner(target);
+  const tenantId = ctx.actor.tenantId;
+  const [, removed = []] = await tenantRows(ctx.db, tenantId, [
+    lockOwners(tenantId),
+    auditedChange(
+      sql`change as (
+        update memberships set is_deleted = true, deleted_at = now(), updated_at = now()
+        where id = ${target.membershipId} and not is_deleted
+          and (${!losesOwner} or ${anotherOwner(tenantId, userId)})
+        returning id, user_id
+      ), revoked as (
+        update refresh_families f set revoked_at = now(), revoked_reason = 'membership_removed'
+        from change c where f.tenant_id = ${tenantId} and f.user_id = c.user_id and f.revoked_at is null
+        returning f.id)`,
+      {
+        ...byActor(ctx, "membership"),
+        action: "iam.member_removed",
+        targetId: target.membershipId,
+        details: { user: userId, role: target.role.name },
+      },
+      info,
+    ),
+  ]);
+  if (removed.length === 0) throw losesOwner ? lastOwner() : ApiError.notFound("Member");
+}
