@@ -76,8 +76,13 @@ describe("POST /oauth/token: authorization_code + PKCE", () => {
     const second = await exchangeCode(code ?? "", verifier);
     expect(second.status).toBe(400);
     expect(await oauthError(second)).toBe("invalid_grant");
-    // The refresh token from the first redemption is dead now.
+    // The refresh token from the first redemption is dead now, and the replay is on record.
     expect(await oauthError(await refresh(first.refresh_token))).toBe("invalid_grant");
+    const [rows = []] = await asTenant(
+      tenantA,
+      sql`select count(*)::int as n from audit_log where action = 'oauth.code_reuse_detected'`,
+    );
+    expect(Number((rows[0] as { n: number }).n)).toBeGreaterThan(0);
   });
 
   it("a code expires: one older than 60 s is refused", async () => {
@@ -322,5 +327,30 @@ describe("audit", () => {
 
   it("is not visible to a Viewer", async () => {
     expect((await call("/api/v1/iam/audit", { token: await tokenFor({ role: "Viewer" }) })).status).toBe(403);
+  });
+});
+
+describe("scopes narrow what a role allows", () => {
+  it("a read-only token reads contacts but cannot write them or touch iam", async () => {
+    const { access_token } = await tokensFor({ scope: "crm:read" });
+    expect((await call("/api/v1/crm/contacts", { token: access_token })).status).toBe(200);
+    const write = await call("/api/v1/crm/contacts", {
+      method: "POST",
+      token: access_token,
+      json: { first_name: "X" },
+    });
+    expect(write.status).toBe(403);
+    expect(write.headers.get("WWW-Authenticate")).toContain('error="insufficient_scope", scope="crm:write"');
+    expect((await call("/api/v1/iam/audit", { token: access_token })).status).toBe(403);
+  });
+
+  it("a token with only openid reaches no API route", async () => {
+    const { access_token } = await tokensFor({ scope: "openid" });
+    expect((await call("/api/v1/crm/contacts", { token: access_token })).status).toBe(403);
+  });
+
+  it("write includes read", async () => {
+    const { access_token } = await tokensFor({ scope: "crm:write" });
+    expect((await call("/api/v1/crm/contacts", { token: access_token })).status).toBe(200);
   });
 });

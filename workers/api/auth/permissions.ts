@@ -66,6 +66,17 @@ export function roleAllows(holder: RoleHolder, permission: Permission): boolean 
   return effectivePermissions(holder).includes(permission);
 }
 
+/**
+ * The OAuth scope a permission needs: `<service>:read` or `<service>:write` by its first and last
+ * segments (`crm.contacts.write` → `crm:write`, `iam.audit.read` → `iam:read`); `:write` also
+ * grants `:read`. A role says what a person may do; the scope says what they let this client do;
+ * a request needs both.
+ */
+export function scopeFor(permission: Permission): string {
+  const parts = permission.split(".");
+  return `${parts[0]}:${parts.at(-1) === "write" ? "write" : "read"}`;
+}
+
 /** Each route declares its permission; this is the one place it is checked. */
 export const requirePermission = (permission: Permission) =>
   createMiddleware<AppEnv>(async (c, next) => {
@@ -73,6 +84,16 @@ export const requirePermission = (permission: Permission) =>
     if (!actor) throw ApiError.unauthenticated("Authentication required", "invalid_request");
     if (!roleAllows(actor, permission)) {
       throw new ApiError("FORBIDDEN", `Role ${actor.role} lacks permission ${permission}`);
+    }
+    const scope = scopeFor(permission);
+    // Write includes read: a client allowed to change the CRM may also see it.
+    const satisfied =
+      actor.scopes.includes(scope) || actor.scopes.includes(scope.replace(/:read$/, ":write"));
+    if (!satisfied) {
+      // RFC 6750 §3.1: the client may ask the user for a token with more scope.
+      throw new ApiError("FORBIDDEN", `The credential's scope does not include ${scope}`, {
+        headers: { "WWW-Authenticate": `Bearer realm="nexus", error="insufficient_scope", scope="${scope}"` },
+      });
     }
     await next();
   });
