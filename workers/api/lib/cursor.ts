@@ -45,18 +45,3 @@ export function decodeCursor(cursor: string): CursorKey {
   }
   throw invalid();
 }
-
-/**
- * A page from rows fetched newest first by (created_at, id) with `limit + 1`: the extra row only
- * says there is more, and the last row shown is the next cursor.
- */
-export function newestFirstPage<T extends { created_at: string; id: string }>(rows: T[], limit: number) {
-  const hasMore = rows.length > limit;
-  const items = rows.slice(0, limit);
-  const last = items.at(-1);
-  return {
-    items,
-    hasMore,
-    cursor: hasMore && last ? encodeCursor({ t: last.created_at, id: last.id }) : null,
-  };
-}

@@ -1,5 +1,4 @@
 import { createRoute, type OpenAPIHono, type z } from "@hono/zod-openapi";
-import type { Context } from "hono";
 import type { AppEnv } from "../app-env";
 import { forgetApiKey } from "../auth/api-key";
 import { guardedBy } from "../auth/permissions";
@@ -15,17 +14,12 @@ import {
   revokeApiKey,
   rotateApiKey,
 } from "../services/identity/api-keys";
+import { pageBody, successBody } from "./iam-common";
 
 const CACHE_BOUND =
   "Verification is served from a per-isolate cache for at most `API_KEY_CACHE_TTL_SECONDS` (60 s by " +
   "default), so a revocation or rotation takes effect everywhere within that bound (at once on the " +
   "isolate that made it); a key's expiry is checked on every request.";
-
-const ok = <T>(c: Context<AppEnv>, data: T) => ({
-  status: "success" as const,
-  data,
-  request_id: c.get("requestId"),
-});
 
 /**
  * API keys for machine clients: `Authorization: Bearer nxk_{region}_…` or `X-API-Key`. Revoking
@@ -66,7 +60,7 @@ export function registerApiKeyRoutes(app: OpenAPIHono<AppEnv>, base: string): vo
       });
       c.header("Location", `${path}/${minted.key.id}`);
       c.header("Cache-Control", "no-store");
-      return c.json(ok(c, { ...minted.key, secret: minted.secret }), 201);
+      return c.json(successBody({ ...minted.key, secret: minted.secret }, c.get("requestId")), 201);
     },
   );
 
@@ -88,8 +82,7 @@ export function registerApiKeyRoutes(app: OpenAPIHono<AppEnv>, base: string): vo
     async (c) => {
       const q = c.req.valid("query");
       const page = await listApiKeys(serviceContext(c), { limit: q.limit, cursor: q.cursor });
-      const meta = { limit: q.limit, cursor: page.cursor, has_more: page.hasMore };
-      return c.json({ ...ok(c, page.items), meta }, 200);
+      return c.json(pageBody(page, q.limit, c.get("requestId")), 200);
     },
   );
 
@@ -107,7 +100,11 @@ export function registerApiKeyRoutes(app: OpenAPIHono<AppEnv>, base: string): vo
         ...errorResponses(400, 401, 403, 404, 429, 503),
       },
     }),
-    async (c) => c.json(ok(c, await getApiKey(serviceContext(c), c.req.valid("param").id)), 200),
+    async (c) =>
+      c.json(
+        successBody(await getApiKey(serviceContext(c), c.req.valid("param").id), c.get("requestId")),
+        200,
+      ),
   );
 
   app.openapi(
@@ -142,7 +139,13 @@ export function registerApiKeyRoutes(app: OpenAPIHono<AppEnv>, base: string): vo
       forgetApiKey(c.get("config"), id);
       c.header("Location", `${path}/${rotated.key.id}`);
       c.header("Cache-Control", "no-store");
-      return c.json(ok(c, { ...rotated.key, secret: rotated.secret, previous: rotated.previous }), 201);
+      return c.json(
+        successBody(
+          { ...rotated.key, secret: rotated.secret, previous: rotated.previous },
+          c.get("requestId"),
+        ),
+        201,
+      );
     },
   );
 
@@ -166,7 +169,7 @@ export function registerApiKeyRoutes(app: OpenAPIHono<AppEnv>, base: string): vo
       const id = c.req.valid("param").id;
       const key = await revokeApiKey(serviceContext(c), requestInfo(c), id);
       forgetApiKey(c.get("config"), id);
-      return c.json(ok(c, key), 200);
+      return c.json(successBody(key, c.get("requestId")), 200);
     },
   );
 }

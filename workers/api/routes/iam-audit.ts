@@ -5,6 +5,7 @@ import { serviceContext } from "../lib/service-context";
 import { errorResponses, ListQuery, listOf } from "../schemas/common";
 import { AUDIT_ACTIONS } from "../services/identity/audit";
 import { listAuditEntries } from "../services/identity/audit-log";
+import { pageBody } from "./iam-common";
 
 const AuditEntry = z
   .object({
@@ -58,11 +59,7 @@ export function registerAuditRoutes(app: OpenAPIHono<AppEnv>, base: string): voi
         cursor: q.cursor,
         action: q.action,
       });
-      const meta = { limit: q.limit, cursor: page.cursor, has_more: page.hasMore };
-      return c.json(
-        { status: "success" as const, data: page.items, meta, request_id: c.get("requestId") },
-        200,
-      );
+      return c.json(pageBody(page, q.limit, c.get("requestId")), 200);
     },
   );
 }

@@ -3,9 +3,16 @@ import type { AppEnv } from "../app-env";
 import { guardedBy } from "../auth/permissions";
 import { requestInfo } from "../lib/request-info";
 import { serviceContext } from "../lib/service-context";
-import { ListQuery, listOf, successOf, UuidParam } from "../schemas/common";
+import {
+  errorResponses,
+  jsonBody,
+  jsonResponse,
+  ListQuery,
+  listOf,
+  successOf,
+  UuidParam,
+} from "../schemas/common";
 import { Member, MemberInput, MemberPatch } from "../schemas/iam";
-import { errorResponses, jsonBody, jsonResponse } from "../schemas/responses";
 import { addMember, changeMember, getMember, listMembers, removeMember } from "../services/identity/members";
 import { IAM, pageBody, successBody } from "./iam-common";
 

@@ -4,12 +4,8 @@ import { selfService } from "../auth/permissions";
 import { success } from "../lib/envelope";
 import { requestInfo } from "../lib/request-info";
 import { serviceContext } from "../lib/service-context";
-import { errorResponses, successOf } from "../schemas/common";
+import { errorResponses, jsonBody, successOf } from "../schemas/common";
 import { confirmTotpEnrolment, disableMfa, startTotpEnrolment } from "../services/identity/mfa";
-
-const jsonBody = <T extends z.ZodType>(schema: T) => ({
-  body: { content: { "application/json": { schema } }, required: true },
-});
 
 const Enrolment = z
   .object({

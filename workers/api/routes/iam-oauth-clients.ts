@@ -3,9 +3,16 @@ import type { AppEnv } from "../app-env";
 import { guardedBy } from "../auth/permissions";
 import { requestInfo } from "../lib/request-info";
 import { serviceContext } from "../lib/service-context";
-import { ListQuery, listOf, successOf, UuidParam } from "../schemas/common";
+import {
+  errorResponses,
+  jsonBody,
+  jsonResponse,
+  ListQuery,
+  listOf,
+  successOf,
+  UuidParam,
+} from "../schemas/common";
 import { CreatedOAuthClient, OAuthClient, OAuthClientInput } from "../schemas/oauth-client";
-import { errorResponses, jsonBody, jsonResponse } from "../schemas/responses";
 import { createClient, deleteClient, getClient, listClients } from "../services/identity/client-registry";
 import { IAM, pageBody, successBody } from "./iam-common";
 

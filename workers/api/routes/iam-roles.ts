@@ -3,9 +3,16 @@ import type { AppEnv } from "../app-env";
 import { guardedBy, PERMISSIONS, ROLE_PERMISSIONS } from "../auth/permissions";
 import { requestInfo } from "../lib/request-info";
 import { serviceContext } from "../lib/service-context";
-import { ListQuery, listOf, successOf, UuidParam } from "../schemas/common";
+import {
+  errorResponses,
+  jsonBody,
+  jsonResponse,
+  ListQuery,
+  listOf,
+  successOf,
+  UuidParam,
+} from "../schemas/common";
 import { PermissionEntry, Role, RoleInput, RolePatch } from "../schemas/iam";
-import { errorResponses, jsonBody, jsonResponse } from "../schemas/responses";
 import { createRole, deleteRole, getRole, listRoles, updateRole } from "../services/identity/roles";
 import { IAM, pageBody, successBody } from "./iam-common";
 

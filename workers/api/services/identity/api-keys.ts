@@ -2,8 +2,9 @@ import { type SQL, sql } from "drizzle-orm";
 import { tenantRows } from "../../../../db/rows";
 import { apiKeyHint, mintApiKey } from "../../auth/api-key-format";
 import { grantableRoles } from "../../auth/role-order";
-import { decodeCursor, newestFirstPage } from "../../lib/cursor";
+import { decodeCursor } from "../../lib/cursor";
 import { ApiError } from "../../lib/errors";
+import { pageOf } from "../../lib/keyset-page";
 import { sha256Hex } from "../../oauth/encoding";
 import type { Page } from "../contacts";
 import type { ServiceContext } from "../context";
@@ -140,7 +141,7 @@ export async function listApiKeys(
         order by created_at desc, id desc
         limit ${query.limit + 1}`,
   ]);
-  return newestFirstPage(rows as ApiKeyView[], query.limit);
+  return pageOf(rows as ApiKeyView[], query.limit);
 }
 
 export async function getApiKey(ctx: ServiceContext, id: string): Promise<ApiKeyView> {

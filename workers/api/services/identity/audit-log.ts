@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
 import { tenantRows } from "../../../../db/rows";
-import { decodeCursor, newestFirstPage } from "../../lib/cursor";
+import { decodeCursor } from "../../lib/cursor";
+import { pageOf } from "../../lib/keyset-page";
 import type { Page } from "../contacts";
 import type { ServiceContext } from "../context";
 import type { AuditAction, AuditActorType } from "./audit";
@@ -37,5 +38,5 @@ export async function listAuditEntries(
         order by created_at desc, id desc
         limit ${query.limit + 1}`,
   ]);
-  return newestFirstPage(rows as AuditEntryView[], query.limit);
+  return pageOf(rows as AuditEntryView[], query.limit);
 }
