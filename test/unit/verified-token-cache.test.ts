@@ -13,6 +13,7 @@ const claims = (expiresAt: number): AccessClaims => ({
   expiresAt,
   clientId: null,
   sessionId: null,
+  machine: false,
 });
 
 describe("VerifiedTokenCache", () => {

@@ -43,6 +43,26 @@ describe("iam oauth clients", () => {
     expect(JSON.stringify(read.body)).not.toContain(client.client_secret ?? "-");
   });
 
+  it("what a client does with client_credentials is audited as the client, not as a user", async () => {
+    const { client } = await register(machine({ role: "Admin", scopes: ["iam:read", "iam:write"] }));
+    const tokenRes = await tokenRequest(
+      { grant_type: "client_credentials" },
+      { Authorization: basic(client.client_id, client.client_secret ?? "") },
+    );
+    const { access_token } = (await tokenRes.json()) as { access_token: string };
+    const created = await call("/api/v1/iam/roles", {
+      method: "POST",
+      token: access_token,
+      json: { name: unique("Bot role"), permissions: ["crm.contacts.read"] },
+    });
+    expect(created.status).toBe(201);
+    // The client belongs to the tenant iam() acts for (tenant C).
+    const audit = (await iam("/audit?action=iam.role_created&limit=200")).body as {
+      data: { actor_type: string; actor_id: string }[];
+    };
+    expect(audit.data.find((e) => e.actor_id === client.id)?.actor_type).toBe("client");
+  });
+
   it("registers a public native client whose loopback redirect works on any port", async () => {
     const { res, client } = await register({
       name: unique("Native"),

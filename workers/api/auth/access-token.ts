@@ -39,6 +39,7 @@ const claimsSchema = z.object({
   exp: z.number(),
   client_id: z.string().max(128).optional(),
   sid: z.uuid().optional(),
+  gty: z.literal("client_credentials").optional(),
 });
 
 const keySets = new WeakMap<Config, Map<RegionId, JWTVerifyGetKey>>();
@@ -133,5 +134,6 @@ async function verifyUncached(token: string, config: Config): Promise<AccessClai
     expiresAt: claims.data.exp,
     clientId: claims.data.client_id ?? null,
     sessionId: claims.data.sid ?? null,
+    machine: claims.data.gty === "client_credentials",
   };
 }

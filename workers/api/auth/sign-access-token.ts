@@ -19,6 +19,8 @@ export interface AccessTokenInput {
   clientId?: string;
   /** The refresh-token family (grant) it came from; revoking the family lists it as revoked. */
   sessionId?: string;
+  /** Set for client_credentials: the subject is an OAuth client acting as itself, not a person. */
+  machine?: boolean;
 }
 
 /** Issues an access token in the shape API.md fixes (RS256, `typ: at+jwt`, `kid`). */
@@ -33,6 +35,7 @@ export async function signAccessToken(input: AccessTokenInput): Promise<string> 
     scope: input.scope,
     ...(input.clientId === undefined ? {} : { client_id: input.clientId }),
     ...(input.sessionId === undefined ? {} : { sid: input.sessionId }),
+    ...(input.machine ? { gty: "client_credentials" } : {}),
   })
     .setProtectedHeader({ alg: "RS256", typ: ACCESS_TOKEN_TYPE, kid: input.signingKey.kid })
     .setIssuer(input.issuer)

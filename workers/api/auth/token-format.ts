@@ -19,4 +19,6 @@ export interface AccessClaims {
   clientId: string | null;
   /** Its refresh-token family, when it came from a user grant. */
   sessionId: string | null;
+  /** Issued by client_credentials: `userId` is an OAuth client's id. */
+  machine: boolean;
 }

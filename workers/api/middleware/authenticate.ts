@@ -50,7 +50,7 @@ export const authenticate = () =>
     c.set("homeRegion", claims.region);
     c.set("actor", {
       userId: claims.userId,
-      credential: "access_token",
+      credential: claims.machine ? "client_credentials" : "access_token",
       tenantId: claims.tenantId,
       role: claims.role,
       ...(claims.permissions === null ? {} : { permissions: claims.permissions }),

@@ -211,6 +211,7 @@ async function clientCredentialsGrant(
     ),
   ]);
   return bearer(config, {
+    machine: true,
     userId: client.id,
     tenantId: client.tenantId,
     role,

@@ -23,6 +23,7 @@ export interface TokenSubject {
   scope: string[];
   clientId: string;
   familyId?: string;
+  machine?: boolean;
   ttlSeconds: number;
 }
 
@@ -40,6 +41,7 @@ export function issueAccessToken(config: Config, subject: TokenSubject): Promise
     ttlSeconds: subject.ttlSeconds,
     clientId: subject.clientId,
     ...(subject.familyId === undefined ? {} : { sessionId: subject.familyId }),
+    ...(subject.machine ? { machine: true } : {}),
   });
 }
 

@@ -6,7 +6,7 @@ export interface Actor {
   /** The user's id, or the API key's id when `credential` is "api_key". */
   userId: string;
   /** What authenticated the request: services refuse some actions to keys, and audit says which. */
-  credential: "access_token" | "api_key";
+  credential: "access_token" | "api_key" | "client_credentials";
   tenantId: string;
   role: string;
   /**

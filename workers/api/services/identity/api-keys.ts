@@ -8,7 +8,7 @@ import { pageOf } from "../../lib/keyset-page";
 import { sha256Hex } from "../../oauth/encoding";
 import type { Page } from "../contacts";
 import type { ServiceContext } from "../context";
-import { type AuditAction, auditInsertWhen } from "./audit";
+import { type AuditAction, actorTypeOf, auditInsertWhen } from "./audit";
 import type { RequestInfo } from "./request-info";
 
 export const MAX_LIFETIME_DAYS = 90;
@@ -91,7 +91,7 @@ function audit(
       tenantId: ctx.actor.tenantId,
       action,
       outcome: "success",
-      actorType: ctx.actor.credential === "api_key" ? "api_key" : "user",
+      actorType: actorTypeOf(ctx.actor),
       actorId: ctx.actor.userId,
       targetType: "api_key",
       targetId: keyId,

@@ -1,9 +1,16 @@
 import { type SQL, sql } from "drizzle-orm";
 import type { Database } from "../../../../db/client";
 import { rowsOf } from "../../../../db/rows";
+import type { Actor } from "../context";
 import type { RequestInfo } from "./request-info";
 
 export type AuditActorType = "user" | "client" | "api_key" | "system" | "anonymous";
+
+/** Who an authenticated caller is, for the audit log: a person, a key, or a client acting as itself. */
+export function actorTypeOf(actor: Actor): AuditActorType {
+  if (actor.credential === "api_key") return "api_key";
+  return actor.credential === "client_credentials" ? "client" : "user";
+}
 
 /** The audited actions (API docs list them); a closed set so a typo cannot invent one. */
 export const AUDIT_ACTIONS = [

@@ -1,6 +1,6 @@
 import { type SQL, sql } from "drizzle-orm";
 import type { ServiceContext } from "../context";
-import { type AuditEntryInput, auditInsertWhen } from "./audit";
+import { type AuditEntryInput, actorTypeOf, auditInsertWhen } from "./audit";
 import type { RequestInfo } from "./request-info";
 
 /**
@@ -17,7 +17,7 @@ export function auditedChange(ctes: SQL, entry: AuditEntryInput, info: RequestIn
 export const byActor = (ctx: ServiceContext, targetType: string) => ({
   tenantId: ctx.actor.tenantId,
   outcome: "success" as const,
-  actorType: "user" as const,
+  actorType: actorTypeOf(ctx.actor),
   actorId: ctx.actor.userId,
   targetType,
 });
