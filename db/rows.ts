@@ -1,25 +1,21 @@
 import { type SQL, sql } from "drizzle-orm";
-import { type Database, setTenant } from "./client";
+import type { Database } from "./client";
+import { tenantBatch } from "./tenant-batch";
 
 /** Rows of one statement (its own implicit transaction). */
 export async function rowsOf<T>(db: Database, query: SQL): Promise<T[]> {
   return (await db.execute(query)).rows as T[];
 }
 
-/**
- * Statements for one tenant as one atomic batch (one round trip, one transaction), after the
- * tenant setting row-level security checks; answers each statement's rows.
- */
+/** tenantBatch (one atomic round trip under the tenant's row-level security) over SQL statements. */
 export async function tenantRows(
   db: Database,
   tenantId: string,
   queries: readonly SQL[],
 ): Promise<unknown[][]> {
-  const items = [setTenant(db, tenantId), ...queries.map((q) => db.execute(q))] as const;
-  const results = (await db.batch(items as unknown as Parameters<Database["batch"]>[0])) as unknown as {
-    rows: unknown[];
-  }[];
-  return results.slice(1).map((r) => r.rows);
+  const items = queries.map((q) => db.execute(q)) as unknown as Parameters<typeof tenantBatch>[2];
+  const results = (await tenantBatch(db, tenantId, items)) as unknown as { rows: unknown[] }[];
+  return results.map((r) => r.rows);
 }
 
 /** A timestamp column as the API shows it: RFC 3339 UTC with milliseconds, the cursor's format too. */

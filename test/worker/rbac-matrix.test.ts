@@ -36,6 +36,23 @@ describe("RBAC matrix over every registered /api/ route", () => {
     }
   });
 
+  it("every /api/ route, self-service included, answers 401 in the envelope without a credential", async () => {
+    for (const route of allApiRoutes) {
+      const path = route.path.replace(/\{[^}]+\}/g, crypto.randomUUID());
+      const res = await call(path, {
+        method: route.method,
+        token: null,
+        ...(WRITES.has(route.method) ? { json: {} } : {}),
+      });
+      const label = `${route.method} ${route.path}`;
+      expect(res.status, label).toBe(401);
+      expect(res.headers.get("WWW-Authenticate"), label).toContain("Bearer");
+      expect(((await res.json()) as { errors: { code: string }[] }).errors[0]?.code, label).toBe(
+        "UNAUTHENTICATED",
+      );
+    }
+  });
+
   it("every route declares a permission from the catalogue", () => {
     expect(apiRoutes.length).toBeGreaterThan(20);
     for (const route of apiRoutes)

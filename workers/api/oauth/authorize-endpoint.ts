@@ -1,4 +1,5 @@
 import type { Context } from "hono";
+import type { Database } from "../../../db/client";
 import type { AppEnv } from "../app-env";
 import type { Rs256PrivateJwk } from "../auth/jwk";
 import { requestInfo } from "../lib/request-info";
@@ -75,8 +76,8 @@ function signingKey(c: Context<AppEnv>): Rs256PrivateJwk | undefined {
 }
 
 /** The tenants this request may be granted for: the user's, narrowed to the client's own tenant. */
-async function grantableTenants(c: Context<AppEnv>, user: SignInUser, request: AuthorizeRequest) {
-  const all = await userTenants(serviceDatabase(c), user.id);
+async function grantableTenants(db: Database, user: SignInUser, request: AuthorizeRequest) {
+  const all = await userTenants(db, user.id);
   return all
     .filter((t) => request.client.tenantId === null || t.tenant_id === request.client.tenantId)
     .map((t) => ({ id: t.tenant_id, name: t.tenant_name }));
@@ -86,13 +87,13 @@ async function grantableTenants(c: Context<AppEnv>, user: SignInUser, request: A
 export async function showAuthorize(c: Context<AppEnv>) {
   const key = signingKey(c);
   if (!key) return showError(c, "Sign-in is not available in this region right now.", 503);
-  const check = await checkAuthorizeRequest(serviceDatabase(c), pickAuthorizeParams(c.req.query()));
-  if (!check.ok) return refuse(c, check);
   const db = serviceDatabase(c);
+  const check = await checkAuthorizeRequest(db, pickAuthorizeParams(c.req.query()));
+  if (!check.ok) return refuse(c, check);
   const session = await resumeSession(db, readSessionCookie(c));
   const user = session ? await findUserById(db, session.userId) : undefined;
   if (user) {
-    const tenants = await grantableTenants(c, user, check.request);
+    const tenants = await grantableTenants(db, user, check.request);
     return showPage(c, key, check.request, { kind: "consent", userName: user.name, tenants });
   }
   return showPage(c, key, check.request, { kind: "credentials" });
@@ -219,7 +220,7 @@ export async function submitAuthorize(c: Context<AppEnv>) {
     await markSignedIn(db, user.id);
   }
 
-  const tenants = await grantableTenants(c, user, request);
+  const tenants = await grantableTenants(db, user, request);
   if (tenants.length === 0) {
     return showError(c, "Your account is not an active member of a business this application can use.", 403);
   }

@@ -62,7 +62,7 @@ async function bearer(config: Config, subject: TokenSubject): Promise<TokenRespo
 /** POST /oauth/token (RFC 6749 §3.2): the three grants OAuth 2.1 keeps, nothing else. */
 export async function tokenEndpoint(c: Context<AppEnv>) {
   const config = c.get("config");
-  signingKeyOf(config);
+  signingKeyOf(config); // a region without its key answers 503 before any database work
   const form = await readForm(c);
   const db = serviceDatabase(c);
   const client = await authenticateClient(db, c.req.header("Authorization"), form);

@@ -1,14 +1,14 @@
 import { type SQL, sql } from "drizzle-orm";
-import { tenantRows } from "../../../../db/rows";
+import { tenantRows, utcIso } from "../../../../db/rows";
 import { apiKeyHint, mintApiKey } from "../../auth/api-key-format";
 import { grantableRoles } from "../../auth/role-order";
-import { decodeCursor } from "../../lib/cursor";
 import { ApiError } from "../../lib/errors";
-import { pageOf } from "../../lib/keyset-page";
+import { afterCursor, pageOf } from "../../lib/keyset-page";
 import { sha256Hex } from "../../oauth/encoding";
 import type { Page } from "../contacts";
 import type { ServiceContext } from "../context";
-import { type AuditAction, actorTypeOf, auditInsertWhen } from "./audit";
+import { type AuditAction, auditInsertWhen } from "./audit";
+import { auditedChange, byActor } from "./audited-change";
 import type { RequestInfo } from "./request-info";
 
 export const MAX_LIFETIME_DAYS = 90;
@@ -49,8 +49,7 @@ export interface RotateApiKeyInput {
   expiresAt?: string | undefined;
 }
 
-const iso = (column: string) =>
-  sql.raw(`to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`);
+const iso = (column: string) => utcIso(sql.raw(column));
 
 /** Never key_hash: what lists and reads may show. */
 const VIEW = sql`id, name, hint, role, scopes, created_by,
@@ -86,20 +85,7 @@ function audit(
   when: SQL,
   extra = {},
 ) {
-  return auditInsertWhen(
-    {
-      tenantId: ctx.actor.tenantId,
-      action,
-      outcome: "success",
-      actorType: actorTypeOf(ctx.actor),
-      actorId: ctx.actor.userId,
-      targetType: "api_key",
-      targetId: keyId,
-      details: extra,
-    },
-    info,
-    when,
-  );
+  return auditInsertWhen({ ...byActor(ctx, "api_key"), action, targetId: keyId, details: extra }, info, when);
 }
 
 async function mint(ctx: ServiceContext) {
@@ -132,12 +118,10 @@ export async function listApiKeys(
   ctx: ServiceContext,
   query: { limit: number; cursor?: string | undefined },
 ): Promise<Page<ApiKeyView>> {
-  const after = query.cursor ? decodeCursor(query.cursor) : undefined;
   const tenantId = ctx.actor.tenantId;
   const [rows = []] = await tenantRows(ctx.db, tenantId, [
     sql`select ${VIEW} from api_keys
-        where tenant_id = ${tenantId}
-          ${after ? sql`and (created_at, id) < (${after.t}::timestamptz, ${after.id}::uuid)` : sql``}
+        where tenant_id = ${tenantId} ${afterCursor(query.cursor, sql`created_at`, sql`id`)}
         order by created_at desc, id desc
         limit ${query.limit + 1}`,
   ]);
@@ -217,19 +201,15 @@ export async function rotateApiKey(
  */
 export async function revokeApiKey(ctx: ServiceContext, info: RequestInfo, id: string): Promise<ApiKeyView> {
   const tenantId = ctx.actor.tenantId;
-  // Truncated to the column's precision, so "revoked by this transaction" can be recognised.
-  const now = sql.raw("date_trunc('milliseconds', now())");
+  // The revocation and its audit entry are one statement: the entry exists exactly when it changed a row.
   const [, rows = []] = await tenantRows(ctx.db, tenantId, [
-    sql`update api_keys set revoked_at = ${now}
-        where id = ${id} and tenant_id = ${tenantId} and revoked_at is null`,
-    sql`select ${VIEW} from api_keys where id = ${id} and tenant_id = ${tenantId}`,
-    audit(
-      ctx,
+    auditedChange(
+      sql`change as (update api_keys set revoked_at = now()
+          where id = ${id} and tenant_id = ${tenantId} and revoked_at is null returning id)`,
+      { ...byActor(ctx, "api_key"), action: "api_key.revoked", targetId: id },
       info,
-      "api_key.revoked",
-      id,
-      sql`exists (select 1 from api_keys where id = ${id} and revoked_at = ${now})`,
     ),
+    sql`select ${VIEW} from api_keys where id = ${id} and tenant_id = ${tenantId}`,
   ]);
   const key = rows[0] as ApiKeyView | undefined;
   if (!key) throw ApiError.notFound("API key");

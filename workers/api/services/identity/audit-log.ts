@@ -1,7 +1,6 @@
 import { sql } from "drizzle-orm";
-import { tenantRows } from "../../../../db/rows";
-import { decodeCursor } from "../../lib/cursor";
-import { pageOf } from "../../lib/keyset-page";
+import { tenantRows, utcIso } from "../../../../db/rows";
+import { afterCursor, pageOf } from "../../lib/keyset-page";
 import type { Page } from "../contacts";
 import type { ServiceContext } from "../context";
 import type { AuditAction, AuditActorType } from "./audit";
@@ -26,15 +25,14 @@ export async function listAuditEntries(
   ctx: ServiceContext,
   query: { limit: number; cursor?: string | undefined; action?: string | undefined },
 ): Promise<Page<AuditEntryView>> {
-  const after = query.cursor ? decodeCursor(query.cursor) : undefined;
   const tenantId = ctx.actor.tenantId;
   const [rows = []] = await tenantRows(ctx.db, tenantId, [
     sql`select id, action, outcome, actor_type, actor_id, target_type, target_id, ip, user_agent, request_id, details,
-               to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as created_at
+               ${utcIso(sql`created_at`)} as created_at
         from audit_log
         where tenant_id = ${tenantId}
           ${query.action ? sql`and action = ${query.action}` : sql``}
-          ${after ? sql`and (created_at, id) < (${after.t}::timestamptz, ${after.id}::uuid)` : sql``}
+          ${afterCursor(query.cursor, sql`created_at`, sql`id`)}
         order by created_at desc, id desc
         limit ${query.limit + 1}`,
   ]);

@@ -42,9 +42,10 @@ export interface AuditEntryInput {
   action: AuditAction;
   outcome: "success" | "failure";
   actorType: AuditActorType;
-  actorId: string | null;
+  /** A value, or an expression over the rows of `auditInsertFrom`'s source (e.g. sql`c.user_id::text`). */
+  actorId: string | SQL | null;
   targetType?: string;
-  targetId?: string;
+  targetId?: string | SQL;
   details?: Record<string, string | number | boolean | null>;
 }
 
@@ -61,6 +62,14 @@ const COLUMNS = sql.raw(
 /** An insert for a tenant batch, so the entry commits with the change it records. */
 export function auditInsert(entry: AuditEntryInput, info: RequestInfo): SQL {
   return sql`insert into audit_log ${COLUMNS} values (${values(entry, info)})`;
+}
+
+/**
+ * An insert with one entry per row of `source` (a CTE of the same statement, say), so an entry
+ * is written exactly for the rows a data-modifying CTE changed.
+ */
+export function auditInsertFrom(entry: AuditEntryInput, info: RequestInfo, source: SQL): SQL {
+  return sql`insert into audit_log ${COLUMNS} select ${values(entry, info)} from ${source}`;
 }
 
 /** An insert that writes only when `condition` holds inside the same transaction. */

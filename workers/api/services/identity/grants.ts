@@ -2,7 +2,7 @@ import { type SQL, sql } from "drizzle-orm";
 import type { Database } from "../../../../db/client";
 import { tenantRows } from "../../../../db/rows";
 import { hashOpaqueToken, mintOpaqueToken, tenantOfOpaqueToken } from "../../oauth/opaque-token";
-import { auditInsert, auditInsertWhen } from "./audit";
+import { auditInsert, auditInsertFrom, auditInsertWhen } from "./audit";
 import type { RequestInfo } from "./request-info";
 
 /** OAuth 2.1 §4.1.2: short-lived; 60 s. */
@@ -208,9 +208,6 @@ export async function rotateRefreshToken(
   const role = currentRole(tenantId, sql`f.user_id`);
   const permissions = currentPermissions(tenantId, sql`f.user_id`);
 
-  const auditColumns = sql.raw(
-    "(tenant_id, action, outcome, actor_type, actor_id, target_type, target_id, ip, user_agent, request_id, details)",
-  );
   const [rotated = [], reused = []] = await tenantRows(db, tenantId, [
     sql`with current as (
           update refresh_tokens rt set used_at = now()
@@ -223,13 +220,20 @@ export async function rotateRefreshToken(
           insert into refresh_tokens (tenant_id, family_id, token_hash, expires_at)
           select ${tenantId}, family_id, ${nextHash}, now() + make_interval(secs => ${ttlSeconds}) from current
           returning family_id
-        ), audited as (
-          insert into audit_log ${auditColumns}
-          select ${tenantId}::uuid, 'oauth.token_refreshed', 'success', 'user', c.user_id::text, 'refresh_family',
-                 c.family_id::text, ${info.ip}, ${info.userAgent}, ${info.requestId},
-                 jsonb_build_object('client', ${clientId}::text)
-          from current c join successor s using (family_id) returning 1
-        )
+        ), audited as (${auditInsertFrom(
+          {
+            tenantId,
+            action: "oauth.token_refreshed",
+            outcome: "success",
+            actorType: "user",
+            actorId: sql`c.user_id::text`,
+            targetType: "refresh_family",
+            targetId: sql`c.family_id::text`,
+            details: { client: clientId },
+          },
+          info,
+          sql`current c join successor s using (family_id)`,
+        )} returning 1)
         select c.family_id, c.user_id, c.scope, c.auth_time, c.role, c.perms from current c join successor s using (family_id)`,
     sql`with revoked as (
           update refresh_families f set revoked_at = now(), revoked_reason = 'refresh_token_reuse'
@@ -238,13 +242,20 @@ export async function rotateRefreshToken(
             and f.revoked_at is null and f.client_id = ${clientId}
             and not exists (select 1 from refresh_tokens where token_hash = ${nextHash})
           returning f.id, f.user_id
-        ), audited as (
-          insert into audit_log ${auditColumns}
-          select ${tenantId}::uuid, 'oauth.refresh_reuse_detected', 'failure', 'user', r.user_id::text, 'refresh_family',
-                 r.id::text, ${info.ip}, ${info.userAgent}, ${info.requestId},
-                 jsonb_build_object('client', ${clientId}::text, 'family_revoked', true)
-          from revoked r returning 1
-        )
+        ), audited as (${auditInsertFrom(
+          {
+            tenantId,
+            action: "oauth.refresh_reuse_detected",
+            outcome: "failure",
+            actorType: "user",
+            actorId: sql`r.user_id::text`,
+            targetType: "refresh_family",
+            targetId: sql`r.id::text`,
+            details: { client: clientId, family_revoked: true },
+          },
+          info,
+          sql`revoked r`,
+        )} returning 1)
         select id from revoked`,
   ]);
   const row = rotated[0] as
@@ -290,10 +301,20 @@ export async function revokeRefreshToken(
           where rt.token_hash = ${hash} and f.id = rt.family_id and f.client_id = ${clientId} and f.revoked_at is null
           returning f.id
         )
-        insert into audit_log (tenant_id, action, outcome, actor_type, actor_id, target_type, target_id, ip, user_agent, request_id, details)
-        select ${tenantId}::uuid, 'oauth.token_revoked', 'success', 'client', ${clientId}::text, 'refresh_family', r.id::text,
-               ${info.ip}, ${info.userAgent}, ${info.requestId}, jsonb_build_object('token_type', 'refresh_token')
-        from revoked r`,
+        ${auditInsertFrom(
+          {
+            tenantId,
+            action: "oauth.token_revoked",
+            outcome: "success",
+            actorType: "client",
+            actorId: clientId,
+            targetType: "refresh_family",
+            targetId: sql`r.id::text`,
+            details: { token_type: "refresh_token" },
+          },
+          info,
+          sql`revoked r`,
+        )}`,
   ]);
 }
 

@@ -1,13 +1,15 @@
 import { sql } from "drizzle-orm";
 import { rowsOf, tenantRows } from "../../../../db/rows";
+import { verifyPassword } from "../../auth/credentials/password";
 import { generateRecoveryCodes, hashRecoveryCode } from "../../auth/credentials/recovery-codes";
 import { openSecret, sealSecret } from "../../auth/credentials/secret-box";
 import { generateTotpSecret, totpUri, verifyTotp } from "../../auth/credentials/totp";
 import { ApiError } from "../../lib/errors";
 import type { ServiceContext } from "../context";
 import { auditInsert } from "./audit";
+import { byActor } from "./audited-change";
 import type { RequestInfo } from "./request-info";
-import { checkPassword, checkSecondFactor } from "./sign-in";
+import { checkSecondFactor } from "./sign-in";
 import { claimTotpStep, findUserById, type SignInUser } from "./users";
 
 /** Without the key, secrets could be stored only in clear text: MFA is unavailable instead. */
@@ -27,18 +29,7 @@ async function currentUser(ctx: ServiceContext): Promise<SignInUser> {
 }
 
 const audit = (ctx: ServiceContext, info: RequestInfo, action: "mfa.enabled" | "mfa.disabled") =>
-  auditInsert(
-    {
-      tenantId: ctx.actor.tenantId,
-      action,
-      outcome: "success",
-      actorType: "user",
-      actorId: ctx.actor.userId,
-      targetType: "user",
-      targetId: ctx.actor.userId,
-    },
-    info,
-  );
+  auditInsert({ ...byActor(ctx, "user"), action, targetId: ctx.actor.userId }, info);
 
 /**
  * Step 1 of enrolment: a fresh secret, kept pending (mfa_enabled stays false) until a code from
@@ -99,8 +90,10 @@ export async function disableMfa(
 ): Promise<void> {
   const user = await currentUser(ctx);
   if (!user.mfa_enabled) throw new ApiError("CONFLICT", "MFA is not enabled");
-  const checked = await checkPassword(ctx.db, user.email, input.password);
-  if (checked.user?.id !== user.id) {
+  const password = user.password_hash
+    ? await verifyPassword(input.password, user.password_hash)
+    : { ok: false };
+  if (!password.ok) {
     throw new ApiError("VALIDATION_ERROR", "The password is not right", { field: "password" });
   }
   const second = await checkSecondFactor(ctx.db, user, input.code, dataKeyOf(dataKey));

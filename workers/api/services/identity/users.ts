@@ -19,12 +19,13 @@ export interface UserTenant {
   role_name: string;
 }
 
+const SIGN_IN_COLUMNS = sql.raw("id, email, name, password_hash, mfa_enabled, totp_secret, totp_last_step");
+
 /** Users are region-wide (no tenant), so sign-in can find one by email before any tenant. */
 export async function findUserByEmail(db: Database, email: string): Promise<SignInUser | undefined> {
   const rows = await rowsOf<SignInUser>(
     db,
-    sql`select id, email, name, password_hash, mfa_enabled, totp_secret, totp_last_step
-        from users where lower(email) = lower(${email}) and not is_deleted limit 1`,
+    sql`select ${SIGN_IN_COLUMNS} from users where lower(email) = lower(${email}) and not is_deleted limit 1`,
   );
   return rows[0];
 }
@@ -32,8 +33,7 @@ export async function findUserByEmail(db: Database, email: string): Promise<Sign
 export async function findUserById(db: Database, id: string): Promise<SignInUser | undefined> {
   const rows = await rowsOf<SignInUser>(
     db,
-    sql`select id, email, name, password_hash, mfa_enabled, totp_secret, totp_last_step
-        from users where id = ${id} and not is_deleted`,
+    sql`select ${SIGN_IN_COLUMNS} from users where id = ${id} and not is_deleted`,
   );
   return rows[0];
 }
