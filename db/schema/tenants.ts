@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import { char, index, jsonb, pgTable, text, uniqueIndex } from "drizzle-orm/pg-core";
+import type { RateLimitOverrides } from "../../workers/api/limits/policies";
 import { id, softDelete, tenantIsolation, timestamps } from "./columns";
 
 export const tenantTiers = ["starter", "professional", "enterprise"] as const;
@@ -19,6 +20,8 @@ export const tenants = pgTable(
     industry: text("industry"),
     defaultCurrency: char("default_currency", { length: 3 }).notNull(),
     settings: jsonb("settings").$type<Record<string, unknown>>().notNull().default({}),
+    /** Plan overrides of the tier's rate limits (workers/api/limits/policies.ts), set by operators. */
+    rateLimits: jsonb("rate_limits").$type<RateLimitOverrides>().notNull().default({}),
     ...timestamps,
     ...softDelete,
   },

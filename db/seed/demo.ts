@@ -1,4 +1,5 @@
 import type { RegionId } from "../../regions/registry";
+import type { RateLimitOverrides } from "../../workers/api/limits/policies";
 
 /**
  * The demo business of each region, with fixed ids so a newcomer can mint a token for it
@@ -28,6 +29,8 @@ export interface DemoTenant {
   slug: string;
   country: string;
   currency: string;
+  /** Plan overrides of the tier's rate limits (default: none). */
+  rateLimits?: RateLimitOverrides;
 }
 
 export const DEMO_TENANTS: Readonly<Record<RegionId, DemoTenant>> = {

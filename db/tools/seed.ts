@@ -40,8 +40,8 @@ export async function seedTenant(options: SeedOptions, demo: DemoTenant): Promis
     .map(({ role, i }) => ({ ...demoRoleUser(demo, role, i), roleId: roleId(i) }));
 
   await sql.transaction([
-    sql`insert into tenants (id, name, slug, region, country, tier, status, default_currency)
-        values (${demo.tenantId}, ${demo.name}, ${demo.slug}, ${options.region}, ${demo.country}, 'professional', 'active', ${demo.currency})
+    sql`insert into tenants (id, name, slug, region, country, tier, status, default_currency, rate_limits)
+        values (${demo.tenantId}, ${demo.name}, ${demo.slug}, ${options.region}, ${demo.country}, 'professional', 'active', ${demo.currency}, ${JSON.stringify(demo.rateLimits ?? {})}::jsonb)
         on conflict (id) do nothing`,
     sql`insert into users (id, email, name, password_hash) values (${demo.ownerId}, ${demo.ownerEmail}, ${demo.ownerName}, ${passwordHash})
         on conflict (id) do nothing`,

@@ -1,4 +1,16 @@
 import type { DemoTenant } from "../../db/seed/demo";
+import type { RateLimitOverrides } from "../../workers/api/limits/policies";
+
+/**
+ * The suite calls these tenants thousands of times an hour as their owners: far above the real
+ * limits, which test/worker/rate-limits.test.ts checks on tenants of its own.
+ */
+const SUITE_LIMITS: RateLimitOverrides = {
+  tenant: { limit: 1_000_000, window_seconds: 60 },
+  user: { limit: 1_000_000, window_seconds: 3600 },
+  ip: { limit: 1_000_000, window_seconds: 3600 },
+  burst: { limit: 1_000_000, window_seconds: 60 },
+};
 
 /** EU tenants with fixed ids: a and b for isolation tests, c for IAM tests that change members. */
 export const TEST_TENANTS = {
@@ -11,6 +23,7 @@ export const TEST_TENANTS = {
     slug: "tenant-a",
     country: "DE",
     currency: "EUR",
+    rateLimits: SUITE_LIMITS,
   },
   b: {
     tenantId: "bbbbbbbb-0000-4000-8000-000000000002",
@@ -21,6 +34,7 @@ export const TEST_TENANTS = {
     slug: "tenant-b",
     country: "FR",
     currency: "EUR",
+    rateLimits: SUITE_LIMITS,
   },
   c: {
     tenantId: "cccccccc-0000-4000-8000-000000000003",
@@ -31,5 +45,6 @@ export const TEST_TENANTS = {
     slug: "tenant-c",
     country: "NL",
     currency: "EUR",
+    rateLimits: SUITE_LIMITS,
   },
 } as const satisfies Record<string, DemoTenant>;
