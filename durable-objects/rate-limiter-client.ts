@@ -1,6 +1,6 @@
 import type { RegionId } from "../regions/registry";
 import { type PlacementOptions, placedStub } from "./placement";
-import type { LimitDecision, RateLimiter } from "./rate-limiter";
+import type { LayeredDecision, LimitCheck, LimitDecision, RateLimiter } from "./rate-limiter";
 
 /** One counter object per limited subject (`tenant:<id>`, `ip:<prefix>`, …), placed by region. */
 export function consumeRateLimit(
@@ -28,4 +28,14 @@ export function peekRateLimit(
     policy.limit,
     policy.windowMs,
   );
+}
+
+/** Checks and counts all of a request's layers in the subject's object: one round trip. */
+export function hitRateLimits(
+  namespace: DurableObjectNamespace<RateLimiter>,
+  placement: { region: RegionId } & PlacementOptions,
+  subject: string,
+  checks: readonly LimitCheck[],
+): Promise<LayeredDecision> {
+  return placedStub(namespace, placement.region, subject, placement).hit(checks);
 }

@@ -16,6 +16,8 @@ export const signingKeys = () => JSON.parse(inject("signingKeys")) as TestSignin
 
 export interface TokenOptions {
   tenant?: keyof typeof TEST_TENANTS;
+  /** Any tenant id (overrides `tenant`; `userId` should then be given too). */
+  tenantId?: string;
   role?: string;
   /** The acting user (default: the tenant's owner). */
   userId?: string;
@@ -36,7 +38,7 @@ export function tokenFor(options: TokenOptions = {}): Promise<string> {
     issuer: REGION_URLS[region],
     audience: "nexus-api",
     region,
-    tenantId: tenant.tenantId,
+    tenantId: options.tenantId ?? tenant.tenantId,
     userId: options.userId ?? tenant.ownerId,
     role: options.role ?? "Owner",
     ...(options.permissions === undefined ? {} : { permissions: options.permissions }),

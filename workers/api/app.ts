@@ -10,6 +10,7 @@ import { authenticate } from "./middleware/authenticate";
 import { limitBody, requireJsonBody } from "./middleware/body-rules";
 import { config } from "./middleware/config";
 import { cors } from "./middleware/cors";
+import { rateLimit } from "./middleware/rate-limit";
 import { requestId } from "./middleware/request-id";
 import { requestLog } from "./middleware/request-log";
 import { residency } from "./middleware/residency";
@@ -38,7 +39,7 @@ export function buildApp() {
     secureHeaders({ crossOriginResourcePolicy: "cross-origin", xFrameOptions: "DENY", overwrite: false }),
     cors(),
   );
-  app.use("/api/*", limitBody(), requireJsonBody(), authenticate(), residency());
+  app.use("/api/*", limitBody(), requireJsonBody(), authenticate(), residency(), rateLimit());
   app.use("/oauth/*", limitBody());
 
   registerHealthRoutes(app);

@@ -51,6 +51,8 @@ const configSchema = z.object({
   // A secret: 32 random bytes, base64. Encrypts TOTP seeds at rest; MFA enrolment needs it.
   DATA_ENCRYPTION_KEY: optionalString,
   JWT_SIGNING_KEY: z.preprocess(emptyToUndefined, jsonString(rs256PrivateJwkSchema).optional()),
+  // Off only for measuring the limiter's own cost (bench/); refused in production below.
+  RATE_LIMITS: z.preprocess(emptyToUndefined, z.enum(["on", "off"]).default("on")),
   // How long an isolate trusts a verified API key: the bound on revocation taking effect.
   API_KEY_CACHE_TTL_SECONDS: z.preprocess(
     emptyToUndefined,
@@ -78,6 +80,8 @@ export interface Config {
   dataEncryptionKey: string | undefined;
   /** Seconds an isolate may serve a verified API key from memory (0: always ask the database). */
   apiKeyCacheTtlSeconds: number;
+  /** The edge rate limits (always on in production). */
+  rateLimitsEnabled: boolean;
 }
 
 // Bindings are fixed for the life of an isolate, so parse once per env object.
@@ -101,6 +105,9 @@ export function loadConfig(env: Bindings): Config {
       `Invalid Worker configuration: JWT_SIGNING_KEY kid ${signingKey.kid} is not published in JWKS.${c.REGION}`,
     );
   }
+  if (c.RATE_LIMITS === "off" && c.ENVIRONMENT === "production") {
+    throw new Error("Invalid Worker configuration: RATE_LIMITS=off is refused in production");
+  }
   const config: Config = {
     region: c.REGION as RegionId,
     environment: c.ENVIRONMENT,
@@ -121,6 +128,7 @@ export function loadConfig(env: Bindings): Config {
     signingKey,
     dataEncryptionKey: c.DATA_ENCRYPTION_KEY,
     apiKeyCacheTtlSeconds: c.API_KEY_CACHE_TTL_SECONDS,
+    rateLimitsEnabled: c.RATE_LIMITS === "on",
   };
   cache.set(env, config);
   return config;

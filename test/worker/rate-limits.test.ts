@@ -1,0 +1,198 @@
+import { env, runInDurableObject } from "cloudflare:test";
+import { sql } from "drizzle-orm";
+import { describe, expect, it } from "vitest";
+import type { RateLimiter } from "../../durable-objects/rate-limiter";
+import { limiterName } from "../../workers/api/limits/request-limits";
+import { envelope } from "./helpers";
+import { asTenant } from "./oauth-helpers";
+import { hit, limitedTenant, only, statuses } from "./rate-limit-helpers";
+
+const user = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, "0")}`;
+const ipv4 = (n: number) => `203.0.113.${n}`;
+
+// One structured-field list item per layer: "name";q=…;w=… and "name";r=…;t=….
+const POLICY_ITEM = /^"(tenant|user|ip|burst)";q=\d+;w=\d+$/;
+const STATE_ITEM = /^"(tenant|user|ip|burst)";r=\d+;t=\d+$/;
+
+describe("layered rate limits: exactly L of L+k concurrent requests pass", () => {
+  it("per tenant: across users and addresses", async () => {
+    const tenantId = await limitedTenant(only({ tenant: { limit: 12, window_seconds: 600 } }));
+    const responses = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => hit(tenantId, { userId: user(i), ip: ipv4(i) })),
+    );
+    expect(statuses(responses)).toEqual({ 200: 12, 429: 8 });
+  });
+
+  it("per user: one credential from many addresses", async () => {
+    const tenantId = await limitedTenant(only({ user: { limit: 9, window_seconds: 3600 } }));
+    const responses = await Promise.all(Array.from({ length: 15 }, (_, i) => hit(tenantId, { ip: ipv4(i) })));
+    expect(statuses(responses)).toEqual({ 200: 9, 429: 6 });
+    // Another user of the same tenant has its own allowance.
+    expect((await hit(tenantId, { userId: user(77) })).status).toBe(200);
+  });
+
+  it("per IP: many users behind one address", async () => {
+    const tenantId = await limitedTenant(only({ ip: { limit: 7, window_seconds: 3600 } }));
+    const responses = await Promise.all(
+      Array.from({ length: 13 }, (_, i) => hit(tenantId, { userId: user(i) })),
+    );
+    expect(statuses(responses)).toEqual({ 200: 7, 429: 6 });
+    expect((await hit(tenantId, { userId: user(99), ip: ipv4(200) })).status).toBe(200);
+  });
+
+  it("burst: one credential's short window", async () => {
+    const tenantId = await limitedTenant(only({ burst: { limit: 10, window_seconds: 60 } }));
+    const responses = await Promise.all(Array.from({ length: 16 }, (_, i) => hit(tenantId, { ip: ipv4(i) })));
+    expect(statuses(responses)).toEqual({ 200: 10, 429: 6 });
+  });
+
+  it("tier defaults apply without overrides (Starter: 100 per minute)", async () => {
+    const tenantId = await limitedTenant({}, "starter");
+    const first = await hit(tenantId);
+    expect(first.status).toBe(200);
+    expect(first.headers.get("RateLimit-Policy")).toBe(
+      '"tenant";q=100;w=60, "user";q=1000;w=3600, "ip";q=10000;w=3600, "burst";q=200;w=60',
+    );
+    const enterprise = await hit(await limitedTenant({}, "enterprise"));
+    expect(enterprise.headers.get("RateLimit-Policy")).toMatch(/^"tenant";q=2000;w=60, /);
+  });
+
+  it("a refused request consumes nothing in the other layers", async () => {
+    const tenantId = await limitedTenant(
+      only({ user: { limit: 2, window_seconds: 3600 }, tenant: { limit: 5, window_seconds: 3600 } }),
+    );
+    for (let i = 0; i < 6; i++) await hit(tenantId); // 2 pass, 4 refused by the user layer
+    // The tenant layer counted only the 2 that passed: 3 more users get through, then it is full.
+    const others = await Promise.all(
+      Array.from({ length: 5 }, (_, i) => hit(tenantId, { userId: user(i + 10) })),
+    );
+    expect(statuses(others)).toEqual({ 200: 3, 429: 2 });
+  });
+});
+
+describe("isolation and cost", () => {
+  it("a tenant over its limit does not touch another tenant's allowance", async () => {
+    const noisy = await limitedTenant(only({ tenant: { limit: 5, window_seconds: 600 } }));
+    const quiet = await limitedTenant(only({ tenant: { limit: 5, window_seconds: 600 } }));
+    const [noisyResponses, quietResponses] = await Promise.all([
+      Promise.all(Array.from({ length: 30 }, () => hit(noisy))),
+      Promise.all(Array.from({ length: 5 }, () => hit(quiet))),
+    ]);
+    expect(statuses(noisyResponses)).toEqual({ 200: 5, 429: 25 });
+    expect(statuses(quietResponses)).toEqual({ 200: 5 });
+  });
+
+  it("a refused request does no database work: the write never happens", async () => {
+    const tenantId = await limitedTenant(only({ tenant: { limit: 1, window_seconds: 600 } }));
+    expect((await hit(tenantId)).status).toBe(200);
+    const refused = await hit(tenantId, {}, "/api/v1/crm/contacts", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ first_name: "Never", email: "never@example.com" }),
+    });
+    expect(refused.status).toBe(429);
+    const [contacts] = await asTenant(tenantId, sql`select count(*)::int as n from contacts`);
+    const [events] = await asTenant(tenantId, sql`select count(*)::int as n from outbox_events`);
+    expect([contacts, events]).toEqual([[{ n: 0 }], [{ n: 0 }]]);
+  });
+
+  it("a counter known to be full is refused in the isolate, without asking the limiter", async () => {
+    const tenantId = await limitedTenant(only({ tenant: { limit: 2, window_seconds: 600 } }));
+    await hit(tenantId);
+    await hit(tenantId);
+    expect((await hit(tenantId)).status).toBe(429);
+    // Empty the object's counters: a request that reached it would now pass.
+    const ns = env.RATE_LIMITER as DurableObjectNamespace<RateLimiter>;
+    await runInDurableObject(ns.get(ns.idFromName(limiterName(tenantId))), (_instance, state) => {
+      state.storage.sql.exec("delete from windows");
+    });
+    const again = await hit(tenantId);
+    expect(again.status).toBe(429);
+    expect(Number(again.headers.get("Retry-After"))).toBeGreaterThan(0);
+  });
+});
+
+describe("rate-limit headers", () => {
+  it("every layer on a 200, with the governing layer in X-RateLimit-*", async () => {
+    const tenantId = await limitedTenant(
+      only({ tenant: { limit: 50, window_seconds: 60 }, burst: { limit: 4, window_seconds: 60 } }),
+    );
+    const before = Math.floor(Date.now() / 1000);
+    const first = await hit(tenantId);
+    expect(first.status).toBe(200);
+    const policy = first.headers.get("RateLimit-Policy")?.split(", ") ?? [];
+    expect(policy).toHaveLength(4);
+    for (const item of policy) expect(item).toMatch(POLICY_ITEM);
+    const state = first.headers.get("RateLimit")?.split(", ") ?? [];
+    expect(state).toHaveLength(4);
+    for (const item of state) expect(item).toMatch(STATE_ITEM);
+    expect(state).toContain(state.find((s) => s.startsWith('"tenant";r=49;')));
+    // Burst has the least room: 3 left of 4.
+    expect(first.headers.get("X-RateLimit-Limit")).toBe("4");
+    expect(first.headers.get("X-RateLimit-Remaining")).toBe("3");
+    const reset = Number(first.headers.get("X-RateLimit-Reset"));
+    expect(reset).toBeGreaterThanOrEqual(before);
+    expect(reset).toBeLessThanOrEqual(before + 61);
+    expect(first.headers.get("Retry-After")).toBeNull();
+    expect((await hit(tenantId)).headers.get("X-RateLimit-Remaining")).toBe("2");
+  });
+
+  it("headers on errors too: a 404 from the handler carries them", async () => {
+    const tenantId = await limitedTenant(only({}));
+    const missing = await hit(tenantId, {}, "/api/v1/crm/contacts/00000000-0000-4000-8000-000000000000");
+    expect(missing.status).toBe(404);
+    expect(missing.headers.get("RateLimit-Policy")).toMatch(/^"tenant";/);
+    expect(missing.headers.get("X-RateLimit-Remaining")).not.toBeNull();
+  });
+
+  it("a 429 is the envelope with Retry-After, and waiting that long is enough", async () => {
+    const tenantId = await limitedTenant(only({ tenant: { limit: 2, window_seconds: 2 } }));
+    // Stay clear of a window edge, so the three requests fall in one window.
+    const intoWindow = Date.now() % 2000;
+    if (intoWindow > 1500) await new Promise((r) => setTimeout(r, 2000 - intoWindow + 20));
+    await hit(tenantId);
+    await hit(tenantId);
+    const refused = await hit(tenantId);
+    expect(refused.status).toBe(429);
+    const body = await envelope(refused);
+    expect(body.status).toBe("error");
+    expect(body.errors?.[0]?.code).toBe("RATE_LIMITED");
+    expect(refused.headers.get("X-Request-Id")).toBe(body.request_id);
+    const retryAfter = Number(refused.headers.get("Retry-After"));
+    const resetEpoch = Number(refused.headers.get("X-RateLimit-Reset"));
+    expect(retryAfter).toBeGreaterThanOrEqual(1);
+    expect(retryAfter).toBeLessThanOrEqual(2);
+    // Never earlier than the reset: now + Retry-After is at or after the window's end.
+    expect(Math.floor(Date.now() / 1000) + retryAfter).toBeGreaterThanOrEqual(resetEpoch - 1);
+    expect(refused.headers.get("X-RateLimit-Remaining")).toBe("0");
+    expect(refused.headers.get("RateLimit")).toMatch(/"tenant";r=0;t=[12]/);
+    await new Promise((r) => setTimeout(r, retryAfter * 1000));
+    expect((await hit(tenantId)).status).toBe(200);
+  });
+});
+
+describe("client address", () => {
+  it("rotating X-Forwarded-For does not escape the per-IP limit", async () => {
+    const tenantId = await limitedTenant(only({ ip: { limit: 5, window_seconds: 3600 } }));
+    const responses = await Promise.all(
+      Array.from({ length: 12 }, (_, i) =>
+        hit(tenantId, {
+          userId: user(i),
+          headers: { "X-Forwarded-For": `192.0.2.${i}, 10.0.0.${i}`, "X-Real-IP": `192.0.2.${i}` },
+        }),
+      ),
+    );
+    expect(statuses(responses)).toEqual({ 200: 5, 429: 7 });
+  });
+
+  it("IPv6 addresses count by their /64", async () => {
+    const tenantId = await limitedTenant(only({ ip: { limit: 4, window_seconds: 3600 } }));
+    const responses = await Promise.all(
+      Array.from({ length: 9 }, (_, i) =>
+        hit(tenantId, { userId: user(i), ip: `2001:db8:abcd:12::${(i + 1).toString(16)}` }),
+      ),
+    );
+    expect(statuses(responses)).toEqual({ 200: 4, 429: 5 });
+    expect((await hit(tenantId, { ip: "2001:db8:abcd:13::1" })).status).toBe(200);
+  });
+});
