@@ -3,7 +3,7 @@ import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import type { RateLimiter } from "../../durable-objects/rate-limiter";
 import { limiterName } from "../../workers/api/limits/request-limits";
-import { envelope } from "./helpers";
+import { call, envelope } from "./helpers";
 import { asTenant } from "./oauth-helpers";
 import { hit, limitedTenant, only, statuses } from "./rate-limit-helpers";
 
@@ -194,5 +194,29 @@ describe("client address", () => {
     );
     expect(statuses(responses)).toEqual({ 200: 4, 429: 5 });
     expect((await hit(tenantId, { ip: "2001:db8:abcd:13::1" })).status).toBe(200);
+  });
+});
+
+describe("documentation", () => {
+  it("every /api/ operation documents the 429 and the rate-limit headers", async () => {
+    const doc = (await (await call("/openapi.json", { token: null })).json()) as {
+      paths: Record<
+        string,
+        Record<string, { responses: Record<string, { headers?: Record<string, unknown> }> }>
+      >;
+      components: { headers: Record<string, unknown> };
+    };
+    expect(Object.keys(doc.components.headers)).toEqual(
+      expect.arrayContaining(["RateLimit-Policy", "RateLimit", "X-RateLimit-Reset", "Retry-After"]),
+    );
+    const operations = Object.entries(doc.paths)
+      .filter(([path]) => path.startsWith("/api/"))
+      .flatMap(([, item]) => Object.values(item));
+    expect(operations.length).toBeGreaterThan(20);
+    for (const operation of operations) {
+      expect(operation.responses["429"]?.headers).toHaveProperty("Retry-After");
+      const success = Object.entries(operation.responses).find(([status]) => status.startsWith("2"));
+      expect(success?.[1].headers).toHaveProperty("RateLimit-Policy");
+    }
   });
 });

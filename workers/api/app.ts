@@ -1,10 +1,13 @@
 import { Scalar } from "@scalar/hono-api-reference";
+import type { Context } from "hono";
 import { secureHeaders } from "hono/secure-headers";
 import pkg from "../../package.json";
+import type { AppEnv } from "./app-env";
 import { failure } from "./lib/envelope";
 import { handleError } from "./lib/error-handler";
 import { ApiError } from "./lib/errors";
 import { createRouter } from "./lib/openapi";
+import { withEdgePolicies } from "./lib/openapi-edge-policies";
 import { RouteTable } from "./lib/route-table";
 import { authenticate } from "./middleware/authenticate";
 import { limitBody, requireJsonBody } from "./middleware/body-rules";
@@ -68,7 +71,7 @@ export function buildApp() {
     name: "X-API-Key",
     description: "An API key (`nxk_{region}_…`); the same key also works as `Authorization: Bearer`.",
   });
-  app.doc31("/openapi.json", (c) => ({
+  const documentInfo = (c: Context<AppEnv>) => ({
     openapi: "3.1.0",
     info: {
       title: "Nexus Edge API",
@@ -84,7 +87,8 @@ export function buildApp() {
         description: `${c.get("config").region} region`,
       },
     ],
-  }));
+  });
+  app.get("/openapi.json", (c) => c.json(withEdgePolicies(app.getOpenAPI31Document(documentInfo(c)))));
   app.get(
     "/docs",
     Scalar({
