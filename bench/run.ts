@@ -6,14 +6,23 @@ import { appUrl, dropDatabase, recreateDatabase, upstreamUrl } from "../test/sup
 import { createCredentials } from "./lib/auth";
 import { buildWorker } from "./lib/build";
 import { Cleanup } from "./lib/cleanup";
-import { BENCH_TENANT, EXTRA_CONTACTS, insertContacts, migrateAndSeed, postgresVersion } from "./lib/fixture";
+import {
+  BENCH_TENANT,
+  BURST_LIMIT,
+  BURST_TENANT,
+  EXTRA_CONTACTS,
+  insertContacts,
+  migrateAndSeed,
+  postgresVersion,
+} from "./lib/fixture";
 import { startGatewayProcess } from "./lib/gateway";
+import { measureBurstAccuracy, measureLimiterOverhead } from "./lib/limiter";
 import { machineInfo, sampleCpuBusyPercent } from "./lib/machine";
 import { measureScenarios } from "./lib/measure";
 import { type BenchOptions, parseOptions, USAGE } from "./lib/options";
 import { progress } from "./lib/progress";
 import { buildReport, renderReport, writeReport } from "./lib/report";
-import { scenarios } from "./lib/scenarios";
+import { PAGE_SIZE, scenarios } from "./lib/scenarios";
 import { freePort, resolveWorkerd, startWorkerd, waitForHealth } from "./lib/workerd";
 import { renderWorkerdConfig } from "./lib/workerd-config";
 
@@ -90,8 +99,8 @@ async function main(options: BenchOptions): Promise<boolean> {
 
   const port = await freePort(HOST);
   const workerUrl = `http://${HOST}:${port}`;
-  // Three scenarios at most (--breakdown), each warmed up and measured, plus a generous margin.
-  const ttlSeconds = Math.ceil(3 * (options.warmupSeconds + options.durationSeconds)) + 600;
+  // Five scenarios at most (--breakdown, the limiter pair), each warmed up and measured, plus a margin.
+  const ttlSeconds = Math.ceil(5 * (options.warmupSeconds + options.durationSeconds)) + 600;
   const credentials = await createCredentials({
     issuer: workerUrl,
     audience: AUDIENCE,
@@ -100,44 +109,50 @@ async function main(options: BenchOptions): Promise<boolean> {
     ttlSeconds,
   });
 
-  const configFile = join(bundleDir, "workerd.capnp");
-  writeFileSync(
-    configFile,
-    renderWorkerdConfig({
-      listen: { host: HOST, port },
-      modules: bundle.modules,
-      compatibilityDate: COMPATIBILITY_DATE,
-      compatibilityFlags: COMPATIBILITY_FLAGS,
-      // Every var of [env.local-eu.vars], pointed at this run's processes.
-      textBindings: {
-        REGION: "eu",
-        ENVIRONMENT: "development",
-        REGION_URLS: JSON.stringify({ eu: workerUrl, lagos: LAGOS_URL }),
-        JWT_AUDIENCE: AUDIENCE,
-        JWKS: credentials.jwks,
-        CORS_ORIGINS: "",
-        DATABASE_URL: appUrl(DATABASE),
-        DATABASE_HTTP_URL: `${gateway.url}/sql`,
-        BACKEND_URL: gateway.url,
-        UPSTASH_REDIS_REST_URL: "",
-      },
-      durableObjects: [{ binding: "RATE_LIMITER", className: "RateLimiter" }],
-      durableObjectStoragePath: storageDir,
-      uniqueKeyPrefix: "nexus-bench",
-    }),
-  );
-
-  progress(`workerd: starting on ${workerUrl}`);
-  const workerdLog = join(work, "workerd.log");
-  const started = startWorkerd({ binary: workerd.path, configFile, cwd: bundleDir, logFile: workerdLog });
-  cleanup.add(`workerd (pid ${started.running.pid})`, started.running.stop);
-  await waitForHealth({
-    url: workerUrl,
-    child: started.child,
-    logFile: workerdLog,
-    timeoutMs: HEALTH_TIMEOUT_MS,
-  });
-  progress("workerd: /health is 200");
+  // Two instances of the same bundle: the one measured everywhere (limits on, as deployed) and
+  // one with RATE_LIMITS=off for the limiter's overhead. Both name the first as the eu region,
+  // so one token verifies at either.
+  const startWorker = async (name: string, listenPort: number, rateLimits: "on" | "off") => {
+    const url = `http://${HOST}:${listenPort}`;
+    const storage = join(storageDir, name);
+    mkdirSync(storage, { recursive: true });
+    const configFile = join(bundleDir, `workerd-${name}.capnp`);
+    writeFileSync(
+      configFile,
+      renderWorkerdConfig({
+        listen: { host: HOST, port: listenPort },
+        modules: bundle.modules,
+        compatibilityDate: COMPATIBILITY_DATE,
+        compatibilityFlags: COMPATIBILITY_FLAGS,
+        // Every var of [env.local-eu.vars], pointed at this run's processes.
+        textBindings: {
+          REGION: "eu",
+          ENVIRONMENT: "development",
+          REGION_URLS: JSON.stringify({ eu: workerUrl, lagos: LAGOS_URL }),
+          JWT_AUDIENCE: AUDIENCE,
+          JWKS: credentials.jwks,
+          CORS_ORIGINS: "",
+          DATABASE_URL: appUrl(DATABASE),
+          DATABASE_HTTP_URL: `${gateway.url}/sql`,
+          BACKEND_URL: gateway.url,
+          UPSTASH_REDIS_REST_URL: "",
+          RATE_LIMITS: rateLimits,
+        },
+        durableObjects: [{ binding: "RATE_LIMITER", className: "RateLimiter" }],
+        durableObjectStoragePath: storage,
+        uniqueKeyPrefix: `nexus-bench-${name}`,
+      }),
+    );
+    progress(`workerd (${name}, RATE_LIMITS=${rateLimits}): starting on ${url}`);
+    const logFile = join(work, `workerd-${name}.log`);
+    const started = startWorkerd({ binary: workerd.path, configFile, cwd: bundleDir, logFile });
+    cleanup.add(`workerd ${name} (pid ${started.running.pid})`, started.running.stop);
+    await waitForHealth({ url, child: started.child, logFile, timeoutMs: HEALTH_TIMEOUT_MS });
+    progress(`workerd (${name}): /health is 200`);
+    return { url, pid: started.running.pid };
+  };
+  const main = await startWorker("main", port, "on");
+  const unlimited = await startWorker("unlimited", await freePort(HOST), "off");
 
   const results = await measureScenarios({
     baseUrl: workerUrl,
@@ -145,7 +160,25 @@ async function main(options: BenchOptions): Promise<boolean> {
     connections: options.connections,
     durationSeconds: options.durationSeconds,
     warmupSeconds: options.warmupSeconds,
-    pids: { workerd: started.running.pid, gateway: gateway.pid },
+    pids: { workerd: main.pid, gateway: gateway.pid },
+  });
+
+  progress(`limiter overhead: (b) with limits off and on, ${options.overheadConnections} connection(s)`);
+  const overhead = await measureLimiterOverhead({
+    on: main,
+    off: unlimited,
+    token: credentials.token,
+    connections: options.overheadConnections,
+    durationSeconds: options.durationSeconds,
+    warmupSeconds: options.warmupSeconds,
+    gatewayPid: gateway.pid,
+  });
+  const burst = await measureBurstAccuracy({
+    baseUrl: main.url,
+    path: `/api/v1/crm/contacts?limit=${PAGE_SIZE}`,
+    token: await credentials.tokenFor(BURST_TENANT.tenantId, BURST_TENANT.ownerId),
+    limit: BURST_LIMIT,
+    extra: BURST_LIMIT,
   });
 
   const report = buildReport({
@@ -167,12 +200,13 @@ async function main(options: BenchOptions): Promise<boolean> {
       cpuBusyPercentAtStart,
     }),
     scenarios: results,
+    limiter: { overhead, burst },
   });
   process.stdout.write(renderReport(report));
   const output = resolve(ROOT, options.output);
   writeReport(output, report);
   progress(`figures written to ${output}`);
-  if (options.keep) progress(`kept ${work} (bundle, workerd.capnp, workerd.log, gateway.log)`);
+  if (options.keep) progress(`kept ${work} (bundle, workerd-*.capnp, workerd-*.log, gateway.log)`);
   return report.pass;
 }
 

@@ -24,11 +24,14 @@ export interface LayeredDecision {
   now: number;
 }
 
+const UPSERT =
+  "insert into windows (policy, window_start, window_ms, count) values {rows} on conflict (policy) do update set window_start = excluded.window_start, window_ms = excluded.window_ms, count = excluded.count";
+
 /**
- * Exact fixed-window counters for one key space (one object per tenant, user or IP). A Durable
- * Object runs one request at a time, so check-and-increment needs no lock: of L+k concurrent
- * calls against a limit of L, exactly L are allowed. Counters hold only ids and numbers, never
- * personal data, so any region may place them.
+ * Exact fixed-window counters for one key space (one object per tenant, or per sign-in subject).
+ * A Durable Object runs one request at a time, so check-and-increment needs no lock: of L+k
+ * concurrent calls against a limit of L, exactly L are allowed. Counters hold only ids and
+ * numbers, never personal data, so any region may place them.
  */
 export class RateLimiter extends DurableObject<Env> {
   private readonly sql: SqlStorage;
@@ -44,72 +47,65 @@ export class RateLimiter extends DurableObject<Env> {
   }
 
   /**
+   * All of a request's layers at once, all or nothing: the request is counted in every layer
+   * only if every layer has room, so a refused request uses up no one's allowance. One call is
+   * one round trip, one read and at most one write, however many layers; the object runs it
+   * alone, so it is exact under any concurrency.
+   */
+  hit(checks: readonly LimitCheck[], now = Date.now()): LayeredDecision {
+    const windows = this.#windows(checks, now);
+    const allowed = windows.every((w) => w.used < w.check.limit);
+    if (!allowed) {
+      return { allowed, decisions: windows.map((w) => decision(w, w.used < w.check.limit, w.used)), now };
+    }
+    this.sql.exec(
+      UPSERT.replace("{rows}", windows.map(() => "(?, ?, ?, ?)").join(", ")),
+      ...windows.flatMap((w) => [w.check.key, w.windowStart, w.check.windowMs, w.used + 1]),
+    );
+    // Expired windows are dead weight: when a window opens, make sure a sweep follows it.
+    const opened = windows.filter((w) => w.used === 0);
+    if (opened.length > 0) void this.#sweepAfter(Math.min(...opened.map((w) => w.resetAt)));
+    return { allowed, decisions: windows.map((w) => decision(w, true, w.used + 1)), now };
+  }
+
+  /** Counts one hit against `policy` (e.g. "sign-in-ip") and says whether it is allowed. */
+  consume(policy: string, limit: number, windowMs: number, now = Date.now()): LimitDecision {
+    const [result] = this.hit([{ key: policy, limit, windowMs }], now).decisions;
+    if (!result) throw new Error("no decision for a single check");
+    return result;
+  }
+
+  /**
    * Where `policy` stands now, counting nothing: for limits on failures only (sign-in per
    * account), which look first and count only when the attempt fails.
    */
   peek(policy: string, limit: number, windowMs: number, now = Date.now()): LimitDecision {
-    const { used, resetAt } = this.#window(policy, windowMs, now);
-    return { allowed: used < limit, limit, remaining: Math.max(0, limit - used), resetAt };
+    const [w] = this.#windows([{ key: policy, limit, windowMs }], now);
+    if (!w) throw new Error("no window for a single check");
+    return decision(w, w.used < limit, w.used);
   }
 
-  /** Hits so far in the window containing `now`, and when that window ends. */
-  #window(policy: string, windowMs: number, now: number) {
-    const windowStart = now - (now % windowMs);
-    const row = this.sql
-      .exec<{ window_start: number; count: number }>(
-        "select window_start, count from windows where policy = ?",
-        policy,
-      )
-      .toArray()[0];
-    return {
-      windowStart,
-      resetAt: windowStart + windowMs,
-      used: row && row.window_start === windowStart ? row.count : 0,
-    };
-  }
-
-  /** Counts one hit against `policy` (e.g. "tenant:100/60") and says whether it is allowed. */
-  consume(policy: string, limit: number, windowMs: number, now = Date.now()): LimitDecision {
-    const { windowStart, resetAt, used } = this.#window(policy, windowMs, now);
-    if (used >= limit) return { allowed: false, limit, remaining: 0, resetAt };
-    this.#count(policy, windowStart, windowMs, used, resetAt);
-    return { allowed: true, limit, remaining: limit - used - 1, resetAt };
-  }
-
-  /**
-   * All of a request's layers at once, all or nothing: the request is counted in every layer
-   * only if every layer has room, so a refused request uses up no one's allowance. One call is
-   * one round trip, however many layers; the object runs it alone, so it is exact under any
-   * concurrency.
-   */
-  hit(checks: readonly LimitCheck[], now = Date.now()): LayeredDecision {
-    const windows = checks.map((check) => ({ check, ...this.#window(check.key, check.windowMs, now) }));
-    const allowed = windows.every((w) => w.used < w.check.limit);
-    const decisions = windows.map(({ check, windowStart, resetAt, used }): LimitDecision => {
-      if (!allowed) {
-        return {
-          allowed: used < check.limit,
-          limit: check.limit,
-          remaining: Math.max(0, check.limit - used),
-          resetAt,
-        };
-      }
-      this.#count(check.key, windowStart, check.windowMs, used, resetAt);
-      return { allowed: true, limit: check.limit, remaining: check.limit - used - 1, resetAt };
-    });
-    return { allowed, decisions, now };
-  }
-
-  #count(policy: string, windowStart: number, windowMs: number, used: number, resetAt: number): void {
-    this.sql.exec(
-      "insert into windows (policy, window_start, window_ms, count) values (?, ?, ?, ?) on conflict (policy) do update set window_start = excluded.window_start, window_ms = excluded.window_ms, count = excluded.count",
-      policy,
-      windowStart,
-      windowMs,
-      used + 1,
+  /** Hits so far in the window containing `now` for each check, and when that window ends. */
+  #windows(checks: readonly LimitCheck[], now: number) {
+    const stored = new Map(
+      this.sql
+        .exec<{ policy: string; window_start: number; count: number }>(
+          `select policy, window_start, count from windows where policy in (${checks.map(() => "?").join(", ")})`,
+          ...checks.map((check) => check.key),
+        )
+        .toArray()
+        .map((row) => [row.policy, row]),
     );
-    // Expired windows are dead weight: on a window's first hit, schedule a sweep for after it.
-    if (used === 0) void this.#sweepAfter(resetAt);
+    return checks.map((check) => {
+      const windowStart = now - (now % check.windowMs);
+      const row = stored.get(check.key);
+      return {
+        check,
+        windowStart,
+        resetAt: windowStart + check.windowMs,
+        used: row?.window_start === windowStart ? row.count : 0,
+      };
+    });
   }
 
   async #sweepAfter(resetAt: number): Promise<void> {
@@ -125,4 +121,9 @@ export class RateLimiter extends DurableObject<Env> {
     // An empty table costs nothing; deleteAll() would also drop the schema under this instance.
     if (next !== null) await this.ctx.storage.setAlarm(next + 1000);
   }
+}
+
+/** A window as a decision, with `count` hits in it. */
+function decision(w: { check: LimitCheck; resetAt: number }, allowed: boolean, count: number): LimitDecision {
+  return { allowed, limit: w.check.limit, remaining: Math.max(0, w.check.limit - count), resetAt: w.resetAt };
 }

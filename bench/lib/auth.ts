@@ -6,6 +6,8 @@ export interface BenchCredentials {
   /** The JWKS binding: both regions' public keys, as every deployed region gets it. */
   jwks: string;
   token: string;
+  /** Another Owner token, for another tenant. */
+  tokenFor(tenantId: string, userId: string): Promise<string>;
 }
 
 /**
@@ -24,16 +26,17 @@ export async function createCredentials(options: {
     eu: await generateRegionKey("eu"),
     lagos: await generateRegionKey("lagos"),
   };
-  const token = await signAccessToken({
-    signingKey: keys.eu.privateJwk,
-    issuer: options.issuer,
-    audience: options.audience,
-    region: "eu",
-    tenantId: options.tenantId,
-    userId: options.userId,
-    role: "Owner",
-    scope: "crm:read crm:write",
-    ttlSeconds: options.ttlSeconds,
-  });
-  return { jwks: jwksBinding(keys), token };
+  const tokenFor = (tenantId: string, userId: string) =>
+    signAccessToken({
+      signingKey: keys.eu.privateJwk,
+      issuer: options.issuer,
+      audience: options.audience,
+      region: "eu",
+      tenantId,
+      userId,
+      role: "Owner",
+      scope: "crm:read crm:write",
+      ttlSeconds: options.ttlSeconds,
+    });
+  return { jwks: jwksBinding(keys), token: await tokenFor(options.tenantId, options.userId), tokenFor };
 }

@@ -3,9 +3,25 @@ import type { DemoTenant } from "../../db/seed/demo";
 import { migrateDatabase } from "../../db/tools/migrate";
 import { seedTenant } from "../../db/tools/seed";
 import { ownerUrl, PG_HOST, PG_PORT, PG_SUPERUSER } from "../../test/support/postgres";
+import type { RateLimitOverrides } from "../../workers/api/limits/policies";
 
-/** Fixed ids, so a kept database (--keep) or a log line is recognisable as the benchmark's. */
+const OUT_OF_REACH = { limit: 100_000_000, window_seconds: 3600 };
+const NEVER_REACHED: RateLimitOverrides = {
+  tenant: OUT_OF_REACH,
+  user: OUT_OF_REACH,
+  ip: OUT_OF_REACH,
+  burst: OUT_OF_REACH,
+};
+
+/** The burst-accuracy run's limit: its tenant allows this many requests per hour. */
+export const BURST_LIMIT = 500;
+
+/**
+ * Fixed ids, so a kept database (--keep) or a log line is recognisable as the benchmark's. Every
+ * limit is counted but out of reach: the load measures the limiter's cost, never its refusals.
+ */
 export const BENCH_TENANT: DemoTenant = {
+  rateLimits: NEVER_REACHED,
   tenantId: "be5c0000-0000-4000-8000-000000000001",
   ownerId: "be5c0000-0000-4000-8000-0000000000a1",
   ownerEmail: "owner@bench.example",
@@ -14,6 +30,19 @@ export const BENCH_TENANT: DemoTenant = {
   slug: "bench",
   country: "DE",
   currency: "EUR",
+};
+
+/** Limited to BURST_LIMIT per hour on the tenant layer, everything else out of reach. */
+export const BURST_TENANT: DemoTenant = {
+  tenantId: "be5c0000-0000-4000-8000-000000000002",
+  ownerId: "be5c0000-0000-4000-8000-0000000000a2",
+  ownerEmail: "owner@bench-burst.example",
+  ownerName: "Burst Owner",
+  name: "Burst Ltd",
+  slug: "bench-burst",
+  country: "DE",
+  currency: "EUR",
+  rateLimits: { ...NEVER_REACHED, tenant: { limit: BURST_LIMIT, window_seconds: 3600 } },
 };
 
 export const EXTRA_CONTACTS = 1_000;
@@ -35,7 +64,9 @@ async function asSuperuser<T>(database: string, run: (client: pg.Client) => Prom
 export async function migrateAndSeed(database: string, gatewayUrl: string): Promise<void> {
   const httpEndpoint = `${gatewayUrl}/sql`;
   await migrateDatabase({ url: ownerUrl(database), httpEndpoint });
-  await seedTenant({ url: ownerUrl(database), httpEndpoint, region: "eu" }, BENCH_TENANT);
+  for (const tenant of [BENCH_TENANT, BURST_TENANT]) {
+    await seedTenant({ url: ownerUrl(database), httpEndpoint, region: "eu" }, tenant);
+  }
 }
 
 /**

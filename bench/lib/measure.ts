@@ -40,7 +40,7 @@ function assertClean(run: LoadRun, scenario: Scenario, phase: string): void {
 export async function measureScenarios(options: MeasureOptions): Promise<ScenarioReport[]> {
   const request = (scenario: Scenario, durationSeconds: number) =>
     runLoad({
-      url: options.baseUrl + scenario.path,
+      url: (scenario.baseUrl ?? options.baseUrl) + scenario.path,
       headers: scenario.headers,
       connections: options.connections,
       durationSeconds,
@@ -62,9 +62,10 @@ export async function measureScenarios(options: MeasureOptions): Promise<Scenari
   const runs = new Map<Scenario["id"], LoadRun[]>();
   const cpu = new Map<Scenario["id"], (CpuDelta | null)[]>();
   for (const [index, scenario] of order.entries()) {
-    const before = cpuSnapshot(options.pids);
+    const pids = { ...options.pids, workerd: scenario.workerdPid ?? options.pids.workerd };
+    const before = cpuSnapshot(pids);
     const run = await request(scenario, half);
-    const delta = cpuDelta(before, cpuSnapshot(options.pids));
+    const delta = cpuDelta(before, cpuSnapshot(pids));
     assertClean(run, scenario, "measurement");
     runs.set(scenario.id, [...(runs.get(scenario.id) ?? []), run]);
     cpu.set(scenario.id, [...(cpu.get(scenario.id) ?? []), delta]);

@@ -9,6 +9,8 @@ export interface BenchOptions {
   warmupSeconds: number;
   /** Postgres connections the SQL gateway keeps per role. */
   poolSize: number;
+  /** Connections for the limiter's overhead (low: latency is then service time, not queueing). */
+  overheadConnections: number;
   /** Also measure an authenticated 404 (token verification, no database) between (a) and (b). */
   breakdown: boolean;
   /** Keep the temporary folder (bundle, capnp config, workerd log) for a look afterwards. */
@@ -18,8 +20,9 @@ export interface BenchOptions {
 }
 
 export const USAGE = `usage: npm run bench -- [--duration 10] [--connections 50] [--warmup 3] [--pool-size 10]
-                        [--output bench/results/latest.json] [--keep] [--breakdown]
-Environment (flags win): BENCH_DURATION, BENCH_CONNECTIONS, BENCH_WARMUP, BENCH_POOL_SIZE.
+                        [--overhead-connections 1] [--output bench/results/latest.json] [--keep] [--breakdown]
+Environment (flags win): BENCH_DURATION, BENCH_CONNECTIONS, BENCH_WARMUP, BENCH_POOL_SIZE,
+BENCH_OVERHEAD_CONNECTIONS.
 Postgres: 127.0.0.1:5432, superuser postgres, trust auth (NEXUS_TEST_PG_HOST/PORT/USER override).`;
 
 function positiveNumber(name: string, raw: string | undefined, fallback: number, integer: boolean): number {
@@ -40,6 +43,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptio
       connections: { type: "string" },
       warmup: { type: "string" },
       "pool-size": { type: "string" },
+      "overhead-connections": { type: "string" },
       output: { type: "string" },
       keep: { type: "boolean", default: false },
       breakdown: { type: "boolean", default: false },
@@ -53,6 +57,12 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptio
     connections: positiveNumber("--connections", values.connections ?? env.BENCH_CONNECTIONS, 50, true),
     warmupSeconds: positiveNumber("--warmup", values.warmup ?? env.BENCH_WARMUP, 3, false),
     poolSize: positiveNumber("--pool-size", values["pool-size"] ?? env.BENCH_POOL_SIZE, 10, true),
+    overheadConnections: positiveNumber(
+      "--overhead-connections",
+      values["overhead-connections"] ?? env.BENCH_OVERHEAD_CONNECTIONS,
+      1,
+      true,
+    ),
     keep: values.keep,
     breakdown: values.breakdown,
     output: values.output ?? "bench/results/latest.json",

@@ -1,8 +1,12 @@
 export interface Scenario {
-  id: "baseline" | "contacts" | "auth-only";
+  id: "baseline" | "contacts" | "auth-only" | "limits-off" | "limits-on";
   label: string;
   /** What the request exercises, for the report and the README. */
   description: string;
+  /** Another Worker than the run's main one (the limiter comparison runs two). */
+  baseUrl?: string;
+  /** The process serving `baseUrl`, for the CPU figures. */
+  workerdPid?: number;
   path: string;
   headers: Record<string, string>;
   /** The status every response must have; anything else during the run fails it. */
@@ -53,14 +57,14 @@ export function scenarios(token: string, breakdown = false): Scenario[] {
  * report excellent figures for the wrong thing.
  */
 export async function verifyScenario(baseUrl: string, scenario: Scenario): Promise<string> {
-  const response = await fetch(baseUrl + scenario.path, { headers: scenario.headers });
+  const response = await fetch((scenario.baseUrl ?? baseUrl) + scenario.path, { headers: scenario.headers });
   const text = await response.text();
   if (response.status !== scenario.expectedStatus) {
     throw new Error(
       `${scenario.label} answered ${response.status}, expected ${scenario.expectedStatus}: ${text.slice(0, 500)}`,
     );
   }
-  if (scenario.id !== "contacts") return `${response.status} (${text.length} bytes)`;
+  if (!scenario.path.startsWith("/api/v1/crm/contacts")) return `${response.status} (${text.length} bytes)`;
   const body = JSON.parse(text) as { status?: string; data?: unknown[]; meta?: { has_more?: boolean } };
   const items = Array.isArray(body.data) ? body.data.length : -1;
   if (body.status !== "success" || items !== PAGE_SIZE || body.meta?.has_more !== true) {

@@ -71,10 +71,11 @@ export function withEdgePolicies<T extends object>(generated: T): T {
         if (status === "401") continue;
         response.headers = { ...response.headers, ...limitHeaders };
       }
-      const limited = (operation.responses["429"] ??= {
+      operation.responses["429"] ??= {
         description: "Rate limited (code RATE_LIMITED): the body is the error envelope.",
         content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } },
-      });
+      };
+      const limited = operation.responses["429"];
       limited.headers = { ...limited.headers, "Retry-After": ref("Retry-After") };
     }
   }
