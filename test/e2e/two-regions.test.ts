@@ -66,6 +66,22 @@ describe("the local two-region stack (npm run dev)", () => {
     expect(body.data.filter((c) => c.tags.includes("demo")).length).toBe(3);
   });
 
+  it("counts a request forwarded from Lagos under the client's address, as Lagos signed it", async () => {
+    const eu = await token("eu");
+    const ipLayer = (res: Response) => /"ip";r=(\d+);/.exec(res.headers.get("RateLimit") ?? "")?.[1];
+    const viaLagos = (ip: string) =>
+      fetch(`${stack.lagos}/api/v1/crm/contacts?limit=1`, {
+        headers: { Authorization: `Bearer ${eu}`, "CF-Connecting-IP": ip },
+      });
+    // Fresh addresses: each starts a window of its own in the EU tenant's per-IP layer.
+    const a = await viaLagos(`198.51.100.${Math.floor(Math.random() * 250) + 1}`);
+    const b = await viaLagos(`2001:db8:${Math.floor(Math.random() * 65535).toString(16)}::1`);
+    expect([a.status, b.status]).toEqual([200, 200]);
+    expect(a.headers.get("Nexus-Region")).toBe("eu");
+    // Both untouched addresses: had they been counted under the Lagos Worker's address, the second would show one less.
+    expect([ipLayer(a), ipLayer(b)]).toEqual(["9999", "9999"]);
+  });
+
   it("stores a contact created with an EU token through the Lagos port in the EU database only", async () => {
     const email = `residency-${crypto.randomUUID()}@example.com`;
     const res = await fetch(`${stack.lagos}/api/v1/crm/contacts`, {

@@ -1,9 +1,13 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { sql } from "drizzle-orm";
+import { exportJWK, generateKeyPair, importJWK, SignJWT } from "jose";
 import { describe, expect, it } from "vitest";
 import type { RateLimiter } from "../../durable-objects/rate-limiter";
+import { FORWARDED_CLIENT_HEADER } from "../../workers/api/auth/forwarded-client";
 import { limiterName } from "../../workers/api/limits/request-limits";
-import { call, envelope } from "./helpers";
+import { FORWARDED_FROM_HEADER } from "../../workers/api/middleware/residency";
+import { TEST_REGION_URLS } from "../support/regions";
+import { call, envelope, signingKeys } from "./helpers";
 import { asTenant } from "./oauth-helpers";
 import { hit, limitedTenant, only, statuses } from "./rate-limit-helpers";
 
@@ -218,5 +222,48 @@ describe("documentation", () => {
       const success = Object.entries(operation.responses).find(([status]) => status.startsWith("2"));
       expect(success?.[1].headers).toHaveProperty("RateLimit-Policy");
     }
+  });
+});
+
+describe("requests forwarded by another region", () => {
+  const assertion = async (ip: string, key = signingKeys().lagos) =>
+    new SignJWT({ ip })
+      .setProtectedHeader({ alg: "RS256", typ: "fwd+jwt", kid: key.kid ?? "" })
+      .setIssuer(TEST_REGION_URLS.lagos)
+      .setAudience(TEST_REGION_URLS.eu)
+      .setIssuedAt()
+      .setExpirationTime("60s")
+      .sign(await importJWK(key, "RS256"));
+
+  it("count under the client address the forwarding region signed, never a forged one", async () => {
+    const tenantId = await limitedTenant(only({ ip: { limit: 3, window_seconds: 3600 } }));
+    const peer = { ip: "192.0.2.250" }; // the Lagos Worker's address, as CF-Connecting-IP shows it
+    const forwarded = (ip: string, signed: string) =>
+      hit(tenantId, {
+        ...peer,
+        userId: user(Number(ip.split(".").at(-1))),
+        headers: { [FORWARDED_FROM_HEADER]: "lagos", [FORWARDED_CLIENT_HEADER]: signed },
+      });
+    // Two clients behind the same peer: each has its own allowance of 3.
+    const first = await Promise.all(
+      Array.from({ length: 4 }, async () => forwarded("198.51.100.1", await assertion("198.51.100.1"))),
+    );
+    const second = await Promise.all(
+      Array.from({ length: 4 }, async () => forwarded("198.51.100.2", await assertion("198.51.100.2"))),
+    );
+    expect([statuses(first), statuses(second)]).toEqual([
+      { 200: 3, 429: 1 },
+      { 200: 3, 429: 1 },
+    ]);
+    // Forged (signed by a key Lagos never published), or junk: counted under the peer's own address.
+    const { privateKey } = await generateKeyPair("RS256", { extractable: true });
+    const forgedKey = { ...(await exportJWK(privateKey)), kid: signingKeys().lagos.kid };
+    const forged = await Promise.all(
+      Array.from({ length: 4 }, async (_, i) =>
+        forwarded(`203.0.113.${i}`, await assertion(`203.0.113.${i}`, forgedKey)),
+      ),
+    );
+    expect(statuses(forged)).toEqual({ 200: 3, 429: 1 });
+    expect((await forwarded("203.0.113.9", "not-a-jwt")).status).toBe(429);
   });
 });

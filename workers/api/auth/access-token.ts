@@ -45,7 +45,8 @@ const claimsSchema = z.object({
 const keySets = new WeakMap<Config, Map<RegionId, JWTVerifyGetKey>>();
 const verified = new WeakMap<Config, VerifiedTokenCache>();
 
-function keySetFor(config: Config, region: RegionId): JWTVerifyGetKey {
+/** The public keys of `region`'s authorization server, as a jose key resolver (one per isolate). */
+export function keySetFor(config: Config, region: RegionId): JWTVerifyGetKey {
   let byRegion = keySets.get(config);
   if (!byRegion) {
     byRegion = new Map();

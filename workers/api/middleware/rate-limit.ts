@@ -1,6 +1,7 @@
 import { createMiddleware } from "hono/factory";
 import { hitRateLimits } from "../../../durable-objects/rate-limiter-client";
 import type { AppEnv } from "../app-env";
+import { FORWARDED_CLIENT_HEADER, forwardedClientIp } from "../auth/forwarded-client";
 import { clientIp, ipLimitKey } from "../lib/client-ip";
 import { ApiError } from "../lib/errors";
 import { logError } from "../lib/log-error";
@@ -10,6 +11,7 @@ import { layerLimits } from "../limits/policies";
 import { type LayerState, rateLimitHeaders } from "../limits/rate-limit-headers";
 import { limiterName, requestChecks } from "../limits/request-limits";
 import { lookupTenant } from "../services/tenant-directory";
+import { FORWARDED_FROM_HEADER } from "./residency";
 
 // Per isolate: counters known to be over their limit until their window ends.
 const blocked = new BlockedKeys();
@@ -34,7 +36,13 @@ export const rateLimit = () =>
     if (tenant.status === "suspended") throw new ApiError("FORBIDDEN", "This tenant is suspended");
 
     const limits = layerLimits(tenant.tier, tenant.rateLimits);
-    const checks = requestChecks(actor, ipLimitKey(clientIp(c.req.raw.headers)), limits);
+    const ip =
+      (await forwardedClientIp(
+        config,
+        c.req.header(FORWARDED_FROM_HEADER),
+        c.req.header(FORWARDED_CLIENT_HEADER),
+      )) ?? clientIp(c.req.raw.headers);
+    const checks = requestChecks(actor, ipLimitKey(ip), limits);
     const policies = checks.map((check) => ({ layer: check.layer, ...limits[check.layer] }));
     const keys = checks.map((check) => `${actor.tenantId}|${check.key}`);
     const now = Date.now();
@@ -78,5 +86,12 @@ export const rateLimit = () =>
     }
 
     await next();
-    for (const [name, value] of Object.entries(headers)) c.res.headers.set(name, value);
+    try {
+      for (const [name, value] of Object.entries(headers)) c.res.headers.set(name, value);
+    } catch {
+      // A response passed through from fetch() has immutable headers: a copy takes them.
+      const copy = new Response(c.res.body, c.res);
+      for (const [name, value] of Object.entries(headers)) copy.headers.set(name, value);
+      c.res = copy;
+    }
   });

@@ -1,5 +1,7 @@
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../app-env";
+import { FORWARDED_CLIENT_HEADER, forwardedClientAssertion } from "../auth/forwarded-client";
+import { clientIp } from "../lib/client-ip";
 import { ApiError } from "../lib/errors";
 
 /** Set on requests one region forwards to another; a second hop means the regions disagree. */
@@ -38,6 +40,10 @@ export const residency = () =>
     const headers = new Headers(c.req.raw.headers);
     for (const name of DROPPED_HEADERS) headers.delete(name);
     headers.set(FORWARDED_FROM_HEADER, config.region);
+    // Whatever the client sent under this name is dropped; only this region's own statement goes.
+    headers.delete(FORWARDED_CLIENT_HEADER);
+    const assertion = await forwardedClientAssertion(config, home, clientIp(c.req.raw.headers));
+    if (assertion) headers.set(FORWARDED_CLIENT_HEADER, assertion);
     headers.set("X-Request-Id", c.get("requestId"));
 
     const hasBody = c.req.method !== "GET" && c.req.method !== "HEAD";
