@@ -178,6 +178,26 @@ describe("Idempotency-Key on POST", () => {
     expect(await contactsNamed(name)).toBe(1);
   });
 
+  it("answers 413 for an oversized streamed body with a key, before any database work", async () => {
+    const key = unique();
+    const chunk = new TextEncoder().encode(`{"first_name":"${"x".repeat(64 * 1024)}`);
+    let sent = 0;
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent++ < 20) controller.enqueue(chunk);
+        else controller.close();
+      },
+    });
+    const res = await call(CONTACTS, {
+      method: "POST",
+      body,
+      headers: { "Content-Type": "application/json", "Idempotency-Key": key },
+    });
+    expect(res.status).toBe(413);
+    expect((await envelope(res)).errors?.[0]?.code).toBe("PAYLOAD_TOO_LARGE");
+    expect(await keysNamed(key)).toBe(0);
+  });
+
   it("does not record a refusal: a 400 for a bad body leaves the key free for the corrected request", async () => {
     const name = `Refused-${unique()}`;
     const key = unique();
