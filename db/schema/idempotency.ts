@@ -34,7 +34,8 @@ export const idempotencyKeys = pgTable(
     responseHeaders: jsonb("response_headers").$type<Record<string, string>>().notNull().default({}),
     /** The body exactly as first sent (text, not jsonb, which would reorder keys). */
     responseBody: text("response_body").notNull(),
-    requestId: uuid("request_id").notNull(),
+    /** The first request's id (its body's request_id): a caller's X-Request-Id need not be a UUID. */
+    requestId: text("request_id").notNull(),
     createdAt: timestamp("created_at", { withTimezone: true, mode: "string", precision: 3 })
       .notNull()
       .defaultNow(),

@@ -697,17 +697,21 @@ describe.each(REGION_IDS)("k8s manifests: %s overlay", (region) => {
   });
 
   it("serves exactly the hostnames and paths wrangler.toml's env calls, over TLS", () => {
-    const expected = new Map<string, { path: string; method: string }>();
+    const expected = new Map<string, { path: string; method: string }[]>();
     const backend = new URL(vars.BACKEND_URL ?? "");
     expect(backend.protocol).toBe("https:");
     expect(backend.hostname).toBe(`backend.${region}.nexus.bac.cloud`);
     expect(new URL(REGIONS[region].baseUrl).hostname).toBe(`${region}.nexus.bac.cloud`);
     // The Worker's backend check: fetch(new URL("/health", BACKEND_URL)).
-    expected.set(backend.hostname, { path: "/health", method: "GET" });
+    expected.set(backend.hostname, [{ path: "/health", method: "GET" }]);
     if (vars.DATABASE_HTTP_URL) {
       const sql = new URL(vars.DATABASE_HTTP_URL);
       expect(sql.protocol).toBe("https:");
-      expected.set(sql.hostname, { path: sql.pathname, method: "POST" });
+      // SQL over HTTP, and the WebSocket tunnel on the same origin for interactive transactions.
+      expected.set(sql.hostname, [
+        { path: sql.pathname, method: "POST" },
+        { path: "/v1", method: "GET" },
+      ]);
     }
 
     const gateways = find(b.objects, "Gateway");
@@ -734,7 +738,9 @@ describe.each(REGION_IDS)("k8s manifests: %s overlay", (region) => {
           expect(listener?.hostname, host).toBe(host);
         }
         const matches = route.rules.flatMap((rule) => rule.matches ?? []);
-        expect(matches, host).toEqual([{ path: { type: "Exact", value: want?.path }, method: want?.method }]);
+        expect(matches, host).toEqual(
+          (want ?? []).map((w) => ({ path: { type: "Exact", value: w.path }, method: w.method })),
+        );
       }
       for (const ref of route.rules.flatMap((rule) => rule.backendRefs ?? [])) {
         const service = specOf<ServiceSpec>(one(services, "Service", ref.name));

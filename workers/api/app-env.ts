@@ -1,3 +1,4 @@
+import type { Database } from "../../db/client";
 import type { RegionId } from "../../regions/registry";
 import type { AccessClaims } from "./auth/access-token";
 import type { Config } from "./env";
@@ -18,5 +19,10 @@ export interface AppEnv {
      * which only their home region can look up.
      */
     homeRegion?: RegionId;
+    /**
+     * Set by idempotency while the request runs inside its interactive transaction: every
+     * database access of the request goes through it (serviceContext, serviceDatabase).
+     */
+    database?: Database;
   };
 }

@@ -6,6 +6,7 @@ import type { AppEnv } from "./app-env";
 import { failure } from "./lib/envelope";
 import { handleError } from "./lib/error-handler";
 import { ApiError } from "./lib/errors";
+import { IDEMPOTENCY_PARAMETERS, IdempotencyRoutes } from "./lib/idempotency";
 import { createRouter } from "./lib/openapi";
 import { withEdgePolicies } from "./lib/openapi-edge-policies";
 import { RouteTable } from "./lib/route-table";
@@ -13,6 +14,7 @@ import { authenticate } from "./middleware/authenticate";
 import { limitBody, requireJsonBody } from "./middleware/body-rules";
 import { config } from "./middleware/config";
 import { cors } from "./middleware/cors";
+import { idempotency } from "./middleware/idempotency";
 import { rateLimit } from "./middleware/rate-limit";
 import { requestId } from "./middleware/request-id";
 import { requestLog } from "./middleware/request-log";
@@ -42,7 +44,17 @@ export function buildApp() {
     secureHeaders({ crossOriginResourcePolicy: "cross-origin", xFrameOptions: "DENY", overwrite: false }),
     cors(),
   );
-  app.use("/api/*", limitBody(), requireJsonBody(), authenticate(), residency(), rateLimit());
+  // Filled from the OpenAPI registry below, once every route has declared its mode.
+  const idempotencyRoutes = new IdempotencyRoutes();
+  app.use(
+    "/api/*",
+    limitBody(),
+    requireJsonBody(),
+    authenticate(),
+    residency(),
+    rateLimit(),
+    idempotency(idempotencyRoutes),
+  );
   app.use("/oauth/*", limitBody());
 
   registerHealthRoutes(app);
@@ -57,6 +69,9 @@ export function buildApp() {
   registerRoleRoutes(app, "/api/v1/iam");
   registerOAuthClientRoutes(app, "/api/v1/iam");
 
+  for (const [name, parameter] of Object.entries(IDEMPOTENCY_PARAMETERS)) {
+    app.openAPIRegistry.registerComponent("parameters", name, parameter);
+  }
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
     type: "http",
     scheme: "bearer",
@@ -106,7 +121,9 @@ export function buildApp() {
   // An unknown method on a known path is 405 with Allow; anything else is 404. Both in the envelope.
   const routes = new RouteTable();
   for (const def of app.openAPIRegistry.definitions) {
-    if (def.type === "route") routes.add(def.route.method, def.route.path);
+    if (def.type !== "route") continue;
+    routes.add(def.route.method, def.route.path);
+    if (def.route.path.startsWith("/api/")) idempotencyRoutes.add(def.route);
   }
   routes.add("get", "/openapi.json");
   routes.add("get", "/docs");

@@ -1,13 +1,18 @@
 import type { Context } from "hono";
-import { createDatabase } from "../../../db/client";
+import { createDatabase, type Database } from "../../../db/client";
 import type { AppEnv } from "../app-env";
 import type { ServiceContext } from "../services/context";
 import { ApiError } from "./errors";
 
-/** The region's database, for work that precedes an actor (sign-in, token endpoint). */
-export function serviceDatabase(c: Context<AppEnv>) {
+/**
+ * The region's database, for work that precedes an actor (sign-in, token endpoint); inside an
+ * idempotent request, its transaction.
+ */
+export function serviceDatabase(c: Context<AppEnv>): Database {
   const config = c.get("config");
-  return createDatabase({ url: config.databaseUrl, httpEndpoint: config.databaseHttpUrl });
+  return (
+    c.get("database") ?? createDatabase({ url: config.databaseUrl, httpEndpoint: config.databaseHttpUrl })
+  );
 }
 
 /** What a service needs from the request, without Hono in its signature. */
@@ -16,7 +21,7 @@ export function serviceContext(c: Context<AppEnv>): ServiceContext {
   if (!actor) throw ApiError.unauthenticated("Authentication required", "invalid_request");
   const config = c.get("config");
   return {
-    db: createDatabase({ url: config.databaseUrl, httpEndpoint: config.databaseHttpUrl }),
+    db: serviceDatabase(c),
     actor,
     region: config.region,
     requestId: c.get("requestId"),

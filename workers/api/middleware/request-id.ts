@@ -10,5 +10,6 @@ export const requestId = () =>
     const id = incoming && VALID_ID.test(incoming) ? incoming : crypto.randomUUID();
     c.set("requestId", id);
     await next();
-    c.header("X-Request-Id", id);
+    // An idempotent replay answers with the first request's id, the one its body carries.
+    if (!c.res.headers.has("X-Request-Id")) c.header("X-Request-Id", id);
   });

@@ -2,6 +2,7 @@ import { createRoute, type OpenAPIHono, type z } from "@hono/zod-openapi";
 import type { AppEnv } from "../app-env";
 import { guardedBy } from "../auth/permissions";
 import { rawSuccess } from "../lib/envelope";
+import { acceptsIdempotencyKey } from "../lib/idempotency";
 import { preRenderedJson } from "../lib/pre-rendered";
 import { serviceContext } from "../lib/service-context";
 import { errorResponses, jsonResponse, ListQuery, listOf, successOf, UuidParam } from "../schemas/common";
@@ -66,10 +67,11 @@ export function registerContactRoutes(app: OpenAPIHono<AppEnv>, base: string, al
       summary: "Create a contact",
       description: "Emits `contact.created`.",
       ...write,
+      ...acceptsIdempotencyKey(),
       request: { body: { content: { "application/json": { schema: ContactInput } }, required: true } },
       responses: {
         201: jsonResponse(ContactItem, "Created"),
-        ...errorResponses(400, 401, 403, 409, 413, 415, 429, 503),
+        ...errorResponses(400, 401, 403, 409, 413, 415, 422, 429, 503),
       },
     }),
     async (c) => {

@@ -2,6 +2,7 @@ import { createRoute, type OpenAPIHono, type z } from "@hono/zod-openapi";
 import type { AppEnv } from "../app-env";
 import { forgetApiKey } from "../auth/api-key";
 import { guardedBy } from "../auth/permissions";
+import { acceptsIdempotencyKey, REFUSES_IDEMPOTENCY_KEY, refusesIdempotencyKey } from "../lib/idempotency";
 import { requestInfo } from "../lib/request-info";
 import { serviceContext } from "../lib/service-context";
 import { ApiKey, ApiKeyInput, ApiKeyRotation, ApiKeyWithSecret, RotatedApiKey } from "../schemas/api-key";
@@ -42,8 +43,9 @@ export function registerApiKeyRoutes(app: OpenAPIHono<AppEnv>, base: string): vo
         "Answers the key once (`secret`); only its SHA-256 is stored. `role` is at most the caller's own " +
         "(Owner > Admin > Manager > Member > Viewer > Guest; above it: 403), `expires_at` at most 90 days " +
         "away (default 90 days). API keys cannot create keys. Audited as `api_key.created`. The key stops " +
-        `working if its creator leaves the tenant or falls below its role. ${CACHE_BOUND}`,
+        `working if its creator leaves the tenant or falls below its role. ${CACHE_BOUND}${REFUSES_IDEMPOTENCY_KEY}`,
       ...write,
+      ...refusesIdempotencyKey(),
       request: { body: { content: { "application/json": { schema: ApiKeyInput } }, required: true } },
       responses: {
         201: jsonResponse(successOf(ApiKeyWithSecret), "Created; the secret is in this response only"),
@@ -117,8 +119,9 @@ export function registerApiKeyRoutes(app: OpenAPIHono<AppEnv>, base: string): vo
         "A successor with a new secret (shown once; same name, role and scopes) and the old key valid for " +
         "`grace_period_seconds` more (default 24 h, at most 7 days, never beyond its own expiry). Only for " +
         "keys whose role the caller could grant (else 403); a revoked, expired or already rotated key is 409. " +
-        `Audited as \`api_key.rotated\`. ${CACHE_BOUND}`,
+        `Audited as \`api_key.rotated\`. ${CACHE_BOUND}${REFUSES_IDEMPOTENCY_KEY}`,
       ...write,
+      ...refusesIdempotencyKey(),
       request: {
         params: UuidParam,
         body: { content: { "application/json": { schema: ApiKeyRotation } }, required: false },
@@ -159,10 +162,11 @@ export function registerApiKeyRoutes(app: OpenAPIHono<AppEnv>, base: string): vo
         "Ends the key (idempotent: revoking again changes nothing). Any caller with `iam.api_keys.write` may " +
         `revoke any key of the tenant. Audited as \`api_key.revoked\`. ${CACHE_BOUND}`,
       ...write,
+      ...acceptsIdempotencyKey(),
       request: { params: UuidParam },
       responses: {
         200: jsonResponse(successOf(ApiKey), "The revoked key"),
-        ...errorResponses(400, 401, 403, 404, 429, 503),
+        ...errorResponses(400, 401, 403, 404, 409, 422, 429, 503),
       },
     }),
     async (c) => {

@@ -1,6 +1,7 @@
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv } from "../app-env";
 import { guardedBy } from "../auth/permissions";
+import { acceptsIdempotencyKey } from "../lib/idempotency";
 import { requestInfo } from "../lib/request-info";
 import { serviceContext } from "../lib/service-context";
 import {
@@ -49,6 +50,7 @@ export function registerMemberRoutes(app: OpenAPIHono<AppEnv>, base: string): vo
     createRoute({
       ...IAM,
       ...write,
+      ...acceptsIdempotencyKey(),
       method: "post",
       path,
       summary: "Add a member",
@@ -60,7 +62,7 @@ export function registerMemberRoutes(app: OpenAPIHono<AppEnv>, base: string): vo
       request: jsonBody(MemberInput),
       responses: {
         201: jsonResponse(successOf(Member), "Added"),
-        ...errorResponses(400, 401, 403, 409, 413, 415, 429, 503),
+        ...errorResponses(400, 401, 403, 409, 413, 415, 422, 429, 503),
       },
     }),
     async (c) => {

@@ -2,6 +2,7 @@ import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { AppEnv } from "../app-env";
 import { selfService } from "../auth/permissions";
 import { success } from "../lib/envelope";
+import { REFUSES_IDEMPOTENCY_KEY, refusesIdempotencyKey } from "../lib/idempotency";
 import { requestInfo } from "../lib/request-info";
 import { serviceContext } from "../lib/service-context";
 import { errorResponses, jsonBody, successOf } from "../schemas/common";
@@ -31,7 +32,8 @@ export function registerMfaRoutes(app: OpenAPIHono<AppEnv>, base: string): void 
       method: "post",
       path: `${base}/mfa/totp`,
       summary: "Start TOTP enrolment",
-      description: "A new secret and its otpauth URI. MFA is not on until a code is confirmed.",
+      description: `A new secret and its otpauth URI. MFA is not on until a code is confirmed.${REFUSES_IDEMPOTENCY_KEY}`,
+      ...refusesIdempotencyKey(),
       responses: {
         200: { description: "Secret", content: { "application/json": { schema: successOf(Enrolment) } } },
         ...errorResponses(401, 403, 409),
@@ -53,7 +55,8 @@ export function registerMfaRoutes(app: OpenAPIHono<AppEnv>, base: string): void 
       method: "post",
       path: `${base}/mfa/totp/verify`,
       summary: "Confirm TOTP enrolment",
-      description: "A current code (±30 s) turns MFA on and returns ten recovery codes, shown once.",
+      description: `A current code (±30 s) turns MFA on and returns ten recovery codes, shown once.${REFUSES_IDEMPOTENCY_KEY}`,
+      ...refusesIdempotencyKey(),
       request: jsonBody(Code),
       responses: {
         200: {
@@ -80,7 +83,10 @@ export function registerMfaRoutes(app: OpenAPIHono<AppEnv>, base: string): void 
       method: "post",
       path: `${base}/mfa/disable`,
       summary: "Turn MFA off",
-      description: "Re-authentication: the password and a current TOTP (or recovery) code.",
+      description:
+        "Re-authentication: the password and a current TOTP (or recovery) code. Refuses `Idempotency-Key` " +
+        "with 400: the key's record keeps a fast hash of the request body, which here holds the password.",
+      ...refusesIdempotencyKey(),
       request: jsonBody(Reauth),
       responses: { 204: { description: "Disabled" }, ...errorResponses(400, 401, 403, 409) },
     }),

@@ -1,6 +1,7 @@
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv } from "../app-env";
 import { guardedBy } from "../auth/permissions";
+import { REFUSES_IDEMPOTENCY_KEY, refusesIdempotencyKey } from "../lib/idempotency";
 import { requestInfo } from "../lib/request-info";
 import { serviceContext } from "../lib/service-context";
 import {
@@ -53,7 +54,8 @@ export function registerOAuthClientRoutes(app: OpenAPIHono<AppEnv>, base: string
       description:
         "Public (PKCE, no secret) or confidential (HTTP Basic or form secret). Redirect URIs match exactly. " +
         "`client_credentials` is for confidential clients and needs `role` (not above yours). The response carries " +
-        "a confidential client's `client_secret` once. Audited as `oauth.client_created`.",
+        `a confidential client's \`client_secret\` once. Audited as \`oauth.client_created\`.${REFUSES_IDEMPOTENCY_KEY}`,
+      ...refusesIdempotencyKey(),
       request: jsonBody(OAuthClientInput),
       responses: {
         201: jsonResponse(successOf(CreatedOAuthClient), "Registered"),

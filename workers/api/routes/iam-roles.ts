@@ -1,6 +1,7 @@
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { AppEnv } from "../app-env";
 import { guardedBy, PERMISSIONS, ROLE_PERMISSIONS } from "../auth/permissions";
+import { acceptsIdempotencyKey } from "../lib/idempotency";
 import { requestInfo } from "../lib/request-info";
 import { serviceContext } from "../lib/service-context";
 import {
@@ -76,6 +77,7 @@ export function registerRoleRoutes(app: OpenAPIHono<AppEnv>, base: string): void
     createRoute({
       ...IAM,
       ...write,
+      ...acceptsIdempotencyKey(),
       method: "post",
       path,
       summary: "Create a custom role",
@@ -85,7 +87,7 @@ export function registerRoleRoutes(app: OpenAPIHono<AppEnv>, base: string): void
       request: jsonBody(RoleInput),
       responses: {
         201: jsonResponse(successOf(Role), "Created"),
-        ...errorResponses(400, 401, 403, 409, 413, 415, 429, 503),
+        ...errorResponses(400, 401, 403, 409, 413, 415, 422, 429, 503),
       },
     }),
     async (c) => {
