@@ -1,8 +1,9 @@
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv } from "../app-env";
 import { guardedBy } from "../auth/permissions";
+import { announceRevocations, revokedFamilies } from "../auth/revocation-list";
 import { requestInfo } from "../lib/request-info";
-import { serviceContext } from "../lib/service-context";
+import { deferOf, serviceContext } from "../lib/service-context";
 import {
   errorResponses,
   jsonBody,
@@ -133,7 +134,12 @@ export function registerMemberRoutes(app: OpenAPIHono<AppEnv>, base: string): vo
       responses: { 204: { description: "Removed" }, ...errorResponses(400, 401, 403, 404, 409, 429, 503) },
     }),
     async (c) => {
-      await removeMember(serviceContext(c), requestInfo(c), c.req.valid("param").id);
+      const { revokedFamilies: families } = await removeMember(
+        serviceContext(c),
+        requestInfo(c),
+        c.req.valid("param").id,
+      );
+      await announceRevocations(c.get("config"), revokedFamilies(families), deferOf(c));
       return c.body(null, 204);
     },
   );
