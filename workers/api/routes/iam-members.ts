@@ -128,7 +128,8 @@ export function registerMemberRoutes(app: OpenAPIHono<AppEnv>, base: string): vo
       summary: "Remove a member",
       description:
         "Soft delete. Revokes the member's refresh tokens in this tenant in the same transaction; access tokens " +
-        "already issued end within their lifetime. Not yourself (403), not the last Owner (409). Audited as " +
+        "already issued are refused by the edge revocation list (at once here, within 10 s everywhere). Not " +
+        "yourself (403), not the last Owner (409). Audited as " +
         "`iam.member_removed`.",
       request: { params: UuidParam },
       responses: { 204: { description: "Removed" }, ...errorResponses(400, 401, 403, 404, 409, 429, 503) },

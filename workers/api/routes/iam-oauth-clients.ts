@@ -97,7 +97,8 @@ export function registerOAuthClientRoutes(app: OpenAPIHono<AppEnv>, base: string
       summary: "Delete an OAuth client",
       description:
         "Soft delete: the token endpoint stops accepting it at once and its refresh tokens are revoked; access " +
-        "tokens already issued end within their lifetime. Audited as `oauth.client_deleted`.",
+        "tokens already issued are refused by the edge revocation list (at once here, within 10 s everywhere). " +
+        "Audited as `oauth.client_deleted`.",
       request: { params: UuidParam },
       responses: { 204: { description: "Deleted" }, ...errorResponses(400, 401, 403, 404, 429, 503) },
     }),
