@@ -120,6 +120,8 @@ export const refreshFamilies = pgTable(
   (t) => [
     index("refresh_families_tenant_id_idx").on(t.tenantId),
     uniqueIndex("refresh_families_code_id_key").on(t.codeId),
+    // The edge revocation list's Postgres fallback reads recently revoked families.
+    index("refresh_families_revoked_at_idx").on(t.revokedAt).where(sql`revoked_at is not null`),
     tenantIsolation(),
   ],
 ).enableRLS();
@@ -161,7 +163,11 @@ export const revokedAccessTokens = pgTable(
     expiresAt: at("expires_at").notNull(),
     revokedAt: at("revoked_at").notNull().defaultNow(),
   },
-  (t) => [index("revoked_access_tokens_tenant_id_idx").on(t.tenantId), tenantIsolation()],
+  (t) => [
+    index("revoked_access_tokens_tenant_id_idx").on(t.tenantId),
+    index("revoked_access_tokens_expires_idx").on(t.expiresAt),
+    tenantIsolation(),
+  ],
 ).enableRLS();
 
 /** One-time MFA recovery codes (salted hashes). */

@@ -8,6 +8,12 @@ declare module "vitest" {
     databaseName: string;
     jwks: string;
     signingKeys: string;
+    /**
+     * Worker tests: the Upstash REST server bound to the Worker, a second one on the same Redis
+     * that `POST {controlUrl}/upstash/stop|start` takes down and brings back, and this run's
+     * key prefix (UPSTASH_KEY_PREFIX).
+     */
+    upstash: { url: string; switchableUrl: string; token: string; keyPrefix: string; controlUrl: string };
     /** End-to-end tests: the running two-region stack. */
     e2e: {
       eu: string;

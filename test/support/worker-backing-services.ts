@@ -1,16 +1,26 @@
 /**
  * Runs in its own Node process (started by worker-global-setup.ts): the real SQL gateway on the
- * real Postgres, migrated and seeded, plus fresh signing keys (two published for eu, as during a
- * key rotation). Prints one JSON line with what the tests need, then serves until SIGTERM, when it
- * drops the database.
+ * real Postgres, migrated and seeded, the Upstash REST server on the real Redis (keys under a
+ * prefix of this run), plus fresh signing keys (two published for eu, as during a key rotation).
+ * Prints one JSON line with what the tests need, then serves until SIGTERM, when it drops the
+ * database and this run's Redis keys.
+ *
+ * A second Upstash REST server ("switchable", same Redis) can be stopped and started by tests
+ * through a loopback control endpoint (`POST {controlUrl}/upstash/stop|start`), to show a region
+ * with Upstash unreachable, and recovering, without disturbing test files that use the first.
  *
  * A separate process because the worker project's Vite config resolves packages for workerd
  * (`ws`, `pg` would load their browser/worker builds), and the gateway is a Node service.
  */
+import { randomUUID } from "node:crypto";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { Redis as DirectRedis } from "ioredis";
 import { migrateDatabase } from "../../db/tools/migrate";
 import { seedTenant } from "../../db/tools/seed";
 import { generateRegionKey, jwksBinding } from "../../regions/local/dev-keys";
 import { startSqlGateway } from "../../regions/sql-gateway/server";
+import { startUpstashRest, type UpstashRestServer } from "../../regions/upstash-rest/server";
 import { dropDatabase, ownerUrl, recreateDatabase, upstreamUrl } from "./postgres";
 import { TEST_TENANTS } from "./tenants";
 
@@ -23,6 +33,36 @@ await migrateDatabase({ url: ownerUrl(database), httpEndpoint });
 for (const tenant of Object.values(TEST_TENANTS)) {
   await seedTenant({ url: ownerUrl(database), httpEndpoint, region: "eu" }, tenant);
 }
+const redisUrl = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
+const upstashToken = `test-${randomUUID()}`;
+// The Redis is shared with other checkouts' test runs: everything this run writes is under this.
+const upstashKeyPrefix = `nexus-test:${database}:${randomUUID()}:`;
+const upstash = await startUpstashRest({ token: upstashToken, redisUrl });
+let switchable: UpstashRestServer | undefined = await startUpstashRest({ token: upstashToken, redisUrl });
+const switchablePort = switchable.port;
+const switchableUrl = switchable.url;
+
+const control = createServer((req, res) => {
+  const reply = (status: number, body: unknown) => {
+    res.writeHead(status, { "content-type": "application/json" });
+    res.end(JSON.stringify(body));
+  };
+  void (async () => {
+    if (req.method === "POST" && req.url === "/upstash/stop") {
+      await switchable?.close();
+      switchable = undefined;
+      return reply(200, { switchable: "stopped" });
+    }
+    if (req.method === "POST" && req.url === "/upstash/start") {
+      switchable ??= await startUpstashRest({ token: upstashToken, redisUrl, port: switchablePort });
+      return reply(200, { switchable: "running" });
+    }
+    reply(404, { error: "unknown control request" });
+  })().catch((error: unknown) => reply(500, { error: String(error) }));
+});
+await new Promise<void>((resolve) => control.listen(0, "127.0.0.1", resolve));
+const controlUrl = `http://127.0.0.1:${(control.address() as AddressInfo).port}`;
+
 const keys = { eu: await generateRegionKey("eu"), lagos: await generateRegionKey("lagos") };
 // The eu region mid-rotation: its previous key is still published beside the current one.
 const euPrevious = await generateRegionKey("eu");
@@ -31,6 +71,13 @@ process.stdout.write(
   `${JSON.stringify({
     gatewayUrl: gateway.url,
     databaseName: database,
+    upstash: {
+      url: upstash.url,
+      switchableUrl,
+      token: upstashToken,
+      keyPrefix: upstashKeyPrefix,
+      controlUrl,
+    },
     jwks: jwksBinding(keys, { eu: [euPrevious] }),
     signingKeys: JSON.stringify({
       eu: keys.eu.privateJwk,
@@ -44,8 +91,10 @@ let stopping = false;
 const stop = async () => {
   if (stopping) return;
   stopping = true;
-  await gateway.close();
+  control.close();
+  await Promise.all([gateway.close(), upstash.close(), switchable?.close()]);
   await dropDatabase(database);
+  await deleteRedisKeys(upstashKeyPrefix).catch(() => undefined);
   process.exit(0);
 };
 process.on("SIGTERM", () => void stop());
@@ -53,3 +102,22 @@ process.on("SIGINT", () => void stop());
 // If the test runner dies without a signal, stdin closes: clean up then too.
 process.stdin.on("end", () => void stop());
 process.stdin.resume();
+
+async function deleteRedisKeys(prefix: string): Promise<void> {
+  const direct = new DirectRedis(redisUrl, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 1,
+    connectTimeout: 2_000,
+  });
+  await direct.connect();
+  try {
+    let cursor = "0";
+    do {
+      const [next, found] = await direct.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 500);
+      if (found.length > 0) await direct.del(...found);
+      cursor = next;
+    } while (cursor !== "0");
+  } finally {
+    direct.disconnect();
+  }
+}

@@ -1,6 +1,7 @@
 import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+import type { ProvidedContext } from "vitest";
 import type { TestProject } from "vitest/node";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
@@ -37,11 +38,13 @@ export default async function setup(project: TestProject) {
     databaseName: string;
     jwks: string;
     signingKeys: string;
+    upstash: ProvidedContext["upstash"];
   };
   project.provide("gatewayUrl", ready.gatewayUrl);
   project.provide("databaseName", ready.databaseName);
   project.provide("jwks", ready.jwks);
   project.provide("signingKeys", ready.signingKeys);
+  project.provide("upstash", ready.upstash);
 
   return async () => {
     const exited = new Promise((resolve) => child.once("exit", resolve));

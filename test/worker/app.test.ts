@@ -102,7 +102,7 @@ describe("platform routes", () => {
     expect(body.version).toMatch(/^\d+\.\d+\.\d+/);
     expect(body.dependencies.db?.status).toBe("up");
     expect(body.dependencies.backend?.status).toBe("up");
-    expect(body.dependencies.upstash?.status).toBe("not_configured");
+    expect(body.dependencies.upstash?.status).toBe("up");
     expect(body.status).toBe("ok");
   });
 

@@ -1,7 +1,7 @@
 import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { TEST_TENANTS } from "../support/tenants";
-import { tokenFor } from "./helpers";
+import { call, tokenFor } from "./helpers";
 import { fieldsOf, iam, memberWhoCanSignIn, unique } from "./iam-helpers";
 import { asTenant, refresh, tokensFor } from "./oauth-helpers";
 
@@ -124,11 +124,14 @@ describe("iam members", () => {
     ).toBe(true);
   });
 
-  it("removing a member revokes their refresh tokens in the same batch", async () => {
+  it("removing a member revokes their refresh tokens in the same batch, and the edge refuses their access tokens", async () => {
     const { id, email } = await memberWhoCanSignIn("Member");
     const tokens = await tokensFor({ email });
     expect(tokens.refresh_token).toBeDefined();
+    expect((await call("/api/v1/crm/contacts", { token: tokens.access_token })).status).toBe(200);
     expect((await iam(`/members/${id}`, { method: "DELETE" })).res.status).toBe(204);
+    // The family's id (the token's sid) is on the edge revocation list: refused at once here.
+    expect((await call("/api/v1/crm/contacts", { token: tokens.access_token })).status).toBe(401);
     const refreshed = await refresh(tokens.refresh_token ?? "");
     expect(refreshed.status).toBe(400);
     expect(((await refreshed.json()) as { error: string }).error).toBe("invalid_grant");

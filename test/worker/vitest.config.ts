@@ -23,7 +23,10 @@ export default defineProject({
           DATABASE_URL: `postgres://nexus_app:nexus_app@127.0.0.1:5432/${inject("databaseName")}`,
           DATABASE_HTTP_URL: `${inject("gatewayUrl")}/sql`,
           BACKEND_URL: inject("gatewayUrl"),
-          UPSTASH_REDIS_REST_URL: "",
+          // The real @upstash/redis client against the REST server on the real Redis.
+          UPSTASH_REDIS_REST_URL: inject("upstash").url,
+          UPSTASH_REDIS_REST_TOKEN: inject("upstash").token,
+          UPSTASH_KEY_PREFIX: inject("upstash").keyPrefix,
           // Short, so tests can show an API key revoked elsewhere stops working within the bound.
           API_KEY_CACHE_TTL_SECONDS: "2",
         },

@@ -47,6 +47,14 @@ const configSchema = z.object({
   BACKEND_URL: optionalUrl,
   UPSTASH_REDIS_REST_URL: optionalUrl,
   UPSTASH_REDIS_REST_TOKEN: optionalString,
+  // Lets several deployments (or test runs) share one Upstash database without seeing each other.
+  UPSTASH_KEY_PREFIX: z.preprocess(
+    emptyToUndefined,
+    z
+      .string()
+      .regex(/^[A-Za-z0-9:_-]{1,64}$/, "letters, digits, ':', '_' or '-', at most 64")
+      .default("nexus:"),
+  ),
   // A secret; absent in a region that only verifies tokens (its authorization server answers 503).
   // A secret: 32 random bytes, base64. Encrypts TOTP seeds at rest; MFA enrolment needs it.
   DATA_ENCRYPTION_KEY: optionalString,
@@ -73,7 +81,8 @@ export interface Config {
   databaseUrl: string;
   databaseHttpUrl: string | undefined;
   backendUrl: string | undefined;
-  upstash: { url: string; token: string } | undefined;
+  /** The global directory and caches (no personal data); undefined: off, Postgres answers. */
+  upstash: { url: string; token: string; keyPrefix: string } | undefined;
   /** This region's private signing key (its kid is published in jwks[region]); issuing needs it. */
   signingKey: Rs256PrivateJwk | undefined;
   /** AES-256-GCM key (base64) for secrets at rest; never leaves the Worker. */
@@ -123,7 +132,11 @@ export function loadConfig(env: Bindings): Config {
     backendUrl: c.BACKEND_URL,
     upstash:
       c.UPSTASH_REDIS_REST_URL && c.UPSTASH_REDIS_REST_TOKEN
-        ? { url: c.UPSTASH_REDIS_REST_URL, token: c.UPSTASH_REDIS_REST_TOKEN }
+        ? {
+            url: c.UPSTASH_REDIS_REST_URL,
+            token: c.UPSTASH_REDIS_REST_TOKEN,
+            keyPrefix: c.UPSTASH_KEY_PREFIX,
+          }
         : undefined,
     signingKey,
     dataEncryptionKey: c.DATA_ENCRYPTION_KEY,

@@ -3,6 +3,7 @@ import { createDatabase, type Database } from "../../../db/client";
 import type { AppEnv } from "../app-env";
 import type { ServiceContext } from "../services/context";
 import { ApiError } from "./errors";
+import type { Defer } from "./upstash";
 
 /**
  * The region's database, for work that precedes an actor (sign-in, token endpoint); inside an
@@ -26,4 +27,15 @@ export function serviceContext(c: Context<AppEnv>): ServiceContext {
     region: config.region,
     requestId: c.get("requestId"),
   };
+}
+
+/** Work to finish after the response (executionCtx.waitUntil), where the runtime offers it. */
+export function deferOf(c: Context<AppEnv>): Defer | undefined {
+  let ctx: Context<AppEnv>["executionCtx"];
+  try {
+    ctx = c.executionCtx;
+  } catch {
+    return undefined;
+  }
+  return (work) => ctx.waitUntil(work);
 }

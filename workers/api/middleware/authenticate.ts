@@ -3,8 +3,9 @@ import type { AppEnv } from "../app-env";
 import { verifyAccessToken } from "../auth/access-token";
 import { verifyApiKey } from "../auth/api-key";
 import { looksLikeApiKey, parseApiKey } from "../auth/api-key-format";
+import { assertNotRevoked } from "../auth/revocation-list";
 import { ApiError } from "../lib/errors";
-import { serviceDatabase } from "../lib/service-context";
+import { deferOf, serviceDatabase } from "../lib/service-context";
 
 /** The one credential of a request: `Authorization: Bearer …` (token or key) or `X-API-Key`. */
 function presentedCredential(authorization: string | undefined, apiKey: string | undefined): string {
@@ -34,7 +35,13 @@ export const authenticate = () =>
       if (!parsed) throw ApiError.unauthenticated("Malformed API key");
       c.set("homeRegion", parsed.region);
       if (parsed.region !== config.region) return next();
-      const key = await verifyApiKey(credential, parsed.tenantId, config, () => serviceDatabase(c));
+      const key = await verifyApiKey(
+        credential,
+        parsed.tenantId,
+        config,
+        () => serviceDatabase(c),
+        deferOf(c),
+      );
       c.set("actor", {
         userId: key.keyId,
         credential: "api_key",
@@ -46,6 +53,7 @@ export const authenticate = () =>
     }
 
     const claims = await verifyAccessToken(credential, config);
+    await assertNotRevoked(config, claims, () => serviceDatabase(c), deferOf(c));
     c.set("claims", claims);
     c.set("homeRegion", claims.region);
     c.set("actor", {

@@ -5,7 +5,7 @@ import { FORWARDED_CLIENT_HEADER, forwardedClientIp } from "../auth/forwarded-cl
 import { clientIp, ipLimitKey } from "../lib/client-ip";
 import { ApiError } from "../lib/errors";
 import { logError } from "../lib/log-error";
-import { serviceDatabase } from "../lib/service-context";
+import { deferOf, serviceDatabase } from "../lib/service-context";
 import { BlockedKeys } from "../limits/blocked-keys";
 import { layerLimits } from "../limits/policies";
 import { type LayerState, rateLimitHeaders } from "../limits/rate-limit-headers";
@@ -31,7 +31,7 @@ export const rateLimit = () =>
     const config = c.get("config");
     if (!actor || !config.rateLimitsEnabled) return next();
 
-    const tenant = await lookupTenant(config, () => serviceDatabase(c), actor.tenantId);
+    const tenant = await lookupTenant(config, () => serviceDatabase(c), actor.tenantId, deferOf(c));
     if (!tenant) throw ApiError.unauthenticated("The credential's tenant does not exist");
     if (tenant.status === "suspended") throw new ApiError("FORBIDDEN", "This tenant is suspended");
 

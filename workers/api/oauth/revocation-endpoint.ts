@@ -1,8 +1,9 @@
 import type { Context } from "hono";
 import type { AppEnv } from "../app-env";
 import { verifyAccessToken } from "../auth/access-token";
+import { announceRevocations, revokedAccessToken, revokedFamilies } from "../auth/revocation-list";
 import { requestInfo } from "../lib/request-info";
-import { serviceDatabase } from "../lib/service-context";
+import { deferOf, serviceDatabase } from "../lib/service-context";
 import { revokeAccessToken, revokeRefreshToken } from "../services/identity/grants";
 import { authenticateClient } from "./client-authentication";
 import { OAuthError } from "./oauth-error";
@@ -20,11 +21,13 @@ export async function revocationEndpoint(c: Context<AppEnv>) {
   const token = typeof form.token === "string" ? form.token : "";
   if (!token) throw new OAuthError("invalid_request", "token is required");
   const info = requestInfo(c);
+  const config = c.get("config");
   if (token.startsWith("nxrt_")) {
-    await revokeRefreshToken(db, token, client.id, info);
+    const families = await revokeRefreshToken(db, token, client.id, info);
+    await announceRevocations(config, revokedFamilies(families), deferOf(c));
   } else {
-    const claims = await verifyAccessToken(token, c.get("config")).catch(() => null);
-    if (claims && claims.clientId === client.clientId && claims.region === c.get("config").region) {
+    const claims = await verifyAccessToken(token, config).catch(() => null);
+    if (claims && claims.clientId === client.clientId && claims.region === config.region) {
       await revokeAccessToken(
         db,
         {
@@ -36,6 +39,15 @@ export async function revocationEndpoint(c: Context<AppEnv>) {
         },
         client.id,
         info,
+      );
+      // This isolate refuses the token at once; every other within REVOCATION_BOUND_MS.
+      await announceRevocations(
+        config,
+        [
+          revokedAccessToken(claims.jti, claims.expiresAt),
+          ...revokedFamilies(claims.sessionId ? [claims.sessionId] : []),
+        ],
+        deferOf(c),
       );
     }
   }

@@ -1,9 +1,10 @@
 import type { Context } from "hono";
 import { tenantRows } from "../../../db/rows";
 import type { AppEnv } from "../app-env";
+import { announceRevocations, revokedFamilies } from "../auth/revocation-list";
 import type { Config } from "../env";
 import { requestInfo } from "../lib/request-info";
-import { serviceDatabase } from "../lib/service-context";
+import { deferOf, serviceDatabase } from "../lib/service-context";
 import { auditInsert } from "../services/identity/audit";
 import type { OAuthClientRecord } from "../services/identity/clients";
 import { findCode, redeemCode, revokeCodeFamily, rotateRefreshToken } from "../services/identity/grants";
@@ -98,7 +99,7 @@ async function authorizationCodeGrant(
   const code = await findCode(db, codeValue);
   if (!code || code.clientId !== client.id) throw new OAuthError("invalid_grant", "The code is not valid");
   if (code.used) {
-    await revokeCodeFamily(db, code, info);
+    await announceRevocations(config, revokedFamilies(await revokeCodeFamily(db, code, info)), deferOf(c));
     throw new OAuthError("invalid_grant", "The code was already used; what it issued is revoked");
   }
   if (code.expired) throw new OAuthError("invalid_grant", "The code has expired");
@@ -110,7 +111,7 @@ async function authorizationCodeGrant(
   if (!issued) {
     // Redeemed by a parallel request an instant earlier (or the user left the tenant): treat it
     // as a replay, so whatever that redemption issued is revoked too.
-    await revokeCodeFamily(db, code, info);
+    await announceRevocations(config, revokedFamilies(await revokeCodeFamily(db, code, info)), deferOf(c));
     throw new OAuthError("invalid_grant", "The code is no longer valid");
   }
   const scope = code.scope.split(" ").filter(Boolean);
@@ -150,6 +151,7 @@ async function refreshTokenGrant(
   const db = serviceDatabase(c);
   const rotated = await rotateRefreshToken(db, presented, client.id, client.refreshTokenTtlSeconds, info);
   if (!rotated.ok) {
+    await announceRevocations(config, revokedFamilies(rotated.revokedFamilies), deferOf(c));
     throw new OAuthError(
       "invalid_grant",
       rotated.reason === "reuse_detected"

@@ -1,7 +1,9 @@
 import type { Context } from "hono";
 import type { AppEnv } from "../app-env";
 import { verifyAccessToken } from "../auth/access-token";
-import { serviceDatabase } from "../lib/service-context";
+import { assertNotRevoked } from "../auth/revocation-list";
+import { ApiError } from "../lib/errors";
+import { deferOf, serviceDatabase } from "../lib/service-context";
 import { findUserById } from "../services/identity/users";
 import { OAuthError } from "./oauth-error";
 import { oauthJson } from "./oauth-response";
@@ -19,6 +21,12 @@ export async function userinfoEndpoint(c: Context<AppEnv>) {
   });
   if (claims.region !== config.region)
     throw new OAuthError("invalid_token", "The token belongs to another region");
+  await assertNotRevoked(config, claims, () => serviceDatabase(c), deferOf(c)).catch((error: unknown) => {
+    if (error instanceof ApiError && error.code === "UNAUTHENTICATED") {
+      throw new OAuthError("invalid_token", "The access token was revoked");
+    }
+    throw error;
+  });
   const user = await findUserById(serviceDatabase(c), claims.userId);
   const body: Record<string, unknown> = {
     sub: claims.userId,

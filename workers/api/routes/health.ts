@@ -15,6 +15,18 @@ const Health = z
     region: z.string(),
     version: z.string(),
     dependencies: z.object({ db: Dependency, upstash: Dependency, backend: Dependency }),
+    isolate: z
+      .object({
+        upstash: z.enum(["in_use", "bypassed", "not_configured"]).openapi({
+          description:
+            "`bypassed`: this isolate saw Upstash fail in the last 5 s and serves the directory and API keys from Postgres",
+        }),
+        revocation_list: z.object({
+          source: z.enum(["upstash", "postgres"]).nullable(),
+          age_ms: z.number().nullable(),
+        }),
+      })
+      .openapi({ description: "What the answering isolate itself is using (each isolate has its own view)" }),
   })
   .openapi("Health");
 
@@ -41,6 +53,7 @@ export function registerHealthRoutes(app: OpenAPIHono<AppEnv>): void {
         region: config.region,
         version: pkg.version,
         dependencies: report.dependencies,
+        isolate: report.isolate,
       };
       if (report.status === "down") {
         c.header("Retry-After", "5");

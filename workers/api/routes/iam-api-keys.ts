@@ -18,9 +18,10 @@ import {
 import { pageBody, successBody } from "./iam-common";
 
 const CACHE_BOUND =
-  "Verification is served from a per-isolate cache for at most `API_KEY_CACHE_TTL_SECONDS` (60 s by " +
-  "default), so a revocation or rotation takes effect everywhere within that bound (at once on the " +
-  "isolate that made it); a key's expiry is checked on every request.";
+  "Verification is served from per-isolate copies and a shared copy in Upstash, each trusted for at most " +
+  "`API_KEY_CACHE_TTL_SECONDS` (60 s by default) after the database was asked, so a revocation or rotation " +
+  "takes effect everywhere within that bound: at once on the isolate that made it, and within 10 s on the " +
+  "others while Upstash is reachable (the change deletes the shared copy). A key's expiry is checked on every request.";
 
 /**
  * API keys for machine clients: `Authorization: Bearer nxk_{region}_…` or `X-API-Key`. Revoking
@@ -139,7 +140,8 @@ export function registerApiKeyRoutes(app: OpenAPIHono<AppEnv>, base: string): vo
         gracePeriodSeconds: body.grace_period_seconds ?? DEFAULT_GRACE_SECONDS,
         expiresAt: body.expires_at,
       });
-      forgetApiKey(c.get("config"), id);
+      // The old key's expiry just moved to the end of its grace period: no copy may keep the old one.
+      await forgetApiKey(c.get("config"), rotated.previousKeyHash);
       c.header("Location", `${path}/${rotated.key.id}`);
       c.header("Cache-Control", "no-store");
       return c.json(
@@ -171,8 +173,9 @@ export function registerApiKeyRoutes(app: OpenAPIHono<AppEnv>, base: string): vo
     }),
     async (c) => {
       const id = c.req.valid("param").id;
-      const key = await revokeApiKey(serviceContext(c), requestInfo(c), id);
-      forgetApiKey(c.get("config"), id);
+      const { key, keyHash } = await revokeApiKey(serviceContext(c), requestInfo(c), id);
+      // Awaited, not deferred: when this answers, no shared copy is left for other isolates.
+      await forgetApiKey(c.get("config"), keyHash);
       return c.json(successBody(key, c.get("requestId")), 200);
     },
   );

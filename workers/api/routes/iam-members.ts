@@ -1,9 +1,10 @@
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv } from "../app-env";
 import { guardedBy } from "../auth/permissions";
+import { announceRevocations, revokedFamilies } from "../auth/revocation-list";
 import { acceptsIdempotencyKey } from "../lib/idempotency";
 import { requestInfo } from "../lib/request-info";
-import { serviceContext } from "../lib/service-context";
+import { deferOf, serviceContext } from "../lib/service-context";
 import {
   errorResponses,
   jsonBody,
@@ -129,13 +130,19 @@ export function registerMemberRoutes(app: OpenAPIHono<AppEnv>, base: string): vo
       summary: "Remove a member",
       description:
         "Soft delete. Revokes the member's refresh tokens in this tenant in the same transaction; access tokens " +
-        "already issued end within their lifetime. Not yourself (403), not the last Owner (409). Audited as " +
+        "already issued are refused by the edge revocation list (at once here, within 10 s everywhere). Not " +
+        "yourself (403), not the last Owner (409). Audited as " +
         "`iam.member_removed`.",
       request: { params: UuidParam },
       responses: { 204: { description: "Removed" }, ...errorResponses(400, 401, 403, 404, 409, 429, 503) },
     }),
     async (c) => {
-      await removeMember(serviceContext(c), requestInfo(c), c.req.valid("param").id);
+      const { revokedFamilies: families } = await removeMember(
+        serviceContext(c),
+        requestInfo(c),
+        c.req.valid("param").id,
+      );
+      await announceRevocations(c.get("config"), revokedFamilies(families), deferOf(c));
       return c.body(null, 204);
     },
   );

@@ -1,9 +1,10 @@
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv } from "../app-env";
 import { guardedBy } from "../auth/permissions";
+import { announceRevocations, revokedFamilies } from "../auth/revocation-list";
 import { REFUSES_IDEMPOTENCY_KEY, refusesIdempotencyKey } from "../lib/idempotency";
 import { requestInfo } from "../lib/request-info";
-import { serviceContext } from "../lib/service-context";
+import { deferOf, serviceContext } from "../lib/service-context";
 import {
   errorResponses,
   jsonBody,
@@ -98,12 +99,18 @@ export function registerOAuthClientRoutes(app: OpenAPIHono<AppEnv>, base: string
       summary: "Delete an OAuth client",
       description:
         "Soft delete: the token endpoint stops accepting it at once and its refresh tokens are revoked; access " +
-        "tokens already issued end within their lifetime. Audited as `oauth.client_deleted`.",
+        "tokens already issued are refused by the edge revocation list (at once here, within 10 s everywhere). " +
+        "Audited as `oauth.client_deleted`.",
       request: { params: UuidParam },
       responses: { 204: { description: "Deleted" }, ...errorResponses(400, 401, 403, 404, 429, 503) },
     }),
     async (c) => {
-      await deleteClient(serviceContext(c), requestInfo(c), c.req.valid("param").id);
+      const { revokedFamilies: families } = await deleteClient(
+        serviceContext(c),
+        requestInfo(c),
+        c.req.valid("param").id,
+      );
+      await announceRevocations(c.get("config"), revokedFamilies(families), deferOf(c));
       return c.body(null, 204);
     },
   );

@@ -211,8 +211,9 @@ export function registerOAuthRoutes(app: OpenAPIHono<AppEnv>): void {
     tags,
     summary: "Revoke a token (RFC 7009)",
     description:
-      "A refresh token ends its family. An access token is listed as revoked and its family ends; the access token " +
-      "itself stops being accepted within its remaining lifetime (at most 15 minutes). Always 200 for a valid client.",
+      "A refresh token ends its family. An access token is listed as revoked and its family ends. Access tokens so " +
+      "revoked (and those of an ended family) stop being accepted at once by the isolate that answered, and within " +
+      "10 s by every other (the edge revocation list). Always 200 for a valid client.",
     request: {
       body: {
         content: {

@@ -1,7 +1,9 @@
 import { Redis } from "@upstash/redis/cloudflare";
 import { sql } from "drizzle-orm";
 import { createDatabase } from "../../../db/client";
+import { revocationListState } from "../auth/revocation-list";
 import type { Config } from "../env";
+import { upstashUsage } from "../lib/upstash";
 
 export type DependencyState = "up" | "down" | "not_configured";
 
@@ -74,5 +76,8 @@ export async function checkHealth(config: Config) {
         ? "degraded"
         : "ok"
       : "down";
-  return { status, dependencies: { db, upstash, backend } } as const;
+  // This isolate's view of its fallbacks: whether it skips Upstash after a recent failure (the
+  // directory and API keys then come from Postgres) and where its revocation list came from.
+  const isolate = { upstash: upstashUsage(config), revocation_list: revocationListState(config) };
+  return { status, dependencies: { db, upstash, backend }, isolate } as const;
 }

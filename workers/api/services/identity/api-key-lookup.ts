@@ -1,8 +1,17 @@
 import { sql } from "drizzle-orm";
 import type { Database } from "../../../../db/client";
 import { tenantRows } from "../../../../db/rows";
-import type { VerifiedApiKey } from "../../auth/api-key-cache";
 import { ROLES_LOWEST_FIRST } from "../../auth/role-order";
+
+/** What a verified API key lets its holder do. Ids, a role, scopes and a time: no personal data. */
+export interface VerifiedApiKey {
+  keyId: string;
+  tenantId: string;
+  role: string;
+  scopes: string[];
+  /** Epoch milliseconds. */
+  expiresAt: number;
+}
 
 /** last_used_at is a hint for humans ("unused for weeks?"), so it is written at most this often. */
 const LAST_USED_RESOLUTION = sql.raw("interval '1 hour'");

@@ -153,7 +153,7 @@ export async function rotateApiKey(
   info: RequestInfo,
   id: string,
   input: RotateApiKeyInput,
-): Promise<MintedApiKey & { previous: ApiKeyView }> {
+): Promise<MintedApiKey & { previous: ApiKeyView; previousKeyHash: string }> {
   assertNotApiKey(ctx);
   const tenantId = ctx.actor.tenantId;
   const next = await mint(ctx);
@@ -175,15 +175,18 @@ export async function rotateApiKey(
                ${expiryOf(input.expiresAt)}, id
         from old
         returning ${VIEW}`,
-    sql`select ${VIEW} from api_keys where id = ${id} and replaced_by_id = ${next.id}`,
+    sql`select ${VIEW}, key_hash from api_keys where id = ${id} and replaced_by_id = ${next.id}`,
     audit(ctx, info, "api_key.rotated", id, sql`exists (select 1 from api_keys where id = ${next.id})`, {
       successor: next.id,
       grace_period_seconds: input.gracePeriodSeconds,
     }),
   ]);
   const key = created[0] as ApiKeyView | undefined;
-  const old = previous[0] as ApiKeyView | undefined;
-  if (key && old) return { key, secret: next.secret, previous: old };
+  const old = previous[0] as (ApiKeyView & { key_hash: string }) | undefined;
+  if (key && old) {
+    const { key_hash, ...view } = old;
+    return { key, secret: next.secret, previous: view, previousKeyHash: key_hash };
+  }
 
   const state = before[0] as KeyState | undefined;
   if (!state) throw ApiError.notFound("API key");
@@ -194,12 +197,16 @@ export async function rotateApiKey(
 }
 
 /**
- * Revoked at once in the database and in this isolate's cache; other isolates stop accepting
- * it within API_KEY_CACHE_TTL_SECONDS. Idempotent: revoking again changes and audits nothing.
+ * Revoked at once in the database; the caller then drops the cached copies (forgetApiKey, with
+ * the hash returned here). Idempotent: revoking again changes and audits nothing.
  * Revocation only removes access, so any holder of iam.api_keys.write may revoke any key of
  * the tenant, whatever its role.
  */
-export async function revokeApiKey(ctx: ServiceContext, info: RequestInfo, id: string): Promise<ApiKeyView> {
+export async function revokeApiKey(
+  ctx: ServiceContext,
+  info: RequestInfo,
+  id: string,
+): Promise<{ key: ApiKeyView; keyHash: string }> {
   const tenantId = ctx.actor.tenantId;
   // The revocation and its audit entry are one statement: the entry exists exactly when it changed a row.
   const [, rows = []] = await tenantRows(ctx.db, tenantId, [
@@ -209,9 +216,10 @@ export async function revokeApiKey(ctx: ServiceContext, info: RequestInfo, id: s
       { ...byActor(ctx, "api_key"), action: "api_key.revoked", targetId: id },
       info,
     ),
-    sql`select ${VIEW} from api_keys where id = ${id} and tenant_id = ${tenantId}`,
+    sql`select ${VIEW}, key_hash from api_keys where id = ${id} and tenant_id = ${tenantId}`,
   ]);
-  const key = rows[0] as ApiKeyView | undefined;
-  if (!key) throw ApiError.notFound("API key");
-  return key;
+  const row = rows[0] as (ApiKeyView & { key_hash: string }) | undefined;
+  if (!row) throw ApiError.notFound("API key");
+  const { key_hash, ...key } = row;
+  return { key, keyHash: key_hash };
 }

@@ -81,12 +81,17 @@ export async function createClient(
 
 /**
  * Soft-deletes the client and revokes its refresh-token families in the same transaction: the
- * token endpoint stops knowing it at once; its access tokens end within their lifetime.
+ * token endpoint stops knowing it at once. Returns the families' ids, for the edge revocation
+ * list to refuse the access tokens already issued.
  */
-export async function deleteClient(ctx: ServiceContext, info: RequestInfo, id: string): Promise<void> {
+export async function deleteClient(
+  ctx: ServiceContext,
+  info: RequestInfo,
+  id: string,
+): Promise<{ revokedFamilies: string[] }> {
   const client = await getClient(ctx, id);
   const tenantId = ctx.actor.tenantId;
-  const [deleted = []] = await tenantRows(ctx.db, tenantId, [
+  const [deleted = [], families = []] = await tenantRows(ctx.db, tenantId, [
     auditedChange(
       sql`change as (
         update oauth_clients set is_deleted = true, deleted_at = now(), updated_at = now()
@@ -97,6 +102,10 @@ export async function deleteClient(ctx: ServiceContext, info: RequestInfo, id: s
       { ...byActor(ctx, "oauth_client"), action: "oauth.client_deleted", targetId: client.client_id },
       info,
     ),
+    // now() is the transaction's start (rounded as the column stores it): the families just revoked.
+    sql`select id from refresh_families
+        where client_id = ${id} and revoked_at = now()::timestamptz(3) and revoked_reason = 'client_deleted'`,
   ]);
   if (deleted.length === 0) throw ApiError.notFound("OAuth client");
+  return { revokedFamilies: (families as { id: string }[]).map((f) => f.id) };
 }

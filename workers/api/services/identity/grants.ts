@@ -5,6 +5,8 @@ import { hashOpaqueToken, mintOpaqueToken, tenantOfOpaqueToken } from "../../oau
 import { auditInsert, auditInsertFrom, auditInsertWhen } from "./audit";
 import type { RequestInfo } from "./request-info";
 
+const idsOf = (rows: unknown[]) => (rows as { id: string }[]).map((row) => String(row.id));
+
 /** OAuth 2.1 §4.1.2: short-lived; 60 s. */
 export const CODE_TTL_SECONDS = 60;
 
@@ -147,12 +149,12 @@ export async function redeemCode(
 
 /**
  * A code presented again: RFC 6749 §4.1.2 / SECURITY.md — refuse, and revoke what its first
- * redemption issued (the refresh family; access tokens end within their lifetime).
+ * redemption issued (the refresh family, whose id is returned for the edge revocation list).
  */
-export async function revokeCodeFamily(db: Database, code: StoredCode, info: RequestInfo): Promise<void> {
-  await tenantRows(db, code.tenantId, [
+export async function revokeCodeFamily(db: Database, code: StoredCode, info: RequestInfo): Promise<string[]> {
+  const [revoked = []] = await tenantRows(db, code.tenantId, [
     sql`update refresh_families set revoked_at = now(), revoked_reason = 'code_reuse'
-        where code_id = ${code.id} and revoked_at is null`,
+        where code_id = ${code.id} and revoked_at is null returning id`,
     auditInsert(
       {
         tenantId: code.tenantId,
@@ -167,6 +169,7 @@ export async function revokeCodeFamily(db: Database, code: StoredCode, info: Req
       info,
     ),
   ]);
+  return idsOf(revoked);
 }
 
 export type RotationResult =
@@ -181,7 +184,7 @@ export type RotationResult =
       permissions: string | null;
       refreshToken: string;
     }
-  | { ok: false; reason: "invalid" | "reuse_detected" };
+  | { ok: false; reason: "invalid" | "reuse_detected"; revokedFamilies: string[] };
 
 /**
  * Refresh-token rotation in one transaction:
@@ -201,7 +204,7 @@ export async function rotateRefreshToken(
   info: RequestInfo,
 ): Promise<RotationResult> {
   const tenantId = tenantOfOpaqueToken("refresh", presented);
-  if (!tenantId) return { ok: false, reason: "invalid" };
+  if (!tenantId) return { ok: false, reason: "invalid", revokedFamilies: [] };
   const presentedHash = await hashOpaqueToken(presented);
   const next = mintOpaqueToken("refresh", tenantId);
   const nextHash = await hashOpaqueToken(next);
@@ -281,27 +284,33 @@ export async function rotateRefreshToken(
       refreshToken: next,
     };
   }
-  return { ok: false, reason: reused.length > 0 ? "reuse_detected" : "invalid" };
+  return {
+    ok: false,
+    reason: reused.length > 0 ? "reuse_detected" : "invalid",
+    revokedFamilies: idsOf(reused),
+  };
 }
 
-/** RFC 7009 for a refresh token: its family ends. Unknown tokens are not an error. */
+/**
+ * RFC 7009 for a refresh token: its family ends (its id is returned for the edge revocation
+ * list). Unknown tokens are not an error.
+ */
 export async function revokeRefreshToken(
   db: Database,
   presented: string,
   clientId: string,
   info: RequestInfo,
-): Promise<void> {
+): Promise<string[]> {
   const tenantId = tenantOfOpaqueToken("refresh", presented);
-  if (!tenantId) return;
+  if (!tenantId) return [];
   const hash = await hashOpaqueToken(presented);
-  await tenantRows(db, tenantId, [
+  const [revoked = []] = await tenantRows(db, tenantId, [
     sql`with revoked as (
           update refresh_families f set revoked_at = now(), revoked_reason = 'revoked'
           from refresh_tokens rt
           where rt.token_hash = ${hash} and f.id = rt.family_id and f.client_id = ${clientId} and f.revoked_at is null
           returning f.id
-        )
-        ${auditInsertFrom(
+        ), audited as (${auditInsertFrom(
           {
             tenantId,
             action: "oauth.token_revoked",
@@ -314,11 +323,16 @@ export async function revokeRefreshToken(
           },
           info,
           sql`revoked r`,
-        )}`,
+        )} returning 1)
+        select id from revoked`,
   ]);
+  return idsOf(revoked);
 }
 
-/** RFC 7009 for an access token: its jti is listed until it expires, and its family ends. */
+/**
+ * RFC 7009 for an access token: its jti is listed until it expires, and its family ends. The
+ * caller announces both to the edge revocation list.
+ */
 export async function revokeAccessToken(
   db: Database,
   token: { tenantId: string; jti: string; expiresAt: number; familyId: string | null; userId: string },

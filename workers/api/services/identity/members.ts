@@ -173,14 +173,18 @@ export async function changeMember(
 
 /**
  * Soft-deletes the membership and, in the same transaction, revokes the member's refresh-token
- * families in this tenant, so no new access token follows; tokens already issued end within
- * their lifetime (15 minutes by default).
+ * families in this tenant, so no new access token follows. Returns the families' ids, for the
+ * edge revocation list to refuse the access tokens already issued.
  */
-export async function removeMember(ctx: ServiceContext, info: RequestInfo, userId: string): Promise<void> {
+export async function removeMember(
+  ctx: ServiceContext,
+  info: RequestInfo,
+  userId: string,
+): Promise<{ revokedFamilies: string[] }> {
   const target = await changeableMember(ctx, userId);
   const losesOwner = isActiveOwner(target);
   const tenantId = ctx.actor.tenantId;
-  const [, removed = []] = await tenantRows(ctx.db, tenantId, [
+  const [, removed = [], families = []] = await tenantRows(ctx.db, tenantId, [
     lockOwners(tenantId),
     auditedChange(
       sql`change as (
@@ -200,6 +204,10 @@ export async function removeMember(ctx: ServiceContext, info: RequestInfo, userI
       },
       info,
     ),
+    // now() is the transaction's start (rounded as the column stores it): the families just revoked.
+    sql`select id from refresh_families
+        where tenant_id = ${tenantId} and user_id = ${userId} and revoked_at = now()::timestamptz(3) and revoked_reason = 'membership_removed'`,
   ]);
   if (removed.length === 0) throw losesOwner ? lastOwner() : ApiError.notFound("Member");
+  return { revokedFamilies: (families as { id: string }[]).map((f) => f.id) };
 }
