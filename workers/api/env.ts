@@ -52,7 +52,7 @@ const configSchema = z.object({
     emptyToUndefined,
     z
       .string()
-      .regex(/^[A-Za-z0-9:_-]{1,64}$/, "letters, digits, ':', '_' or '-', at most 64")
+      .regex(/^[A-Za-z0-9:_-]{1,128}$/, "letters, digits, ':', '_' or '-', at most 128")
       .default("nexus:"),
   ),
   // A secret; absent in a region that only verifies tokens (its authorization server answers 503).
