@@ -43,7 +43,7 @@ export async function measureLimiterOverhead(options: {
 }): Promise<LimiterOverhead> {
   const scenario = (id: "limits-off" | "limits-on", worker: { url: string; pid: number }): Scenario => ({
     id,
-    label: `(${id === "limits-on" ? "b+" : "b−"}) contacts, limits ${id === "limits-on" ? "on " : "off"}`,
+    label: `(${id === "limits-on" ? "b+" : "b−"}) contacts, limits ${id === "limits-on" ? "on" : "off"}`,
     description: `(b) at ${options.connections} connection(s) with RATE_LIMITS=${id === "limits-on" ? "on" : "off"}.`,
     baseUrl: worker.url,
     workerdPid: worker.pid,
