@@ -30,12 +30,13 @@ export function peekRateLimit(
   );
 }
 
-/** Checks and counts all of a request's layers in the subject's object: one round trip. */
+/** Checks and counts all of a request's layers in the subject's object (up to `want` at once). */
 export function hitRateLimits(
   namespace: DurableObjectNamespace<RateLimiter>,
   placement: { region: RegionId } & PlacementOptions,
   subject: string,
   checks: readonly LimitCheck[],
+  want = 1,
 ): Promise<LayeredDecision> {
-  return placedStub(namespace, placement.region, subject, placement).hit(checks);
+  return placedStub(namespace, placement.region, subject, placement).hit(checks, want);
 }

@@ -1,28 +1,10 @@
 import { DurableObject } from "cloudflare:workers";
+import type { LayeredDecision, LimitCheck, LimitDecision } from "./limit-decision";
 
-export interface LimitDecision {
-  allowed: boolean;
-  limit: number;
-  remaining: number;
-  /** Epoch milliseconds at which the current window ends. */
-  resetAt: number;
-}
+export type { LayeredDecision, LimitCheck, LimitDecision };
 
-/** One counter a request is checked against: `key` names the layer and subject. */
-export interface LimitCheck {
-  key: string;
-  limit: number;
-  windowMs: number;
-}
-
-export interface LayeredDecision {
-  /** True only when every check had room; then each was counted. */
-  allowed: boolean;
-  /** One per check, in order: as it stands after this request. */
-  decisions: LimitDecision[];
-  /** This object's clock, so callers compute time to reset without trusting their own. */
-  now: number;
-}
+/** A lease is at most this fraction (1/n) of the smallest room left in its layers. */
+export const LEASE_SHARE = 16;
 
 const UPSERT =
   "insert into windows (policy, window_start, window_ms, count) values {rows} on conflict (policy) do update set window_start = excluded.window_start, window_ms = excluded.window_ms, count = excluded.count";
@@ -51,26 +33,39 @@ export class RateLimiter extends DurableObject<Env> {
    * only if every layer has room, so a refused request uses up no one's allowance. One call is
    * one round trip, one read and at most one write, however many layers; the object runs it
    * alone, so it is exact under any concurrency.
+   *
+   * `want` > 1 asks for a lease: up to that many admissions at once, for the caller to hand out
+   * to the same subjects without asking again. The object grants at most 1/LEASE_SHARE of the
+   * smallest room left, so a lease is large only far from every limit and shrinks to one
+   * admission near it: what passes never exceeds a limit, and near a limit every request is
+   * counted here, one by one.
    */
-  hit(checks: readonly LimitCheck[], now = Date.now()): LayeredDecision {
+  hit(checks: readonly LimitCheck[], want = 1, now = Date.now()): LayeredDecision {
     const windows = this.#windows(checks, now);
-    const allowed = windows.every((w) => w.used < w.check.limit);
-    if (!allowed) {
-      return { allowed, decisions: windows.map((w) => decision(w, w.used < w.check.limit, w.used)), now };
+    const room = Math.min(...windows.map((w) => w.check.limit - w.used));
+    if (room <= 0) {
+      const decisions = windows.map((w) => decision(w, w.used < w.check.limit, w.used));
+      return { allowed: false, granted: 0, decisions, now };
     }
+    const granted = Math.max(1, Math.min(want, Math.floor(room / LEASE_SHARE)));
     this.sql.exec(
       UPSERT.replace("{rows}", windows.map(() => "(?, ?, ?, ?)").join(", ")),
-      ...windows.flatMap((w) => [w.check.key, w.windowStart, w.check.windowMs, w.used + 1]),
+      ...windows.flatMap((w) => [w.check.key, w.windowStart, w.check.windowMs, w.used + granted]),
     );
     // Expired windows are dead weight: when a window opens, make sure a sweep follows it.
     const opened = windows.filter((w) => w.used === 0);
     if (opened.length > 0) void this.#sweepAfter(Math.min(...opened.map((w) => w.resetAt)));
-    return { allowed, decisions: windows.map((w) => decision(w, true, w.used + 1)), now };
+    return {
+      allowed: true,
+      granted,
+      decisions: windows.map((w) => decision(w, true, w.used + granted)),
+      now,
+    };
   }
 
   /** Counts one hit against `policy` (e.g. "sign-in-ip") and says whether it is allowed. */
   consume(policy: string, limit: number, windowMs: number, now = Date.now()): LimitDecision {
-    const [result] = this.hit([{ key: policy, limit, windowMs }], now).decisions;
+    const [result] = this.hit([{ key: policy, limit, windowMs }], 1, now).decisions;
     if (!result) throw new Error("no decision for a single check");
     return result;
   }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { Admissions } from "../../workers/api/limits/admission";
 import { BlockedKeys } from "../../workers/api/limits/blocked-keys";
 import { layerLimits, rateLimitOverridesSchema } from "../../workers/api/limits/policies";
 import { type LayerState, rateLimitHeaders } from "../../workers/api/limits/rate-limit-headers";
@@ -78,5 +79,52 @@ describe("blocked keys", () => {
     blocked.remember("t|tenant", state("tenant", 0, 5_000, false), 1_000);
     expect(blocked.refusing(["t|tenant", "t|user"], 3_000)).toEqual([state("tenant", 0, 3_000, false)]);
     expect(blocked.refusing(["t|tenant"], 6_000)).toEqual([]);
+  });
+});
+
+describe("admissions", () => {
+  const policies = [{ layer: "tenant", limit: 1000, windowSeconds: 60 }] as const;
+  /** A limiter with `room` left that grants as RateLimiter.hit does, counting its calls. */
+  function limiter(room: number) {
+    const calls: number[] = [];
+    const ask = async (want: number) => {
+      calls.push(want);
+      await new Promise((r) => setTimeout(r, 5));
+      const granted = room > 0 ? Math.max(1, Math.min(want, Math.floor(room / 16))) : 0;
+      room -= granted;
+      return {
+        allowed: granted > 0,
+        granted,
+        decisions: [{ allowed: granted > 0, limit: 1000, remaining: room, resetAt: Date.now() + 60_000 }],
+        now: Date.now(),
+      };
+    };
+    return { ask, calls };
+  }
+
+  it("concurrent requests share one call's lease instead of each asking", async () => {
+    const admissions = new Admissions();
+    const { ask, calls } = limiter(1000);
+    const results = await Promise.all(
+      Array.from({ length: 32 }, () => admissions.admit(["t|tenant"], policies, ask)),
+    );
+    expect(results.every((r) => r.allowed)).toBe(true);
+    expect(calls).toEqual([32]);
+    // Remaining counts down one by one across the lease: 999 … 968.
+    expect(results.map((r) => r.states[0]?.remaining).sort((a = 0, b = 0) => b - a)).toEqual(
+      Array.from({ length: 32 }, (_, i) => 999 - i),
+    );
+  });
+
+  it("admits exactly the room under a burst, then refuses without asking", async () => {
+    const admissions = new Admissions();
+    const { ask, calls } = limiter(50);
+    const results = await Promise.all(
+      Array.from({ length: 80 }, () => admissions.admit(["t|tenant"], policies, ask)),
+    );
+    expect(results.filter((r) => r.allowed)).toHaveLength(50);
+    const asked = calls.length;
+    expect((await admissions.admit(["t|tenant"], policies, ask)).allowed).toBe(false);
+    expect(calls.length).toBe(asked);
   });
 });

@@ -74,6 +74,40 @@ describe("layered rate limits: exactly L of L+k concurrent requests pass", () =>
   });
 });
 
+describe("leases far from the limits", () => {
+  const counted = async (tenantId: string) => {
+    const ns = env.RATE_LIMITER as DurableObjectNamespace<RateLimiter>;
+    return runInDurableObject(
+      ns.get(ns.idFromName(limiterName(tenantId))),
+      (_instance, state) =>
+        state.storage.sql
+          .exec<{ count: number }>("select count from windows where policy like 'tenant/%'")
+          .one().count,
+    );
+  };
+
+  it("one call admits a batch far from the limit; the headers still count one by one", async () => {
+    const tenantId = await limitedTenant(only({ tenant: { limit: 10_000, window_seconds: 600 } }));
+    const first = await hit(tenantId);
+    // 1/16 of the room, at most 32: the object counted 32 for one request.
+    expect(await counted(tenantId)).toBe(32);
+    expect(first.headers.get("RateLimit")).toMatch(/"tenant";r=9999;/);
+    const more = [];
+    for (let i = 0; i < 31; i++) more.push(await hit(tenantId));
+    expect(await counted(tenantId)).toBe(32); // served from the lease, no call
+    expect(more.at(-1)?.headers.get("RateLimit")).toMatch(/"tenant";r=9968;/);
+    await hit(tenantId);
+    expect(await counted(tenantId)).toBe(64);
+  });
+
+  it("leases shrink near the limit: still exactly L of L + k, with leases in play", async () => {
+    const tenantId = await limitedTenant(only({ tenant: { limit: 300, window_seconds: 600 } }));
+    const responses = await Promise.all(Array.from({ length: 360 }, () => hit(tenantId)));
+    expect(statuses(responses)).toEqual({ 200: 300, 429: 60 });
+    expect(await counted(tenantId)).toBe(300);
+  });
+});
+
 describe("isolation and cost", () => {
   it("a tenant over its limit does not touch another tenant's allowance", async () => {
     const noisy = await limitedTenant(only({ tenant: { limit: 5, window_seconds: 600 } }));

@@ -1,4 +1,4 @@
-import type { LimitCheck } from "../../../durable-objects/rate-limiter";
+import type { LimitCheck } from "../../../durable-objects/limit-decision";
 import type { Actor } from "../services/context";
 import { type LayerLimits, LIMIT_LAYERS, type LimitLayer } from "./policies";
 

@@ -6,23 +6,24 @@ import { clientIp, ipLimitKey } from "../lib/client-ip";
 import { ApiError } from "../lib/errors";
 import { logError } from "../lib/log-error";
 import { deferOf, serviceDatabase } from "../lib/service-context";
-import { BlockedKeys } from "../limits/blocked-keys";
+import { Admissions } from "../limits/admission";
 import { layerLimits } from "../limits/policies";
-import { type LayerState, rateLimitHeaders } from "../limits/rate-limit-headers";
+import { rateLimitHeaders } from "../limits/rate-limit-headers";
 import { limiterName, requestChecks } from "../limits/request-limits";
 import { lookupTenant } from "../services/tenant-directory";
 import { FORWARDED_FROM_HEADER } from "./residency";
 
-// Per isolate: counters known to be over their limit until their window ends.
-const blocked = new BlockedKeys();
+// Per isolate: counters known to be full, leases of admissions, calls in flight.
+const admissions = new Admissions();
 
 const refusal = (headers: Record<string, string>) =>
   new ApiError("RATE_LIMITED", "Rate limit exceeded; retry after the time in Retry-After", { headers });
 
 /**
  * Every authenticated request of this region's tenants is counted against all its layers
- * (limits/policies.ts) in one call to the tenant's RateLimiter object, before any handler runs:
- * a refused request does no database work. The tenant's plan comes from the directory (isolate
+ * (limits/policies.ts) before any handler runs, by the tenant's RateLimiter object: at most one
+ * call per request, fewer far from the limits, where a call leases several admissions (see
+ * limits/admission.ts). A refused request does no database work. The tenant's plan comes from the directory (isolate
  * cache first). Requests for other regions were forwarded by residency and are counted at home.
  */
 export const rateLimit = () =>
@@ -45,45 +46,26 @@ export const rateLimit = () =>
     const checks = requestChecks(actor, ipLimitKey(ip), limits);
     const policies = checks.map((check) => ({ layer: check.layer, ...limits[check.layer] }));
     const keys = checks.map((check) => `${actor.tenantId}|${check.key}`);
-    const now = Date.now();
-
-    const known = blocked.refusing(keys, now);
-    if (known.length > 0) throw refusal(rateLimitHeaders(policies, known, now));
-
     const namespace = c.env.RATE_LIMITER;
     if (!namespace) throw new Error("RATE_LIMITER binding is missing");
-    let result: Awaited<ReturnType<typeof hitRateLimits>>;
+    let admission: Awaited<ReturnType<Admissions["admit"]>>;
     try {
-      result = await hitRateLimits(
-        namespace,
-        { region: config.region, localRuntime: config.localRuntime },
-        limiterName(actor.tenantId),
-        checks,
+      admission = await admissions.admit(keys, policies, (want) =>
+        hitRateLimits(
+          namespace,
+          { region: config.region, localRuntime: config.localRuntime },
+          limiterName(actor.tenantId),
+          checks,
+          want,
+        ),
       );
     } catch (cause) {
       // Fails closed: without its counters the edge cannot tell abuse from use.
       logError("rate limiter unavailable", c.get("requestId"), cause);
       throw ApiError.unavailable("Rate limiting is unavailable", 2, cause);
     }
-
-    const states = policies.map((policy, i): LayerState => {
-      const decision = result.decisions[i];
-      if (!decision) throw new Error("rate limiter answered fewer decisions than checks");
-      return {
-        ...policy,
-        remaining: decision.remaining,
-        resetInMs: Math.max(0, decision.resetAt - result.now),
-        allowed: decision.allowed,
-      };
-    });
-    const headers = rateLimitHeaders(policies, states, now);
-    if (!result.allowed) {
-      for (const [i, state] of states.entries()) {
-        const key = keys[i];
-        if (!state.allowed && key) blocked.remember(key, state, now);
-      }
-      throw refusal(headers);
-    }
+    const headers = rateLimitHeaders(policies, admission.states, Date.now());
+    if (!admission.allowed) throw refusal(headers);
 
     await next();
     try {

@@ -1,0 +1,27 @@
+/** What the RateLimiter object answers: plain data, importable without the Workers runtime. */
+
+export interface LimitDecision {
+  allowed: boolean;
+  limit: number;
+  remaining: number;
+  /** Epoch milliseconds at which the current window ends. */
+  resetAt: number;
+}
+
+/** One counter a request is checked against: `key` names the layer and subject. */
+export interface LimitCheck {
+  key: string;
+  limit: number;
+  windowMs: number;
+}
+
+export interface LayeredDecision {
+  /** True only when every check had room; then each was counted `granted` times. */
+  allowed: boolean;
+  /** Requests admitted by this call (0 when refused): 1, or a lease of several (see `hit`). */
+  granted: number;
+  /** One per check, in order: as it stands after this request. */
+  decisions: LimitDecision[];
+  /** This object's clock, so callers compute time to reset without trusting their own. */
+  now: number;
+}
