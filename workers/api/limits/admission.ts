@@ -64,10 +64,12 @@ export class Admissions {
     const subjects = keys.join("\n");
     for (;;) {
       const now = Date.now();
-      const known = this.blocked.refusing(keys, now);
-      if (known.length > 0) return { allowed: false, states: known };
+      // A lease first: its admissions are already counted, even when another subject of the same
+      // tenant has since filled the tenant layer.
       const leased = this.#take(subjects, now);
       if (leased) return { allowed: true, states: leased };
+      const known = this.blocked.refusing(keys, now);
+      if (known.length > 0) return { allowed: false, states: known };
       const pending = this.inflight.get(subjects);
       if (!pending) break;
       await pending;
