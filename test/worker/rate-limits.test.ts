@@ -3,10 +3,12 @@ import { sql } from "drizzle-orm";
 import { exportJWK, generateKeyPair, importJWK, SignJWT } from "jose";
 import { describe, expect, it } from "vitest";
 import type { RateLimiter } from "../../durable-objects/rate-limiter";
-import { FORWARDED_CLIENT_HEADER } from "../../workers/api/auth/forwarded-client";
+import { mintApiKey } from "../../workers/api/auth/api-key-format";
+import { FORWARDED_CLIENT_HEADER, FORWARDED_FROM_HEADER } from "../../workers/api/auth/forwarded-client";
+import { CREDENTIAL_LOOKUP_LIMIT } from "../../workers/api/limits/credential-lookups";
 import { limiterName } from "../../workers/api/limits/request-limits";
-import { FORWARDED_FROM_HEADER } from "../../workers/api/middleware/residency";
 import { TEST_REGION_URLS } from "../support/regions";
+import { TEST_TENANTS } from "../support/tenants";
 import { call, envelope, signingKeys } from "./helpers";
 import { asTenant } from "./oauth-helpers";
 import { hit, limitedTenant, only, statuses } from "./rate-limit-helpers";
@@ -256,6 +258,28 @@ describe("documentation", () => {
       const success = Object.entries(operation.responses).find(([status]) => status.startsWith("2"));
       expect(success?.[1].headers).toHaveProperty("RateLimit-Policy");
     }
+  });
+});
+
+describe("credentials the edge must look up", () => {
+  it("a stream of unknown API keys from one address gets its share of database lookups, then 429", async () => {
+    const ip = ipv4(201);
+    const attempt = () =>
+      call("/api/v1/crm/contacts", {
+        token: null,
+        headers: { "X-API-Key": mintApiKey("eu", TEST_TENANTS.a.tenantId), "CF-Connecting-IP": ip },
+      });
+    const responses = await Promise.all(Array.from({ length: CREDENTIAL_LOOKUP_LIMIT.limit + 5 }, attempt));
+    expect(statuses(responses)).toEqual({ 401: CREDENTIAL_LOOKUP_LIMIT.limit, 429: 5 });
+    const refused = responses.find((r) => r.status === 429);
+    expect(Number(refused?.headers.get("Retry-After"))).toBeGreaterThan(0);
+    expect((await attempt()).status).toBe(429);
+    // Another address is unaffected.
+    const other = await call("/api/v1/crm/contacts", {
+      token: null,
+      headers: { "X-API-Key": mintApiKey("eu", TEST_TENANTS.a.tenantId), "CF-Connecting-IP": ipv4(202) },
+    });
+    expect(other.status).toBe(401);
   });
 });
 

@@ -63,7 +63,8 @@ export async function verifyApiKey(
   key: string,
   tenantId: string,
   config: Config,
-  db: () => Database,
+  /** Called only when the database must be asked (may refuse first: see credential-lookups.ts). */
+  db: () => Database | Promise<Database>,
   defer?: Defer,
 ): Promise<VerifiedApiKey> {
   const hash = await sha256Hex(key);
@@ -78,7 +79,7 @@ export async function verifyApiKey(
     return verifiedOf(shared);
   }
 
-  const found = await findLiveApiKey(db(), tenantId, hash);
+  const found = await findLiveApiKey(await db(), tenantId, hash);
   if (!found) throw ApiError.unauthenticated("Invalid, expired or revoked API key");
   const ttlMs = config.apiKeyCacheTtlSeconds * 1000;
   const entry: SharedKey = { ...found, trustedUntil: now + ttlMs };

@@ -2,6 +2,7 @@ import { importJWK, jwtVerify, SignJWT } from "jose";
 import { z } from "zod";
 import { isRegionId, type RegionId } from "../../../regions/registry";
 import type { Config } from "../env";
+import { clientIp } from "../lib/client-ip";
 import { TtlCache } from "../lib/ttl-cache";
 import { keySetFor } from "./access-token";
 
@@ -13,6 +14,8 @@ import { keySetFor } from "./access-token";
  * so it cannot choose the address its per-IP limit counts (as it could with `X-Forwarded-For`).
  */
 export const FORWARDED_CLIENT_HEADER = "Nexus-Forwarded-Client";
+/** Set on requests one region forwards to another; a second hop means the regions disagree. */
+export const FORWARDED_FROM_HEADER = "Nexus-Forwarded-From";
 const TYPE = "fwd+jwt";
 const LIFETIME_SECONDS = 60;
 
@@ -76,4 +79,14 @@ export async function forwardedClientIp(
   } catch {
     return null;
   }
+}
+
+/** The address a request's limits count under: as a peer region signed it, else CF-Connecting-IP. */
+export async function clientAddress(config: Config, headers: Headers): Promise<string | null> {
+  const asserted = await forwardedClientIp(
+    config,
+    headers.get(FORWARDED_FROM_HEADER) ?? undefined,
+    headers.get(FORWARDED_CLIENT_HEADER) ?? undefined,
+  );
+  return asserted ?? clientIp(headers);
 }

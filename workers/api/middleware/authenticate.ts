@@ -3,9 +3,11 @@ import type { AppEnv } from "../app-env";
 import { verifyAccessToken } from "../auth/access-token";
 import { verifyApiKey } from "../auth/api-key";
 import { looksLikeApiKey, parseApiKey } from "../auth/api-key-format";
+import { clientAddress } from "../auth/forwarded-client";
 import { assertNotRevoked } from "../auth/revocation-list";
 import { ApiError } from "../lib/errors";
 import { deferOf, serviceDatabase } from "../lib/service-context";
+import { guardCredentialLookup } from "../limits/credential-lookups";
 
 /** The one credential of a request: `Authorization: Bearer …` (token or key) or `X-API-Key`. */
 function presentedCredential(authorization: string | undefined, apiKey: string | undefined): string {
@@ -39,7 +41,14 @@ export const authenticate = () =>
         credential,
         parsed.tenantId,
         config,
-        () => serviceDatabase(c),
+        async () => {
+          await guardCredentialLookup(
+            c.env.RATE_LIMITER,
+            config,
+            await clientAddress(config, c.req.raw.headers),
+          );
+          return serviceDatabase(c);
+        },
         deferOf(c),
       );
       c.set("actor", {

@@ -1,8 +1,8 @@
 import { createMiddleware } from "hono/factory";
 import { hitRateLimits } from "../../../durable-objects/rate-limiter-client";
 import type { AppEnv } from "../app-env";
-import { FORWARDED_CLIENT_HEADER, forwardedClientIp } from "../auth/forwarded-client";
-import { clientIp, ipLimitKey } from "../lib/client-ip";
+import { clientAddress } from "../auth/forwarded-client";
+import { ipLimitKey } from "../lib/client-ip";
 import { ApiError } from "../lib/errors";
 import { logError } from "../lib/log-error";
 import { deferOf, serviceDatabase } from "../lib/service-context";
@@ -11,7 +11,6 @@ import { layerLimits } from "../limits/policies";
 import { rateLimitHeaders } from "../limits/rate-limit-headers";
 import { limiterName, requestChecks } from "../limits/request-limits";
 import { lookupTenant } from "../services/tenant-directory";
-import { FORWARDED_FROM_HEADER } from "./residency";
 
 // Per isolate: counters known to be full, leases of admissions, calls in flight.
 const admissions = new Admissions();
@@ -37,12 +36,7 @@ export const rateLimit = () =>
     if (tenant.status === "suspended") throw new ApiError("FORBIDDEN", "This tenant is suspended");
 
     const limits = layerLimits(tenant.tier, tenant.rateLimits);
-    const ip =
-      (await forwardedClientIp(
-        config,
-        c.req.header(FORWARDED_FROM_HEADER),
-        c.req.header(FORWARDED_CLIENT_HEADER),
-      )) ?? clientIp(c.req.raw.headers);
+    const ip = await clientAddress(config, c.req.raw.headers);
     const checks = requestChecks(actor, ipLimitKey(ip), limits);
     const policies = checks.map((check) => ({ layer: check.layer, ...limits[check.layer] }));
     const keys = checks.map((check) => `${actor.tenantId}|${check.key}`);

@@ -1,11 +1,12 @@
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../app-env";
-import { FORWARDED_CLIENT_HEADER, forwardedClientAssertion } from "../auth/forwarded-client";
+import {
+  FORWARDED_CLIENT_HEADER,
+  FORWARDED_FROM_HEADER,
+  forwardedClientAssertion,
+} from "../auth/forwarded-client";
 import { clientIp } from "../lib/client-ip";
 import { ApiError } from "../lib/errors";
-
-/** Set on requests one region forwards to another; a second hop means the regions disagree. */
-export const FORWARDED_FROM_HEADER = "Nexus-Forwarded-From";
 
 // Connection-level and platform headers that must not be replayed to another origin.
 const DROPPED_HEADERS = [
