@@ -1,6 +1,6 @@
 import { Client, type NeonQueryFunction } from "@neondatabase/serverless";
 import { drizzle } from "drizzle-orm/neon-http";
-import type { Database, DatabaseOptions } from "./client";
+import { type Database, type DatabaseOptions, SET_TENANT_SQL } from "./client";
 import * as schema from "./schema";
 
 /** What a statement sent through the neon-http interface asks for (neon()'s own defaults: false). */
@@ -43,6 +43,7 @@ export class InteractiveTransaction {
   /** The first statement that failed: the transaction is aborted and can only roll back. */
   private failure: { error: unknown } | undefined;
   private finished = false;
+  private tenantId: string | undefined;
 
   private constructor(private readonly client: Client) {}
 
@@ -83,6 +84,14 @@ export class InteractiveTransaction {
   }
 
   async run(text: string, params: readonly unknown[], arrayMode = false): Promise<PgResult> {
+    if (text === SET_TENANT_SQL && this.tenantId !== undefined && params[0] === this.tenantId) {
+      return {
+        command: "SELECT",
+        rowCount: 1,
+        rows: [arrayMode ? [this.tenantId] : { set_config: this.tenantId }],
+        fields: [{ name: "set_config", dataTypeID: 25 }],
+      };
+    }
     return (await this.statement(() =>
       this.client.query({ text, values: [...params], ...(arrayMode ? { rowMode: "array" } : {}) }),
     )) as unknown as PgResult;
@@ -102,6 +111,20 @@ export class InteractiveTransaction {
   async commit(): Promise<void> {
     this.finished = true;
     await this.client.query("commit");
+  }
+
+  /** A last script that ends in COMMIT: one round trip for the final statements and the commit. */
+  async commitWith(script: string): Promise<void> {
+    await this.script(script);
+    this.finished = true;
+  }
+
+  /**
+   * The caller set `app.tenant_id` to this tenant for the whole transaction: the tenant setting
+   * every batch starts with (tenantBatch, tenantRead) is then answered here instead of sent.
+   */
+  assumeTenant(tenantId: string): void {
+    this.tenantId = tenantId;
   }
 
   async rollback(): Promise<void> {

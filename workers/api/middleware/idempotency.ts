@@ -38,27 +38,58 @@ interface StoredResponse {
   request_id: string;
 }
 
-// One row per key; the sweep removes a few of the tenant's expired rows on each recording, so
-// the table holds about a day of keys without a scheduled job. An expired row of the same key is
-// overwritten (the lookup treats it as absent; both use the transaction's one now()).
-const RECORD_SQL = `
+interface Recording {
+  tenantId: string;
+  credential: string;
+  key: string;
+  fingerprint: string;
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+  requestId: string;
+}
+
+/**
+ * The record and the COMMIT in one round trip (simple query protocol, so literals: the tenant id
+ * is a checked UUID, the status an integer, the fingerprint hex digits, everything else is sent
+ * hex-encoded). If the insert wrote nothing the division fails, the transaction aborts and the
+ * COMMIT that follows cannot commit the request's writes without their record.
+ *
+ * One row per key; the sweep removes a few of the tenant's expired rows on each recording, so the
+ * table holds about a day of keys without a scheduled job. An expired row of the same key is
+ * overwritten (the lookup treats it as absent; both use the transaction's one now()).
+ */
+function recordAndCommitSql(r: Recording): string {
+  if (!UUID.test(r.tenantId) || !/^[0-9a-f]{64}$/.test(r.fingerprint) || !Number.isInteger(r.status)) {
+    throw new Error("idempotency record with an unexpected value");
+  }
+  const tenant = `'${r.tenantId}'::uuid`;
+  const credential = hexTextLiteral(r.credential);
+  const key = hexTextLiteral(r.key);
+  return `
   with swept as (
     delete from idempotency_keys where ctid in (
       select ctid from idempotency_keys
-      where tenant_id = $1 and expires_at <= now() and not (credential = $2 and key = $3)
+      where tenant_id = ${tenant} and expires_at <= now() and not (credential = ${credential} and key = ${key})
       limit 50 for update skip locked
     )
+  ), recorded as (
+    insert into idempotency_keys
+      (tenant_id, credential, key, request_hash, response_status, response_headers, response_body,
+       request_id, expires_at)
+    values (${tenant}, ${credential}, ${key}, '${r.fingerprint}', ${r.status},
+            ${hexTextLiteral(JSON.stringify(r.headers))}::jsonb, ${hexTextLiteral(r.body)},
+            ${hexTextLiteral(r.requestId)}, now() + interval '${IDEMPOTENCY_TTL_HOURS} hours')
+    on conflict (tenant_id, credential, key) do update set
+      request_hash = excluded.request_hash, response_status = excluded.response_status,
+      response_headers = excluded.response_headers, response_body = excluded.response_body,
+      request_id = excluded.request_id, created_at = now(), expires_at = excluded.expires_at
+    where idempotency_keys.expires_at <= now()
+    returning 1
   )
-  insert into idempotency_keys
-    (tenant_id, credential, key, request_hash, response_status, response_headers, response_body,
-     request_id, expires_at)
-  values ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, now() + interval '${IDEMPOTENCY_TTL_HOURS} hours')
-  on conflict (tenant_id, credential, key) do update set
-    request_hash = excluded.request_hash, response_status = excluded.response_status,
-    response_headers = excluded.response_headers, response_body = excluded.response_body,
-    request_id = excluded.request_id, created_at = now(), expires_at = excluded.expires_at
-  where idempotency_keys.expires_at <= now()
-  returning 1`;
+  select 1 / count(*) as recorded from recorded;
+  commit`;
+}
 
 function routeMode(c: Context<AppEnv>, routes: IdempotencyRoutes) {
   const route = matchedRoutes(c).find((r) => r.method === "POST");
@@ -171,6 +202,7 @@ export const idempotency = (routes: IdempotencyRoutes) =>
         );
       }
 
+      tx.assumeTenant(actor.tenantId);
       c.set("database", tx.database());
       await next();
 
@@ -188,19 +220,19 @@ export const idempotency = (routes: IdempotencyRoutes) =>
         if (value !== null) headers[name] = value;
       }
       c.res = new Response(responseBody, c.res);
-      const recorded = await tx.run(RECORD_SQL, [
-        actor.tenantId,
-        credential,
-        key,
-        fingerprint,
-        status,
-        JSON.stringify(headers),
-        responseBody,
-        c.get("requestId"),
-      ]);
       // Only an unexpired row of this key stops the insert, which the lock and lookup exclude.
-      if (recorded.rowCount !== 1) throw new Error("idempotency key was recorded concurrently");
-      await tx.commit();
+      await tx.commitWith(
+        recordAndCommitSql({
+          tenantId: actor.tenantId,
+          credential,
+          key,
+          fingerprint,
+          status,
+          headers,
+          body: responseBody,
+          requestId: c.get("requestId"),
+        }),
+      );
       committed = true;
       if (fault === "idempotency-after-commit") throw new Error("injected fault after COMMIT");
     } finally {
