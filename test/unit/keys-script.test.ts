@@ -127,7 +127,10 @@ describe("npm run keys", () => {
       );
     });
 
-  it("runs a rotation: generate, publish, check the signing key, retire; exit codes say what failed", async () => {
+  // Several tsx processes in a row: seconds each on a loaded 2-core machine.
+  it("runs a rotation: generate, publish, check the signing key, retire; exit codes say what failed", {
+    timeout: 30_000,
+  }, async () => {
     const generated = await keys("generate", "--region", "eu", "--out", "eu-private.json");
     expect(generated.code).toBe(0);
     const publicJwk = JSON.parse(generated.stdout) as Record<string, unknown>;
@@ -197,7 +200,10 @@ describe("npm run keys", () => {
     expect(last.stdout).toBe("");
   });
 
-  it("answers bad usage with exit 2 and the usage, and leaked private material with exit 1", async () => {
+  // Several tsx processes in a row: seconds each on a loaded 2-core machine.
+  it("answers bad usage with exit 2 and the usage, and leaked private material with exit 1", {
+    timeout: 30_000,
+  }, async () => {
     const unknown = await keys("publish", "--region", "mars", "--jwks", "{}", "--add", "x.json");
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/--region: must be one of eu, lagos/);
