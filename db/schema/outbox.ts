@@ -4,8 +4,10 @@ import { tenantId, tenantIsolation } from "./columns";
 
 /**
  * Transactional outbox: every domain change writes its event here in the same transaction as
- * the change, so an acknowledged change can never lose its event. A publisher marks rows
- * published after delivering them to the tenant's hub and webhook dispatcher.
+ * the change, so an acknowledged change can never lose its event. A publisher
+ * (workers/api/events/publisher.ts) claims unpublished rows with a lease, delivers them to the
+ * event sinks, then marks them published; a lease that runs out (the publisher died) makes its
+ * rows claimable again.
  */
 export const outboxEvents = pgTable(
   "outbox_events",
@@ -18,6 +20,9 @@ export const outboxEvents = pgTable(
     payload: jsonb("payload").$type<Record<string, unknown>>().notNull(),
     createdAt: timestamp("created_at", { withTimezone: true, mode: "string" }).notNull().defaultNow(),
     publishedAt: timestamp("published_at", { withTimezone: true, mode: "string" }),
+    /** The publisher holding the row, until `claimed_until`; after that anyone may take it. */
+    claimId: uuid("claim_id"),
+    claimedUntil: timestamp("claimed_until", { withTimezone: true, mode: "string" }),
   },
   (t) => [
     index("outbox_events_tenant_id_idx").on(t.tenantId, t.createdAt.desc().nullsFirst()),

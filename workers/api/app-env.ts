@@ -24,5 +24,7 @@ export interface AppEnv {
      * database access of the request goes through it (serviceContext, serviceDatabase).
      */
     database?: Database;
+    /** Set by publishAfterCommit: the tenant whose events to publish once the request committed. */
+    eventsOf?: string;
   };
 }

@@ -3,6 +3,7 @@ import type { Context } from "hono";
 import { secureHeaders } from "hono/secure-headers";
 import pkg from "../../package.json";
 import type { AppEnv } from "./app-env";
+import { publishEvents } from "./events/after-commit";
 import { failure } from "./lib/envelope";
 import { handleError } from "./lib/error-handler";
 import { ApiError } from "./lib/errors";
@@ -20,6 +21,7 @@ import { requestId } from "./middleware/request-id";
 import { requestLog } from "./middleware/request-log";
 import { residency } from "./middleware/residency";
 import { registerContactRoutes } from "./routes/crm-contacts";
+import { EVENTS_TAG, registerEventRoutes } from "./routes/events";
 import { registerHealthRoutes } from "./routes/health";
 import { registerApiKeyRoutes } from "./routes/iam-api-keys";
 import { registerAuditRoutes } from "./routes/iam-audit";
@@ -53,6 +55,8 @@ export function buildApp() {
     authenticate(),
     residency(),
     rateLimit(),
+    // Outside idempotency, so a keyed request's events are published after its COMMIT.
+    publishEvents(),
     idempotency(idempotencyRoutes),
   );
   app.use("/oauth/*", limitBody());
@@ -62,6 +66,7 @@ export function buildApp() {
   registerOAuthRoutes(app);
   registerContactRoutes(app, "/api/v1/crm/contacts");
   registerContactRoutes(app, "/api/v1/contacts", true);
+  registerEventRoutes(app, "/api/v1/events");
   registerAuditRoutes(app, "/api/v1/iam");
   registerMfaRoutes(app, "/api/v1/iam");
   registerApiKeyRoutes(app, "/api/v1/iam");
@@ -95,7 +100,7 @@ export function buildApp() {
         "Multi-tenant, multi-region business API. Every `/api/*` response uses the envelope " +
         "`{status, data, meta, errors, request_id}`; errors carry a closed set of codes.",
     },
-    tags: [{ name: "iam", description: iamTagDescription() }],
+    tags: [{ name: "iam", description: iamTagDescription() }, EVENTS_TAG],
     servers: [
       {
         url: c.get("config").regionUrls[c.get("config").region],

@@ -1,4 +1,6 @@
 import { buildApp } from "./app";
+import { publishLeftBehind } from "./events/scheduled";
+import { logError } from "./lib/log-error";
 
 export { RateLimiter } from "../../durable-objects/rate-limiter";
 
@@ -6,4 +8,12 @@ const app = buildApp();
 
 export default {
   fetch: app.fetch,
+  scheduled(_controller, env, ctx) {
+    ctx.waitUntil(
+      publishLeftBehind(env).then(
+        () => {},
+        (error: unknown) => logError("scheduled event publishing failed", undefined, error),
+      ),
+    );
+  },
 } satisfies ExportedHandler<Env>;

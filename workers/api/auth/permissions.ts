@@ -7,6 +7,7 @@ import { ApiError } from "../lib/errors";
 export const PERMISSIONS = [
   "crm.contacts.read",
   "crm.contacts.write",
+  "events.read",
   "iam.audit.read",
   "iam.members.read",
   "iam.members.write",
@@ -20,17 +21,23 @@ export const PERMISSIONS = [
 export type Permission = (typeof PERMISSIONS)[number];
 
 const CRM: Permission[] = ["crm.contacts.read", "crm.contacts.write"];
+/**
+ * Whoever works in the tenant follows its changes. Viewer does not: an event carries the whole
+ * changed record, and a Viewer's reads are limited to what it was granted (contacts today), which
+ * the event log would widen as other services start emitting events.
+ */
+const WORK: Permission[] = [...CRM, "events.read"];
 
 /**
  * The six system roles (documented in the OpenAPI description of `iam`): Owner and Admin manage
- * the tenant; Manager sees its members and roles; Member works in it; Viewer only reads; Guest
- * sees nothing until a custom role grants it something.
+ * the tenant; Manager sees its members and roles; Member works in it; Viewer only reads contacts;
+ * Guest sees nothing until a custom role grants it something.
  */
 export const ROLE_PERMISSIONS: Readonly<Record<SystemRole, readonly Permission[]>> = {
   Owner: PERMISSIONS,
   Admin: PERMISSIONS,
-  Manager: [...CRM, "iam.members.read", "iam.roles.read"],
-  Member: CRM,
+  Manager: [...WORK, "iam.members.read", "iam.roles.read"],
+  Member: WORK,
   Viewer: ["crm.contacts.read"],
   Guest: [],
 };
@@ -67,14 +74,23 @@ export function roleAllows(holder: RoleHolder, permission: Permission): boolean 
 }
 
 /**
+ * Services whose permissions are covered by another service's scope. The event log holds CRM
+ * changes only so far, so reading it is a CRM read (`crm:read`); it gets a scope of its own
+ * (which every client registration, the first-party one included, would have to be given) once
+ * other services emit events.
+ */
+const SCOPE_SERVICE: Readonly<Record<string, string>> = { events: "crm" };
+
+/**
  * The OAuth scope a permission needs: `<service>:read` or `<service>:write` by its first and last
- * segments (`crm.contacts.write` → `crm:write`, `iam.audit.read` → `iam:read`); `:write` also
- * grants `:read`. A role says what a person may do; the scope says what they let this client do;
- * a request needs both.
+ * segments (`crm.contacts.write` → `crm:write`, `iam.audit.read` → `iam:read`, `events.read` →
+ * `crm:read` by SCOPE_SERVICE); `:write` also grants `:read`. A role says what a person may do;
+ * the scope says what they let this client do; a request needs both.
  */
 export function scopeFor(permission: Permission): string {
   const parts = permission.split(".");
-  return `${parts[0]}:${parts.at(-1) === "write" ? "write" : "read"}`;
+  const service = parts[0] ?? "";
+  return `${SCOPE_SERVICE[service] ?? service}:${parts.at(-1) === "write" ? "write" : "read"}`;
 }
 
 /** Each route declares its permission; this is the one place it is checked. */

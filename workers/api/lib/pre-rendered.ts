@@ -1,7 +1,9 @@
 import type { Context, TypedResponse } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { JSONParsed } from "hono/utils/types";
-import { JSON_CONTENT_TYPE } from "./envelope";
+import type { AppEnv } from "../app-env";
+import type { Page } from "../services/contacts";
+import { JSON_CONTENT_TYPE, rawSuccess } from "./envelope";
 
 /**
  * A JSON response whose body is already serialised (data rendered by Postgres, see
@@ -14,4 +16,15 @@ export function preRenderedJson<T, S extends ContentfulStatusCode>(
   status: S,
 ): TypedResponse<JSONParsed<T>, S, "json"> {
   return c.body(body, status, JSON_CONTENT_TYPE) as unknown as TypedResponse<JSONParsed<T>, S, "json">;
+}
+
+/** A list response of items already rendered as JSON text, with the page's meta. */
+export function preRenderedPage<T>(c: Context<AppEnv>, page: Page<string>, limit: number) {
+  const meta = {
+    limit,
+    cursor: page.cursor,
+    has_more: page.hasMore,
+    ...(page.total === undefined ? {} : { total: page.total }),
+  };
+  return preRenderedJson<T, 200>(c, rawSuccess(`[${page.items.join(",")}]`, c.get("requestId"), meta), 200);
 }

@@ -1,9 +1,10 @@
 import { createRoute, type OpenAPIHono, type z } from "@hono/zod-openapi";
 import type { AppEnv } from "../app-env";
 import { guardedBy } from "../auth/permissions";
+import { publishAfterCommit } from "../events/after-commit";
 import { rawSuccess } from "../lib/envelope";
 import { acceptsIdempotencyKey } from "../lib/idempotency";
-import { preRenderedJson } from "../lib/pre-rendered";
+import { preRenderedJson, preRenderedPage } from "../lib/pre-rendered";
 import { serviceContext } from "../lib/service-context";
 import { errorResponses, jsonResponse, ListQuery, listOf, successOf, UuidParam } from "../schemas/common";
 import { Contact, ContactInput } from "../schemas/contact";
@@ -45,17 +46,7 @@ export function registerContactRoutes(app: OpenAPIHono<AppEnv>, base: string, al
         cursor: q.cursor,
         includeTotal: q.include_total,
       });
-      const meta = {
-        limit: q.limit,
-        cursor: page.cursor,
-        has_more: page.hasMore,
-        ...(page.total === undefined ? {} : { total: page.total }),
-      };
-      return preRenderedJson<ContactPage, 200>(
-        c,
-        rawSuccess(`[${page.items.join(",")}]`, c.get("requestId"), meta),
-        200,
-      );
+      return preRenderedPage<ContactPage>(c, page, q.limit);
     },
   );
 
@@ -76,6 +67,7 @@ export function registerContactRoutes(app: OpenAPIHono<AppEnv>, base: string, al
     }),
     async (c) => {
       const contact = await createContact(serviceContext(c), c.req.valid("json"));
+      publishAfterCommit(c);
       c.header("Location", `${base}/${contact.id}`);
       return preRenderedJson<ContactItem, 201>(c, rawSuccess(contact.json, c.get("requestId")), 201);
     },
@@ -119,6 +111,7 @@ export function registerContactRoutes(app: OpenAPIHono<AppEnv>, base: string, al
     }),
     async (c) => {
       const contact = await replaceContact(serviceContext(c), c.req.valid("param").id, c.req.valid("json"));
+      publishAfterCommit(c);
       return preRenderedJson<ContactItem, 200>(c, rawSuccess(contact, c.get("requestId")), 200);
     },
   );
@@ -136,6 +129,7 @@ export function registerContactRoutes(app: OpenAPIHono<AppEnv>, base: string, al
     }),
     async (c) => {
       await deleteContact(serviceContext(c), c.req.valid("param").id);
+      publishAfterCommit(c);
       return c.body(null, 204);
     },
   );

@@ -7,7 +7,7 @@ const SCOPE_TEXT: Record<string, string> = {
   profile: "See your name",
   email: "See your email address",
   offline_access: "Stay signed in (refresh its access)",
-  "crm:read": "Read your CRM (contacts, leads, opportunities)",
+  "crm:read": "Read your CRM (contacts, leads, opportunities) and its change events",
   "crm:write": "Change your CRM",
   "iam:read": "See members, roles and keys",
   "iam:write": "Manage members, roles and keys",

@@ -1,0 +1,52 @@
+import { createRoute, type OpenAPIHono, type z } from "@hono/zod-openapi";
+import type { AppEnv } from "../app-env";
+import { guardedBy } from "../auth/permissions";
+import { preRenderedPage } from "../lib/pre-rendered";
+import { serviceContext } from "../lib/service-context";
+import { errorResponses, jsonResponse, listOf } from "../schemas/common";
+import { EventListQuery, PlatformEvent } from "../schemas/event";
+import { listEvents } from "../services/events";
+
+const EventPage = listOf(PlatformEvent);
+type EventPage = z.infer<typeof EventPage>;
+
+export const EVENTS_TAG = {
+  name: "events",
+  description:
+    "Every change emits a platform event, written to the outbox in the same statement as the change. " +
+    "After commit the events are delivered to the tenant's subscribers (at least once; a scheduled run " +
+    "every minute retries whatever a crashed Worker left unpublished). This list is the tenant's log of them.",
+};
+
+export function registerEventRoutes(app: OpenAPIHono<AppEnv>, path: string): void {
+  app.openapi(
+    createRoute({
+      method: "get",
+      path,
+      tags: ["events"],
+      security: [{ bearerAuth: [] }],
+      summary: "The tenant's recent events",
+      description:
+        "Newest first (by when the change was recorded), keyset pagination with `cursor` and `limit`. " +
+        "Each item is the platform event exactly as subscribers receive it. Filters: `event_type` " +
+        "(exact, or a prefix ending in a dot) and `since`. Needs `events.read` and the `crm:read` scope " +
+        "(events are CRM changes so far).",
+      ...guardedBy("events.read"),
+      request: { query: EventListQuery },
+      responses: {
+        200: jsonResponse(EventPage, "A page of events"),
+        ...errorResponses(400, 401, 403, 429, 503),
+      },
+    }),
+    async (c) => {
+      const q = c.req.valid("query");
+      const page = await listEvents(serviceContext(c), {
+        limit: q.limit,
+        cursor: q.cursor,
+        eventType: q.event_type,
+        since: q.since,
+      });
+      return preRenderedPage<EventPage>(c, page, q.limit);
+    },
+  );
+}
