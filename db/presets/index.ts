@@ -35,7 +35,3 @@ export const PRESETS = validatePresets([
   logistics,
   education,
 ]);
-
-export function findPreset(id: string): Preset | undefined {
-  return PRESETS.find((p) => p.id === id);
-}
