@@ -72,6 +72,14 @@ describe("GET /api/v1/nexus/presets (public)", () => {
     expect(res.status).toBe(200);
   });
 
+  it("is public for the declared method only: another method still needs a credential", async () => {
+    const anonymous = await call(LIST, { method: "POST", token: null, json: {} });
+    expect(anonymous.status).toBe(401);
+    const signedIn = await call(LIST, { method: "POST", json: {} });
+    expect(signedIn.status).toBe(405);
+    expect(signedIn.headers.get("Allow")).toBe("GET, HEAD");
+  });
+
   it("reports the per-address limit in the rate-limit headers", async () => {
     const ip = address();
     const first = await get(LIST, ip);
