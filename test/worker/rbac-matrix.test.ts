@@ -11,14 +11,22 @@ const allApiRoutes = buildApp()
   .map((r) => ({
     method: r.method.toUpperCase(),
     path: r.path,
-    permission: (r as unknown as Record<string, unknown>)["x-permission"] as Permission | "self" | undefined,
+    permission: (r as unknown as Record<string, unknown>)["x-permission"] as
+      | Permission
+      | "self"
+      | "public"
+      | undefined,
+    public: (r as unknown as Record<string, unknown>)["x-public"] === true,
   }));
 /**
  * Self-service routes (`x-permission: self`, the caller's own MFA) are open to every signed-in
  * principal by design and act on the caller only; every other route is held to its permission.
  */
 const selfRoutes = allApiRoutes.filter((r) => r.permission === "self");
-const apiRoutes = allApiRoutes.filter((r) => r.permission !== "self");
+/** Public routes (`publicRoute()`: industry presets) read no credential at all. */
+const publicRoutes = allApiRoutes.filter((r) => r.public);
+const signedInRoutes = allApiRoutes.filter((r) => !r.public);
+const apiRoutes = signedInRoutes.filter((r) => r.permission !== "self");
 
 const WRITES = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 
@@ -36,8 +44,8 @@ describe("RBAC matrix over every registered /api/ route", () => {
     }
   });
 
-  it("every /api/ route, self-service included, answers 401 in the envelope without a credential", async () => {
-    for (const route of allApiRoutes) {
+  it("every /api/ route but the public ones, self-service included, answers 401 in the envelope without a credential", async () => {
+    for (const route of signedInRoutes) {
       const path = route.path.replace(/\{[^}]+\}/g, crypto.randomUUID());
       const res = await call(path, {
         method: route.method,
@@ -50,6 +58,22 @@ describe("RBAC matrix over every registered /api/ route", () => {
       expect(((await res.json()) as { errors: { code: string }[] }).errors[0]?.code, label).toBe(
         "UNAUTHENTICATED",
       );
+    }
+  });
+
+  it("public routes are declared as such, are read-only, and answer 200 without a credential", async () => {
+    expect(publicRoutes.map((r) => `${r.method} ${r.path}`).sort()).toEqual([
+      "GET /api/v1/nexus/presets",
+      "GET /api/v1/nexus/presets/{id}",
+    ]);
+    for (const route of allApiRoutes) {
+      // x-public and x-permission: public come together (publicRoute()), never one alone.
+      expect(route.public, `${route.method} ${route.path}`).toBe(route.permission === "public");
+    }
+    for (const route of publicRoutes) {
+      const path = route.path.replace("{id}", "retail");
+      const res = await call(path, { method: route.method, token: null });
+      expect(res.status, `${route.method} ${route.path}`).toBe(200);
     }
   });
 

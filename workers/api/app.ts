@@ -10,6 +10,7 @@ import { ApiError } from "./lib/errors";
 import { IDEMPOTENCY_PARAMETERS, IdempotencyRoutes } from "./lib/idempotency";
 import { createRouter } from "./lib/openapi";
 import { withEdgePolicies } from "./lib/openapi-edge-policies";
+import { PublicRoutes } from "./lib/public-routes";
 import { RouteTable } from "./lib/route-table";
 import { authenticate } from "./middleware/authenticate";
 import { limitBody, requireJsonBody } from "./middleware/body-rules";
@@ -30,6 +31,7 @@ import { registerMfaRoutes } from "./routes/iam-mfa";
 import { registerOAuthClientRoutes } from "./routes/iam-oauth-clients";
 import { registerRoleRoutes } from "./routes/iam-roles";
 import { iamTagDescription } from "./routes/iam-tag";
+import { registerPresetRoutes } from "./routes/nexus-presets";
 import { registerOAuthRoutes } from "./routes/oauth";
 import { registerWellKnownRoutes } from "./routes/well-known";
 
@@ -46,15 +48,16 @@ export function buildApp() {
     secureHeaders({ crossOriginResourcePolicy: "cross-origin", xFrameOptions: "DENY", overwrite: false }),
     cors(),
   );
-  // Filled from the OpenAPI registry below, once every route has declared its mode.
+  // Filled from the OpenAPI registry below, once every route has declared its mode and access.
   const idempotencyRoutes = new IdempotencyRoutes();
+  const publicRoutes = new PublicRoutes();
   app.use(
     "/api/*",
     limitBody(),
     requireJsonBody(),
-    authenticate(),
+    authenticate(publicRoutes),
     residency(),
-    rateLimit(),
+    rateLimit(publicRoutes),
     // Outside idempotency, so a keyed request's events are published after its COMMIT.
     publishEvents(),
     idempotency(idempotencyRoutes),
@@ -73,6 +76,7 @@ export function buildApp() {
   registerMemberRoutes(app, "/api/v1/iam");
   registerRoleRoutes(app, "/api/v1/iam");
   registerOAuthClientRoutes(app, "/api/v1/iam");
+  registerPresetRoutes(app, "/api/v1/nexus");
 
   for (const [name, parameter] of Object.entries(IDEMPOTENCY_PARAMETERS)) {
     app.openAPIRegistry.registerComponent("parameters", name, parameter);
@@ -100,7 +104,16 @@ export function buildApp() {
         "Multi-tenant, multi-region business API. Every `/api/*` response uses the envelope " +
         "`{status, data, meta, errors, request_id}`; errors carry a closed set of codes.",
     },
-    tags: [{ name: "iam", description: iamTagDescription() }, EVENTS_TAG],
+    tags: [
+      { name: "iam", description: iamTagDescription() },
+      EVENTS_TAG,
+      {
+        name: "nexus",
+        description:
+          "Sign-up and onboarding. Industry presets are public (`x-public: true`, no security requirement): " +
+          "no credential is read, and each client address is limited per minute instead of the tenant layers.",
+      },
+    ],
     servers: [
       {
         url: c.get("config").regionUrls[c.get("config").region],
@@ -128,7 +141,9 @@ export function buildApp() {
   for (const def of app.openAPIRegistry.definitions) {
     if (def.type !== "route") continue;
     routes.add(def.route.method, def.route.path);
-    if (def.route.path.startsWith("/api/")) idempotencyRoutes.add(def.route);
+    if (!def.route.path.startsWith("/api/")) continue;
+    idempotencyRoutes.add(def.route);
+    publicRoutes.add(def.route);
   }
   routes.add("get", "/openapi.json");
   routes.add("get", "/docs");

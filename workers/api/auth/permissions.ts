@@ -2,23 +2,9 @@ import { createMiddleware } from "hono/factory";
 import { SYSTEM_ROLES, type SystemRole } from "../../../db/schema/memberships";
 import type { AppEnv } from "../app-env";
 import { ApiError } from "../lib/errors";
+import { PERMISSIONS, type Permission } from "./permission-catalogue";
 
-/** Every permission a route can declare. Custom roles are built from these. */
-export const PERMISSIONS = [
-  "crm.contacts.read",
-  "crm.contacts.write",
-  "events.read",
-  "iam.audit.read",
-  "iam.members.read",
-  "iam.members.write",
-  "iam.roles.read",
-  "iam.roles.write",
-  "iam.api_keys.read",
-  "iam.api_keys.write",
-  "iam.oauth_clients.read",
-  "iam.oauth_clients.write",
-] as const;
-export type Permission = (typeof PERMISSIONS)[number];
+export { isReservedRoleName, PERMISSIONS, type Permission } from "./permission-catalogue";
 
 const CRM: Permission[] = ["crm.contacts.read", "crm.contacts.write"];
 /**
@@ -44,11 +30,6 @@ export const ROLE_PERMISSIONS: Readonly<Record<SystemRole, readonly Permission[]
 
 export function isSystemRole(role: string): role is SystemRole {
   return (SYSTEM_ROLES as readonly string[]).includes(role);
-}
-
-/** A role name a custom role may not take: a system name in any letter case. */
-export function isReservedRoleName(name: string): boolean {
-  return SYSTEM_ROLES.some((r) => r.toLowerCase() === name.trim().toLowerCase());
 }
 
 /** Who holds a role: its name, and for a custom role the permissions its credential carries. */

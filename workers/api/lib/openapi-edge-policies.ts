@@ -3,6 +3,8 @@
  * into each route: the rate-limit headers on its responses and the 429 it may answer.
  */
 
+import { PUBLIC_REQUEST_LIMIT } from "../limits/public-requests";
+
 type Responses = Record<
   string,
   { description: string; headers?: Record<string, unknown>; content?: unknown }
@@ -19,8 +21,7 @@ const METHODS = new Set(["get", "put", "post", "delete", "patch"]);
 
 const RATE_LIMIT_HEADERS = {
   "RateLimit-Policy": {
-    description:
-      'Every limit the request counts against (draft-ietf-httpapi-ratelimit-headers): `"tenant";q=100;w=60, "user";q=1000;w=3600, "ip";q=10000;w=3600, "burst";q=200;w=60` — `q` requests per `w` seconds. Layers: the tenant by plan, one credential per hour, one client address (IPv6 by /64) per hour within the tenant, one credential per minute.',
+    description: `Every limit the request counts against (draft-ietf-httpapi-ratelimit-headers): \`"tenant";q=100;w=60, "user";q=1000;w=3600, "ip";q=10000;w=3600, "burst";q=200;w=60\` — \`q\` requests per \`w\` seconds. Layers: the tenant by plan, one credential per hour, one client address (IPv6 by /64) per hour within the tenant, one credential per minute. Public routes (\`x-public\`) count one layer, \`"ip"\`, per client address: \`"ip";q=${PUBLIC_REQUEST_LIMIT.limit};w=${PUBLIC_REQUEST_LIMIT.windowMs / 1000}\`.`,
     schema: { type: "string" },
   },
   RateLimit: {

@@ -6,6 +6,7 @@ import { looksLikeApiKey, parseApiKey } from "../auth/api-key-format";
 import { clientAddress } from "../auth/forwarded-client";
 import { assertNotRevoked } from "../auth/revocation-list";
 import { ApiError } from "../lib/errors";
+import type { PublicRoutes } from "../lib/public-routes";
 import { deferOf, serviceDatabase } from "../lib/service-context";
 import { guardCredentialLookup } from "../limits/credential-lookups";
 
@@ -26,9 +27,13 @@ function presentedCredential(authorization: string | undefined, apiKey: string |
  * Bearer access tokens (RS256 JWT) and API keys (`nxk_{region}_…`). A key names its region in
  * its prefix: another region's key is left unverified for residency to forward (only its home
  * database knows it); a malformed key is refused without any I/O.
+ *
+ * Routes declared public (`publicRoute()`) are served without reading any credential: a token
+ * sent there is neither verified nor refused, and the request stays in this region.
  */
-export const authenticate = () =>
+export const authenticate = (publicRoutes: PublicRoutes) =>
   createMiddleware<AppEnv>(async (c, next) => {
+    if (publicRoutes.matches(c)) return next();
     const credential = presentedCredential(c.req.header("Authorization"), c.req.header("X-API-Key"));
     const config = c.get("config");
 

@@ -1,3 +1,4 @@
+import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import { hitRateLimits } from "../../../durable-objects/rate-limiter-client";
 import type { AppEnv } from "../app-env";
@@ -5,9 +6,11 @@ import { clientAddress } from "../auth/forwarded-client";
 import { ipLimitKey } from "../lib/client-ip";
 import { ApiError } from "../lib/errors";
 import { logError } from "../lib/log-error";
+import type { PublicRoutes } from "../lib/public-routes";
 import { deferOf, serviceDatabase } from "../lib/service-context";
 import { Admissions } from "../limits/admission";
 import { layerLimits } from "../limits/policies";
+import { countPublicRequest } from "../limits/public-requests";
 import { rateLimitHeaders } from "../limits/rate-limit-headers";
 import { limiterName, requestChecks } from "../limits/request-limits";
 import { lookupTenant } from "../services/tenant-directory";
@@ -24,12 +27,26 @@ const refusal = (headers: Record<string, string>) =>
  * call per request, fewer far from the limits, where a call leases several admissions (see
  * limits/admission.ts). A refused request does no database work. The tenant's plan comes from the directory (isolate
  * cache first). Requests for other regions were forwarded by residency and are counted at home.
+ * Public routes have no actor, so they are counted per client address instead
+ * (limits/public-requests.ts).
  */
-export const rateLimit = () =>
+export const rateLimit = (publicRoutes: PublicRoutes) =>
   createMiddleware<AppEnv>(async (c, next) => {
     const actor = c.get("actor");
     const config = c.get("config");
-    if (!actor || !config.rateLimitsEnabled) return next();
+    if (!config.rateLimitsEnabled) return next();
+    if (publicRoutes.matches(c)) {
+      const ip = await clientAddress(config, c.req.raw.headers);
+      const headers = await countPublicRequest(c.env.RATE_LIMITER, config, ip).catch((cause: unknown) => {
+        if (cause instanceof ApiError) throw cause;
+        logError("rate limiter unavailable", c.get("requestId"), cause);
+        throw ApiError.unavailable("Rate limiting is unavailable", 2, cause);
+      });
+      await next();
+      setHeaders(c, headers);
+      return;
+    }
+    if (!actor) return next();
 
     const tenant = await lookupTenant(config, () => serviceDatabase(c), actor.tenantId, deferOf(c));
     if (!tenant) throw ApiError.unauthenticated("The credential's tenant does not exist");
@@ -62,12 +79,16 @@ export const rateLimit = () =>
     if (!admission.allowed) throw refusal(headers);
 
     await next();
-    try {
-      for (const [name, value] of Object.entries(headers)) c.res.headers.set(name, value);
-    } catch {
-      // A response passed through from fetch() has immutable headers: a copy takes them.
-      const copy = new Response(c.res.body, c.res);
-      for (const [name, value] of Object.entries(headers)) copy.headers.set(name, value);
-      c.res = copy;
-    }
+    setHeaders(c, headers);
   });
+
+function setHeaders(c: Context<AppEnv>, headers: Record<string, string>): void {
+  try {
+    for (const [name, value] of Object.entries(headers)) c.res.headers.set(name, value);
+  } catch {
+    // A response passed through from fetch() has immutable headers: a copy takes them.
+    const copy = new Response(c.res.body, c.res);
+    for (const [name, value] of Object.entries(headers)) copy.headers.set(name, value);
+    c.res = copy;
+  }
+}

@@ -1,0 +1,25 @@
+import { SYSTEM_ROLES } from "../../../db/schema/memberships";
+
+// Plain data, free of Hono and Worker types, so seed data (db/presets) checked in Node can use it.
+
+/** Every permission a route can declare. Custom roles are built from these. */
+export const PERMISSIONS = [
+  "crm.contacts.read",
+  "crm.contacts.write",
+  "events.read",
+  "iam.audit.read",
+  "iam.members.read",
+  "iam.members.write",
+  "iam.roles.read",
+  "iam.roles.write",
+  "iam.api_keys.read",
+  "iam.api_keys.write",
+  "iam.oauth_clients.read",
+  "iam.oauth_clients.write",
+] as const;
+export type Permission = (typeof PERMISSIONS)[number];
+
+/** A role name a custom role may not take: a system name in any letter case. */
+export function isReservedRoleName(name: string): boolean {
+  return SYSTEM_ROLES.some((r) => r.toLowerCase() === name.trim().toLowerCase());
+}
