@@ -6,8 +6,9 @@ import { rawSuccess } from "../lib/envelope";
 import { acceptsIdempotencyKey } from "../lib/idempotency";
 import { preRenderedJson, preRenderedPage } from "../lib/pre-rendered";
 import { serviceContext } from "../lib/service-context";
-import { errorResponses, jsonResponse, ListQuery, listOf, successOf, UuidParam } from "../schemas/common";
+import { errorResponses, jsonResponse, listOf, successOf, UuidParam } from "../schemas/common";
 import { Contact, ContactInput } from "../schemas/contact";
+import { ContactListQuery } from "../schemas/contact-list-query";
 import { createContact, deleteContact, getContact, listContacts, replaceContact } from "../services/contacts";
 
 const ContactPage = listOf(Contact);
@@ -31,9 +32,12 @@ export function registerContactRoutes(app: OpenAPIHono<AppEnv>, base: string, al
       method: "get",
       path: base,
       summary: "List contacts",
-      description: "Newest first; keyset pagination with `cursor` and `limit`.",
+      description:
+        "Newest first; keyset pagination with `cursor` and `limit`. Filters combine (all must hold): " +
+        "`email` (exact, any case), `name` (part of first and last name, any case), `tag`, `owner_id`, " +
+        "`updated_since` (RFC 3339, inclusive). Keep the same filters when following `meta.cursor`.",
       ...read,
-      request: { query: ListQuery },
+      request: { query: ContactListQuery },
       responses: {
         200: jsonResponse(ContactPage, "A page of contacts"),
         ...errorResponses(400, 401, 403, 429, 503),
@@ -45,6 +49,13 @@ export function registerContactRoutes(app: OpenAPIHono<AppEnv>, base: string, al
         limit: q.limit,
         cursor: q.cursor,
         includeTotal: q.include_total,
+        filters: {
+          email: q.email,
+          name: q.name,
+          tag: q.tag,
+          ownerId: q.owner_id,
+          updatedSince: q.updated_since,
+        },
       });
       return preRenderedPage<ContactPage>(c, page, q.limit);
     },

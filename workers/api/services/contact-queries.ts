@@ -11,13 +11,28 @@ import { contactJson, isoUtc } from "./contact-json";
 
 const live = and(eq(contacts.tenantId, sql.placeholder("tenantId")), eq(contacts.isDeleted, false));
 
-function pageQuery(afterCursor: boolean) {
+/**
+ * The list's filters, each off when its placeholder is null: email (exact, any case), name (part
+ * of first + last name, any case), tag, owner and updated-since. A query of its own, so the
+ * unfiltered page — the hot path — keeps its plan.
+ */
+const filtered = and(
+  live,
+  sql`(${sql.placeholder("email")}::text is null or lower(${contacts.email}) = lower(${sql.placeholder("email")}::text))`,
+  sql`(${sql.placeholder("name")}::text is null or strpos(lower(${contacts.firstName} || ' ' || coalesce(${contacts.lastName}, '')), lower(${sql.placeholder("name")}::text)) > 0)`,
+  sql`(${sql.placeholder("tag")}::text is null or ${contacts.tags} @> array[${sql.placeholder("tag")}::text])`,
+  sql`(${sql.placeholder("ownerId")}::uuid is null or ${contacts.ownerId} = ${sql.placeholder("ownerId")}::uuid)`,
+  sql`(${sql.placeholder("updatedSince")}::timestamptz is null or ${contacts.updatedAt} >= ${sql.placeholder("updatedSince")}::timestamptz)`,
+);
+
+function pageQuery(afterCursor: boolean, withFilters = false) {
+  const base = withFilters ? filtered : live;
   const where = afterCursor
     ? and(
-        live,
+        base,
         sql`(${contacts.createdAt}, ${contacts.id}) < (${sql.placeholder("afterT")}::timestamptz, ${sql.placeholder("afterId")}::uuid)`,
       )
-    : live;
+    : base;
   // The JSON is built over the limited subquery: in the outer select it is computed for those
   // rows only, whatever plan Postgres picks for the inner one.
   const limited = qb
@@ -39,15 +54,21 @@ function pageQuery(afterCursor: boolean) {
   );
 }
 
-export const CONTACT_QUERIES = {
-  firstPage: pageQuery(false),
-  nextPage: pageQuery(true),
-  countLive: compile(
+const countWhere = (where: ReturnType<typeof and>) =>
+  compile(
     qb
       .select({ n: count().as("n") })
       .from(contacts)
-      .where(live),
-  ),
+      .where(where),
+  );
+
+export const CONTACT_QUERIES = {
+  firstPage: pageQuery(false),
+  nextPage: pageQuery(true),
+  countLive: countWhere(live),
+  filteredFirstPage: pageQuery(false, true),
+  filteredNextPage: pageQuery(true, true),
+  countFiltered: countWhere(filtered),
   byId: compile(
     qb
       .select({ json: sql<string>`${contactJson("contacts")}::text`.as("json") })

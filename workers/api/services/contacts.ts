@@ -49,23 +49,50 @@ export interface Page<T> {
   total?: number;
 }
 
+/** The list's filters (see contact-queries.ts); absent ones do not filter. */
+export interface ContactFilters {
+  email?: string | undefined;
+  name?: string | undefined;
+  tag?: string | undefined;
+  ownerId?: string | undefined;
+  updatedSince?: string | undefined;
+}
+
 export async function listContacts(
   ctx: ServiceContext,
-  query: { limit: number; cursor?: string | undefined; includeTotal: boolean },
+  query: { limit: number; cursor?: string | undefined; includeTotal: boolean; filters?: ContactFilters },
 ): Promise<Page<ContactJson>> {
   const after = query.cursor ? decodeCursor(query.cursor) : undefined;
   const tenantId = ctx.actor.tenantId;
+  const f = query.filters ?? {};
+  const filtering = Object.values(f).some((v) => v !== undefined);
+  const filterValues = filtering
+    ? {
+        email: f.email ?? null,
+        name: f.name ?? null,
+        tag: f.tag ?? null,
+        ownerId: f.ownerId ?? null,
+        updatedSince: f.updatedSince ?? null,
+      }
+    : {};
+  const queries = filtering
+    ? {
+        first: CONTACT_QUERIES.filteredFirstPage,
+        next: CONTACT_QUERIES.filteredNextPage,
+        count: CONTACT_QUERIES.countFiltered,
+      }
+    : { first: CONTACT_QUERIES.firstPage, next: CONTACT_QUERIES.nextPage, count: CONTACT_QUERIES.countLive };
   // One row more than asked tells whether another page exists.
   const page: BoundQuery = after
     ? {
-        query: CONTACT_QUERIES.nextPage,
-        values: { tenantId, limit: query.limit + 1, afterT: after.t, afterId: after.id },
+        query: queries.next,
+        values: { tenantId, limit: query.limit + 1, afterT: after.t, afterId: after.id, ...filterValues },
       }
-    : { query: CONTACT_QUERIES.firstPage, values: { tenantId, limit: query.limit + 1 } };
+    : { query: queries.first, values: { tenantId, limit: query.limit + 1, ...filterValues } };
   const [rows = [], totals] = await tenantRead(
     ctx.db,
     tenantId,
-    query.includeTotal ? [page, { query: CONTACT_QUERIES.countLive, values: { tenantId } }] : [page],
+    query.includeTotal ? [page, { query: queries.count, values: { tenantId, ...filterValues } }] : [page],
   );
 
   const hasMore = rows.length > query.limit;

@@ -1,0 +1,22 @@
+import { z } from "@hono/zod-openapi";
+import { ListQuery } from "./common";
+
+const filter = <T extends z.ZodType>(schema: T, name: string, description: string) =>
+  schema.optional().openapi({ param: { name, in: "query" }, description });
+
+/** The contacts list's query: paging (ListQuery) and its filters. */
+export const ContactListQuery = ListQuery.extend({
+  email: filter(z.string().trim().min(1).max(254), "email", "Exact address, any letter case."),
+  name: filter(
+    z.string().trim().min(1).max(100),
+    "name",
+    "Part of the first and last name, any letter case.",
+  ),
+  tag: filter(z.string().trim().min(1).max(64), "tag", "Contacts carrying this tag."),
+  owner_id: filter(z.uuid(), "owner_id", "Contacts owned by this user."),
+  updated_since: filter(
+    z.iso.datetime({ offset: true }),
+    "updated_since",
+    "Changed at or after this time (RFC 3339).",
+  ),
+});
