@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { PRESETS } from "../../db/presets";
-import { PUBLIC_REQUEST_LIMIT } from "../../workers/api/limits/public-requests";
+import { PUBLIC_REQUEST_LIMIT } from "../../workers/api/limits/per-address";
 import type { PresetJson } from "../../workers/api/services/presets";
 import { call, envelope } from "./helpers";
 import { statuses } from "./rate-limit-helpers";

@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import type { RateLimiter } from "../../durable-objects/rate-limiter";
 import { mintApiKey } from "../../workers/api/auth/api-key-format";
 import { FORWARDED_CLIENT_HEADER, FORWARDED_FROM_HEADER } from "../../workers/api/auth/forwarded-client";
-import { CREDENTIAL_LOOKUP_LIMIT } from "../../workers/api/limits/credential-lookups";
+import { CREDENTIAL_LOOKUP_LIMIT } from "../../workers/api/limits/per-address";
 import { limiterName } from "../../workers/api/limits/request-limits";
 import { TEST_REGION_URLS } from "../support/regions";
 import { TEST_TENANTS } from "../support/tenants";

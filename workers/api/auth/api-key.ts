@@ -63,7 +63,7 @@ export async function verifyApiKey(
   key: string,
   tenantId: string,
   config: Config,
-  /** Called only when the database must be asked (may refuse first: see credential-lookups.ts). */
+  /** Called only when the database must be asked (may refuse first: see limits/per-address.ts). */
   db: () => Database | Promise<Database>,
   defer?: Defer,
 ): Promise<VerifiedApiKey> {

@@ -3,7 +3,7 @@
  * into each route: the rate-limit headers on its responses and the 429 it may answer.
  */
 
-import { PUBLIC_REQUEST_LIMIT } from "../limits/public-requests";
+import { PUBLIC_REQUEST_LIMIT } from "../limits/per-address";
 
 type Responses = Record<
   string,

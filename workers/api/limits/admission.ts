@@ -1,4 +1,5 @@
 import type { LayeredDecision } from "../../../durable-objects/limit-decision";
+import { TtlCache } from "../lib/ttl-cache";
 import { BlockedKeys } from "./blocked-keys";
 import type { LayerState } from "./rate-limit-headers";
 
@@ -51,10 +52,9 @@ function statesOf(policies: readonly Policy[], result: LayeredDecision, localNow
  */
 export class Admissions {
   private readonly blocked = new BlockedKeys();
-  private readonly leases = new Map<string, Lease>();
+  // Each lease lives until the first of its windows ends.
+  private readonly leases = new TtlCache<Lease>(0);
   private readonly inflight = new Map<string, Promise<void>>();
-
-  constructor(private readonly maxLeases = 10_000) {}
 
   async admit(
     keys: readonly string[],
@@ -95,8 +95,10 @@ export class Admissions {
         return { allowed: false, states };
       }
       const spare = result.granted - 1;
-      if (spare > 0)
-        this.#lease(subjects, { permits: spare, layers, until: Math.min(...layers.map((l) => l.resetAt)) });
+      if (spare > 0) {
+        const until = Math.min(...layers.map((l) => l.resetAt));
+        this.#lease(subjects, { permits: spare, layers, until }, now);
+      }
       return { allowed: true, states: layers.map((l) => state(l, l.remaining + spare, now, true)) };
     } finally {
       this.inflight.delete(subjects);
@@ -105,9 +107,9 @@ export class Admissions {
   }
 
   #take(subjects: string, now: number): LayerState[] | undefined {
-    const lease = this.leases.get(subjects);
+    const lease = this.leases.get(subjects, now);
     if (!lease) return undefined;
-    if (lease.until <= now || lease.permits <= 0) {
+    if (lease.permits <= 0) {
       this.leases.delete(subjects);
       return undefined;
     }
@@ -115,13 +117,8 @@ export class Admissions {
     return lease.layers.map((l) => state(l, l.remaining + lease.permits, now, true));
   }
 
-  #lease(subjects: string, lease: Lease): void {
-    this.leases.delete(subjects);
-    if (this.leases.size >= this.maxLeases) {
-      const oldest = this.leases.keys().next().value;
-      if (oldest !== undefined) this.leases.delete(oldest);
-    }
-    this.leases.set(subjects, lease);
+  #lease(subjects: string, lease: Lease, now: number): void {
+    this.leases.set(subjects, lease, now, lease.until - now);
   }
 }
 

@@ -1,3 +1,4 @@
+import { TtlCache } from "../lib/ttl-cache";
 import type { LayerState } from "./rate-limit-headers";
 
 /**
@@ -7,30 +8,21 @@ import type { LayerState } from "./rate-limit-headers";
  * its Durable Object nothing. (A plan raised mid-window takes effect at the next window here.)
  */
 export class BlockedKeys {
-  private readonly blocked = new Map<string, { until: number; state: LayerState }>();
-
-  constructor(private readonly maxEntries = 10_000) {}
+  // Each entry lives exactly until its window's reset.
+  private readonly blocked = new TtlCache<{ until: number; state: LayerState }>(0);
 
   /** The refusing layers among `keys`, with their time to reset as of `nowMs`. */
   refusing(keys: readonly string[], nowMs: number): LayerState[] {
     const states: LayerState[] = [];
     for (const key of keys) {
-      const entry = this.blocked.get(key);
-      if (!entry) continue;
-      if (entry.until <= nowMs) {
-        this.blocked.delete(key);
-        continue;
-      }
-      states.push({ ...entry.state, remaining: 0, allowed: false, resetInMs: entry.until - nowMs });
+      const entry = this.blocked.get(key, nowMs);
+      if (entry)
+        states.push({ ...entry.state, remaining: 0, allowed: false, resetInMs: entry.until - nowMs });
     }
     return states;
   }
 
   remember(key: string, state: LayerState, nowMs: number): void {
-    if (this.blocked.size >= this.maxEntries) {
-      const oldest = this.blocked.keys().next().value;
-      if (oldest !== undefined) this.blocked.delete(oldest);
-    }
-    this.blocked.set(key, { until: nowMs + state.resetInMs, state });
+    this.blocked.set(key, { until: nowMs + state.resetInMs, state }, nowMs, state.resetInMs);
   }
 }

@@ -8,7 +8,7 @@ import { assertNotRevoked } from "../auth/revocation-list";
 import { ApiError } from "../lib/errors";
 import type { PublicRoutes } from "../lib/public-routes";
 import { deferOf, serviceDatabase } from "../lib/service-context";
-import { guardCredentialLookup } from "../limits/credential-lookups";
+import { CREDENTIAL_LOOKUP_LIMIT, countPerAddress } from "../limits/per-address";
 
 /** The one credential of a request: `Authorization: Bearer …` (token or key) or `X-API-Key`. */
 function presentedCredential(authorization: string | undefined, apiKey: string | undefined): string {
@@ -47,11 +47,8 @@ export const authenticate = (publicRoutes: PublicRoutes) =>
         parsed.tenantId,
         config,
         async () => {
-          await guardCredentialLookup(
-            c.env.RATE_LIMITER,
-            config,
-            await clientAddress(config, c.req.raw.headers),
-          );
+          const ip = await clientAddress(config, c.req.raw.headers);
+          await countPerAddress(c.env.RATE_LIMITER, config, ip, CREDENTIAL_LOOKUP_LIMIT);
           return serviceDatabase(c);
         },
         deferOf(c),

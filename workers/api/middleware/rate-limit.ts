@@ -9,8 +9,8 @@ import { logError } from "../lib/log-error";
 import type { PublicRoutes } from "../lib/public-routes";
 import { deferOf, serviceDatabase } from "../lib/service-context";
 import { Admissions } from "../limits/admission";
+import { countPerAddress, PUBLIC_REQUEST_LIMIT } from "../limits/per-address";
 import { layerLimits } from "../limits/policies";
-import { countPublicRequest } from "../limits/public-requests";
 import { rateLimitHeaders } from "../limits/rate-limit-headers";
 import { limiterName, requestChecks } from "../limits/request-limits";
 import { lookupTenant } from "../services/tenant-directory";
@@ -28,7 +28,7 @@ const refusal = (headers: Record<string, string>) =>
  * limits/admission.ts). A refused request does no database work. The tenant's plan comes from the directory (isolate
  * cache first). Requests for other regions were forwarded by residency and are counted at home.
  * Public routes have no actor, so they are counted per client address instead
- * (limits/public-requests.ts).
+ * (limits/per-address.ts).
  */
 export const rateLimit = (publicRoutes: PublicRoutes) =>
   createMiddleware<AppEnv>(async (c, next) => {
@@ -37,11 +37,7 @@ export const rateLimit = (publicRoutes: PublicRoutes) =>
     if (!config.rateLimitsEnabled) return next();
     if (publicRoutes.matches(c)) {
       const ip = await clientAddress(config, c.req.raw.headers);
-      const headers = await countPublicRequest(c.env.RATE_LIMITER, config, ip).catch((cause: unknown) => {
-        if (cause instanceof ApiError) throw cause;
-        logError("rate limiter unavailable", c.get("requestId"), cause);
-        throw ApiError.unavailable("Rate limiting is unavailable", 2, cause);
-      });
+      const headers = await countPerAddress(c.env.RATE_LIMITER, config, ip, PUBLIC_REQUEST_LIMIT);
       await next();
       setHeaders(c, headers);
       return;
