@@ -35,3 +35,8 @@ export const PRESETS = validatePresets([
   logistics,
   education,
 ]);
+
+/** The preset with this id (a tenant's `industry`), if there is one. */
+export function presetById(id: string): Preset | undefined {
+  return PRESETS.find((p) => p.id === id);
+}

@@ -29,6 +29,11 @@ export interface DemoTenant {
   slug: string;
   country: string;
   currency: string;
+  /**
+   * The industry preset (`tenants.industry`) whose pipeline and custom fields the tenant gets;
+   * null keeps free-form custom fields and no pipeline.
+   */
+  industry: string | null;
   /** Plan overrides of the tier's rate limits (default: none). */
   rateLimits?: RateLimitOverrides;
 }
@@ -43,6 +48,7 @@ export const DEMO_TENANTS: Readonly<Record<RegionId, DemoTenant>> = {
     slug: "demo-eu",
     country: "DE",
     currency: "EUR",
+    industry: "professional-services",
   },
   lagos: {
     tenantId: "0a9a9a9a-0000-4000-8000-000000000002",
@@ -53,5 +59,6 @@ export const DEMO_TENANTS: Readonly<Record<RegionId, DemoTenant>> = {
     slug: "demo-lagos",
     country: "NG",
     currency: "NGN",
+    industry: "retail",
   },
 };

@@ -1,8 +1,12 @@
 import { neon, neonConfig } from "@neondatabase/serverless";
 import type { RegionId } from "../../regions/registry";
 import { hashPassword } from "../../workers/api/auth/credentials/password";
+import { createDatabase } from "../client";
+import { presetObjectStatements } from "../preset-objects";
+import { presetById } from "../presets";
 import { SYSTEM_ROLES } from "../schema/memberships";
 import { DEMO_PASSWORD, DEMO_TENANTS, type DemoTenant, demoRoleUser } from "../seed/demo";
+import { tenantBatch } from "../tenant-batch";
 
 export interface SeedOptions {
   /** Owner/superuser connection: seeding writes across the tenant wall on purpose. */
@@ -17,17 +21,23 @@ const DEMO_CONTACTS = [
   { first: "Chiamaka", last: "Eze", email: "chiamaka@example.com", company: "Eze Clinics" },
 ] as const;
 
-/** Idempotent: the demo tenant of `region`, its six system roles, its owner and three contacts. */
+/**
+ * Idempotent: the demo tenant of `region` (with its industry preset's pipeline and custom fields),
+ * its six system roles, its owner and three contacts.
+ */
 export function seedDemo(options: SeedOptions): Promise<void> {
   return seedTenant(options, DEMO_TENANTS[options.region]);
 }
 
 /**
  * Idempotent: a tenant with fixed ids, its six system roles, its owner and one member per other
- * role (all with DEMO_PASSWORD), and three contacts.
+ * role (all with DEMO_PASSWORD), three contacts, and when it has an industry that preset's
+ * pipeline stages and custom field definitions.
  */
 export async function seedTenant(options: SeedOptions, demo: DemoTenant): Promise<void> {
   if (options.httpEndpoint) neonConfig.fetchEndpoint = options.httpEndpoint;
+  const preset = demo.industry === null ? undefined : presetById(demo.industry);
+  if (demo.industry !== null && !preset) throw new Error(`${demo.slug}: no preset ${demo.industry}`);
   const sql = neon(options.url);
   // Fixed ids derived from the tenant's, so re-running the seed changes nothing.
   const derivedId = (suffix: string) => `${demo.tenantId.slice(0, -4)}${suffix}`;
@@ -40,9 +50,10 @@ export async function seedTenant(options: SeedOptions, demo: DemoTenant): Promis
     .map(({ role, i }) => ({ ...demoRoleUser(demo, role, i), roleId: roleId(i) }));
 
   await sql.transaction([
-    sql`insert into tenants (id, name, slug, region, country, tier, status, default_currency, rate_limits)
-        values (${demo.tenantId}, ${demo.name}, ${demo.slug}, ${options.region}, ${demo.country}, 'professional', 'active', ${demo.currency}, ${JSON.stringify(demo.rateLimits ?? {})}::jsonb)
-        on conflict (id) do nothing`,
+    // A tenant seeded before it had an industry gets one; an industry already set is kept.
+    sql`insert into tenants (id, name, slug, region, country, tier, status, industry, default_currency, rate_limits)
+        values (${demo.tenantId}, ${demo.name}, ${demo.slug}, ${options.region}, ${demo.country}, 'professional', 'active', ${demo.industry}, ${demo.currency}, ${JSON.stringify(demo.rateLimits ?? {})}::jsonb)
+        on conflict (id) do update set industry = coalesce(tenants.industry, excluded.industry)`,
     sql`insert into users (id, email, name, password_hash) values (${demo.ownerId}, ${demo.ownerEmail}, ${demo.ownerName}, ${passwordHash})
         on conflict (id) do nothing`,
     ...SYSTEM_ROLES.map(
@@ -66,4 +77,10 @@ export async function seedTenant(options: SeedOptions, demo: DemoTenant): Promis
             on conflict (id) do nothing`,
     ),
   ]);
+  // After the tenant row exists; idempotent like the rest, so a seed stopped in between is
+  // completed by the next run.
+  if (preset) {
+    const db = createDatabase({ url: options.url, httpEndpoint: options.httpEndpoint });
+    await tenantBatch(db, demo.tenantId, presetObjectStatements(db, demo.tenantId, preset));
+  }
 }

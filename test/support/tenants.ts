@@ -12,7 +12,13 @@ const SUITE_LIMITS: RateLimitOverrides = {
   burst: { limit: 1_000_000, window_seconds: 60 },
 };
 
-/** EU tenants with fixed ids: a and b for isolation tests, c for IAM tests that change members. */
+/**
+ * EU tenants with fixed ids: a and b for isolation tests, c for IAM tests that change members, d
+ * for leads and opportunities. a and c have no industry (free-form custom fields, no pipeline);
+ * b is a restaurant (no contact field is required, so contact tests need no custom fields; its
+ * contact fields are text, date and boolean), d a professional-services firm (required enum
+ * fields on contacts and leads, number and date on leads, a six-stage pipeline).
+ */
 export const TEST_TENANTS = {
   a: {
     tenantId: "aaaaaaaa-0000-4000-8000-000000000001",
@@ -23,6 +29,7 @@ export const TEST_TENANTS = {
     slug: "tenant-a",
     country: "DE",
     currency: "EUR",
+    industry: null,
     rateLimits: SUITE_LIMITS,
   },
   b: {
@@ -34,6 +41,7 @@ export const TEST_TENANTS = {
     slug: "tenant-b",
     country: "FR",
     currency: "EUR",
+    industry: "restaurant",
     rateLimits: SUITE_LIMITS,
   },
   c: {
@@ -45,6 +53,19 @@ export const TEST_TENANTS = {
     slug: "tenant-c",
     country: "NL",
     currency: "EUR",
+    industry: null,
+    rateLimits: SUITE_LIMITS,
+  },
+  d: {
+    tenantId: "dddddddd-0000-4000-8000-000000000004",
+    ownerId: "dddddddd-0000-4000-8000-0000000000d4",
+    ownerEmail: "owner@tenant-d.example",
+    ownerName: "Owner D",
+    name: "Tenant D",
+    slug: "tenant-d",
+    country: "BE",
+    currency: "EUR",
+    industry: "professional-services",
     rateLimits: SUITE_LIMITS,
   },
 } as const satisfies Record<string, DemoTenant>;

@@ -64,6 +64,20 @@ describe("outbox", () => {
 });
 
 describe("row-level security", () => {
+  it("is enabled and forced on every table with a tenant_id, each with its tenant policy", async () => {
+    const tables = (await database("owner").query(`
+      select c.relname as name, c.relrowsecurity as enabled, c.relforcerowsecurity as forced,
+        exists (select 1 from pg_policies p where p.tablename = c.relname and p.policyname = 'tenant_isolation') as policy
+      from pg_class c join pg_namespace n on n.oid = c.relnamespace
+      where n.nspname = 'public' and c.relkind = 'r'
+        and exists (select 1 from pg_attribute a where a.attrelid = c.oid and a.attname = 'tenant_id' and not a.attisdropped)
+      order by 1`)) as { name: string; enabled: boolean; forced: boolean; policy: boolean }[];
+    expect(tables.map((t) => t.name)).toEqual(
+      expect.arrayContaining(["contacts", "custom_field_definitions", "outbox_events", "pipeline_stages"]),
+    );
+    for (const t of tables) expect(t, t.name).toMatchObject({ enabled: true, forced: true, policy: true });
+  });
+
   it("shows the app role only the current tenant's rows, even without a tenant filter", async () => {
     const sql = database("app");
     const [, rowsA] = await sql.transaction([
