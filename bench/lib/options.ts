@@ -17,12 +17,17 @@ export interface BenchOptions {
   keep: boolean;
   /** Where the JSON figures go. */
   output: string;
+  /** Sign-ups measured (after two unmeasured ones). */
+  activations: number;
+  /** Only the activation figures: no load scenarios (quick, and no JSON report is written). */
+  activationsOnly: boolean;
 }
 
 export const USAGE = `usage: npm run bench -- [--duration 10] [--connections 50] [--warmup 3] [--pool-size 10]
                         [--overhead-connections 1] [--output bench/results/latest.json] [--keep] [--breakdown]
+                        [--activations 20] [--activations-only]
 Environment (flags win): BENCH_DURATION, BENCH_CONNECTIONS, BENCH_WARMUP, BENCH_POOL_SIZE,
-BENCH_OVERHEAD_CONNECTIONS.
+BENCH_OVERHEAD_CONNECTIONS, BENCH_ACTIVATIONS.
 Postgres: 127.0.0.1:5432, superuser postgres, trust auth (NEXUS_TEST_PG_HOST/PORT/USER override).`;
 
 function positiveNumber(name: string, raw: string | undefined, fallback: number, integer: boolean): number {
@@ -47,6 +52,8 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptio
       output: { type: "string" },
       keep: { type: "boolean", default: false },
       breakdown: { type: "boolean", default: false },
+      activations: { type: "string" },
+      "activations-only": { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
     strict: true,
@@ -66,5 +73,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptio
     keep: values.keep,
     breakdown: values.breakdown,
     output: values.output ?? "bench/results/latest.json",
+    activations: positiveNumber("--activations", values.activations ?? env.BENCH_ACTIVATIONS, 20, true),
+    activationsOnly: values["activations-only"],
   };
 }

@@ -1,3 +1,4 @@
+export * from "./activations";
 export * from "./api-keys";
 export * from "./contacts";
 export * from "./custom-field-definitions";

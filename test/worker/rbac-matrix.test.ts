@@ -23,7 +23,7 @@ const allApiRoutes = buildApp()
  * principal by design and act on the caller only; every other route is held to its permission.
  */
 const selfRoutes = allApiRoutes.filter((r) => r.permission === "self");
-/** Public routes (`publicRoute()`: industry presets) read no credential at all. */
+/** Public routes (`publicRoute()`: industry presets, sign-up and its status) read no credential at all. */
 const publicRoutes = allApiRoutes.filter((r) => r.public);
 const signedInRoutes = allApiRoutes.filter((r) => !r.public);
 const apiRoutes = signedInRoutes.filter((r) => r.permission !== "self");
@@ -61,16 +61,20 @@ describe("RBAC matrix over every registered /api/ route", () => {
     }
   });
 
-  it("public routes are declared as such, are read-only, and answer 200 without a credential", async () => {
+  it("public routes are declared as such and answer without a credential (reads 200)", async () => {
     expect(publicRoutes.map((r) => `${r.method} ${r.path}`).sort()).toEqual([
+      "GET /api/v1/nexus/activation/{id}/status",
       "GET /api/v1/nexus/presets",
       "GET /api/v1/nexus/presets/{id}",
+      "POST /api/v1/activate",
+      "POST /api/v1/nexus/activate",
     ]);
     for (const route of allApiRoutes) {
       // x-public and x-permission: public come together (publicRoute()), never one alone.
       expect(route.public, `${route.method} ${route.path}`).toBe(route.permission === "public");
     }
-    for (const route of publicRoutes) {
+    // Sign-up is the one public write; activation.test.ts covers it and its status.
+    for (const route of publicRoutes.filter((r) => r.method === "GET" && !r.path.includes("activation"))) {
       const path = route.path.replace("{id}", "retail");
       const res = await call(path, { method: route.method, token: null });
       expect(res.status, `${route.method} ${route.path}`).toBe(200);

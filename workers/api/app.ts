@@ -31,6 +31,7 @@ import { registerMfaRoutes } from "./routes/iam-mfa";
 import { registerOAuthClientRoutes } from "./routes/iam-oauth-clients";
 import { registerRoleRoutes } from "./routes/iam-roles";
 import { iamTagDescription } from "./routes/iam-tag";
+import { registerActivationRoutes } from "./routes/nexus-activation";
 import { registerPresetRoutes } from "./routes/nexus-presets";
 import { registerOAuthRoutes } from "./routes/oauth";
 import { registerWellKnownRoutes } from "./routes/well-known";
@@ -77,6 +78,7 @@ export function buildApp() {
   registerRoleRoutes(app, "/api/v1/iam");
   registerOAuthClientRoutes(app, "/api/v1/iam");
   registerPresetRoutes(app, "/api/v1/nexus");
+  registerActivationRoutes(app, ["/api/v1/nexus/activate", "/api/v1/activate"]);
 
   for (const [name, parameter] of Object.entries(IDEMPOTENCY_PARAMETERS)) {
     app.openAPIRegistry.registerComponent("parameters", name, parameter);
@@ -110,7 +112,7 @@ export function buildApp() {
       {
         name: "nexus",
         description:
-          "Sign-up and onboarding. Industry presets are public (`x-public: true`, no security requirement): " +
+          "Sign-up and onboarding. Industry presets, activation and its status are public (`x-public: true`, no security requirement): " +
           "no credential is read, and each client address is limited per minute instead of the tenant layers.",
       },
     ],

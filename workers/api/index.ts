@@ -2,6 +2,7 @@ import { buildApp } from "./app";
 import { publishLeftBehind } from "./events/scheduled";
 import { logError } from "./lib/log-error";
 
+export { ActivationRun } from "../../durable-objects/activation-run";
 export { RateLimiter } from "../../durable-objects/rate-limiter";
 
 const app = buildApp();

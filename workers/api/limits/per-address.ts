@@ -28,6 +28,18 @@ export const PUBLIC_REQUEST_LIMIT: PerAddressLimit = {
 };
 
 /**
+ * Sign-ups (POST /api/v1/nexus/activate), counted in the home region after validation and before
+ * the password is hashed: each one creates a tenant, so an address gets a handful an hour, well
+ * under what the public limit would let through.
+ */
+export const ACTIVATION_LIMIT: PerAddressLimit = {
+  name: "activations",
+  limit: 20,
+  windowMs: 3_600_000,
+  refusal: "Too many sign-ups from this address; retry after Retry-After",
+};
+
+/**
  * Database lookups of credentials the edge could not verify from memory or Upstash (global in the
  * region, not per tenant: the tenant named in an unverified key is the attacker's choice). Known
  * keys never get here more than once a minute per isolate, so the limit only bites on a stream of

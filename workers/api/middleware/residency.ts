@@ -1,25 +1,6 @@
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../app-env";
-import {
-  FORWARDED_CLIENT_HEADER,
-  FORWARDED_FROM_HEADER,
-  forwardedClientAssertion,
-} from "../auth/forwarded-client";
-import { clientIp } from "../lib/client-ip";
-import { ApiError } from "../lib/errors";
-
-// Connection-level and platform headers that must not be replayed to another origin.
-const DROPPED_HEADERS = [
-  "host",
-  "connection",
-  "keep-alive",
-  "transfer-encoding",
-  "upgrade",
-  "cf-connecting-ip",
-  "cf-ray",
-  "cf-worker",
-  "x-forwarded-host",
-];
+import { forwardToRegion } from "../lib/forward-to-region";
 
 /**
  * A request is served only from its tenant's home region: a credential naming another region is
@@ -29,44 +10,6 @@ const DROPPED_HEADERS = [
 export const residency = () =>
   createMiddleware<AppEnv>(async (c, next) => {
     const home = c.get("homeRegion");
-    const config = c.get("config");
-    if (!home || home === config.region) return next();
-
-    if (c.req.header(FORWARDED_FROM_HEADER)) {
-      throw new ApiError("LOOP_DETECTED", "Request was already forwarded between regions");
-    }
-
-    const incoming = new URL(c.req.url);
-    const target = new URL(incoming.pathname + incoming.search, config.regionUrls[home]);
-    const headers = new Headers(c.req.raw.headers);
-    for (const name of DROPPED_HEADERS) headers.delete(name);
-    headers.set(FORWARDED_FROM_HEADER, config.region);
-    // Whatever the client sent under this name is dropped; only this region's own statement goes.
-    headers.delete(FORWARDED_CLIENT_HEADER);
-    const assertion = await forwardedClientAssertion(config, home, clientIp(c.req.raw.headers));
-    if (assertion) headers.set(FORWARDED_CLIENT_HEADER, assertion);
-    headers.set("X-Request-Id", c.get("requestId"));
-
-    const hasBody = c.req.method !== "GET" && c.req.method !== "HEAD";
-    let response: Response;
-    try {
-      response = await fetch(target, {
-        method: c.req.method,
-        headers,
-        body: hasBody ? c.req.raw.body : null,
-        redirect: "manual",
-      });
-    } catch (cause) {
-      throw ApiError.unavailable(`Home region ${home} is unreachable`, 5, cause);
-    }
-    // fetch() already decoded the body, so its encoding headers no longer describe it; the
-    // runtime re-encodes for this client. Rewrapped because fetch responses are immutable.
-    const responseHeaders = new Headers(response.headers);
-    responseHeaders.delete("content-encoding");
-    responseHeaders.delete("content-length");
-    return new Response(response.body, {
-      status: response.status,
-      statusText: response.statusText,
-      headers: responseHeaders,
-    });
+    if (!home || home === c.get("config").region) return next();
+    return forwardToRegion(c, home);
   });

@@ -1,0 +1,141 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import { join } from "node:path";
+import { appUrl, dropDatabase, recreateDatabase, upstreamUrl } from "../../test/support/postgres";
+import { type BenchCredentials, createCredentials } from "./auth";
+import { buildWorker } from "./build";
+import type { Cleanup } from "./cleanup";
+import { BENCH_TENANT, migrateAndSeed } from "./fixture";
+import { startGatewayProcess } from "./gateway";
+import { progress } from "./progress";
+import { freePort, resolveWorkerd, startWorkerd, waitForHealth } from "./workerd";
+import { renderWorkerdConfig } from "./workerd-config";
+
+const HOST = "127.0.0.1";
+/** Nothing listens on the discard port: a mistaken residency forward fails fast instead of hanging. */
+const LAGOS_URL = "http://127.0.0.1:9";
+const AUDIENCE = "nexus-api";
+// Same values as wrangler.toml; the dry-run bundle does not carry them, so the config restates them.
+const COMPATIBILITY_DATE = "2026-11-01";
+const COMPATIBILITY_FLAGS = ["nodejs_compat"];
+const HEALTH_TIMEOUT_MS = 30_000;
+
+export interface RunningWorker {
+  url: string;
+  pid: number;
+}
+
+export interface BenchStack {
+  /** The eu URL every worker of the run answers to (the first started must listen there). */
+  workerUrl: string;
+  port: number;
+  credentials: BenchCredentials;
+  gateway: { url: string; pid: number };
+  workerd: ReturnType<typeof resolveWorkerd>;
+  work: string;
+  /** Another workerd process with the same bundle, storage of its own. */
+  startWorker(name: string, listenPort: number, rateLimits: "on" | "off"): Promise<RunningWorker>;
+}
+
+/**
+ * What every benchmark runs on: the Worker built as deployed (wrangler deploy --dry-run), a fresh
+ * database migrated and seeded through a real SQL gateway over the real Postgres, throwaway keys.
+ * Each piece registers its teardown with `cleanup` as soon as it exists.
+ */
+export async function startBenchStack(options: {
+  root: string;
+  database: string;
+  poolSize: number;
+  keep: boolean;
+  /** How long the run's tokens must stay valid. */
+  tokenTtlSeconds: number;
+  cleanup: Cleanup;
+}): Promise<BenchStack> {
+  const { cleanup } = options;
+  const work = mkdtempSync(join(os.tmpdir(), "nexus-bench-"));
+  cleanup.add(options.keep ? `nothing in ${work} (--keep)` : `temporary folder ${work}`, () => {
+    if (!options.keep) rmSync(work, { recursive: true, force: true });
+  });
+  const bundleDir = join(work, "bundle");
+  const storageDir = join(work, "do-storage");
+  mkdirSync(storageDir, { recursive: true });
+
+  progress("building the Worker: wrangler deploy --dry-run --env local-eu");
+  const bundle = await buildWorker({ root: options.root, env: "local-eu", outdir: bundleDir });
+  progress(
+    `bundle: ${bundle.modules.map((m) => m.name).join(", ")} (${(bundle.bytes / 1024).toFixed(0)} KiB)`,
+  );
+  const workerd = resolveWorkerd();
+  progress(`workerd: ${workerd.version} (${workerd.path})`);
+
+  progress(`database: recreating ${options.database}`);
+  await recreateDatabase(options.database);
+  cleanup.add(`database ${options.database}`, () => dropDatabase(options.database));
+
+  progress(`SQL gateway: starting on ${upstreamUrl()} (pool ${options.poolSize})`);
+  const gateway = await startGatewayProcess({
+    upstream: upstreamUrl(),
+    poolSize: options.poolSize,
+    logFile: join(work, "gateway.log"),
+  });
+  cleanup.add(`SQL gateway (pid ${gateway.pid})`, gateway.stop);
+  progress(`SQL gateway: ${gateway.url}`);
+
+  progress("database: migrating and seeding through the gateway");
+  await migrateAndSeed(options.database, gateway.url);
+
+  const port = await freePort(HOST);
+  const workerUrl = `http://${HOST}:${port}`;
+  const credentials = await createCredentials({
+    issuer: workerUrl,
+    audience: AUDIENCE,
+    tenantId: BENCH_TENANT.tenantId,
+    userId: BENCH_TENANT.ownerId,
+    ttlSeconds: options.tokenTtlSeconds,
+  });
+
+  const startWorker = async (name: string, listenPort: number, rateLimits: "on" | "off") => {
+    const url = `http://${HOST}:${listenPort}`;
+    const storage = join(storageDir, name);
+    mkdirSync(storage, { recursive: true });
+    const configFile = join(bundleDir, `workerd-${name}.capnp`);
+    writeFileSync(
+      configFile,
+      renderWorkerdConfig({
+        listen: { host: HOST, port: listenPort },
+        modules: bundle.modules,
+        compatibilityDate: COMPATIBILITY_DATE,
+        compatibilityFlags: COMPATIBILITY_FLAGS,
+        // Every var of [env.local-eu.vars], pointed at this run's processes.
+        textBindings: {
+          REGION: "eu",
+          ENVIRONMENT: "development",
+          REGION_URLS: JSON.stringify({ eu: workerUrl, lagos: LAGOS_URL }),
+          JWT_AUDIENCE: AUDIENCE,
+          JWKS: credentials.jwks,
+          CORS_ORIGINS: "",
+          DATABASE_URL: appUrl(options.database),
+          DATABASE_HTTP_URL: `${gateway.url}/sql`,
+          BACKEND_URL: gateway.url,
+          UPSTASH_REDIS_REST_URL: "",
+          RATE_LIMITS: rateLimits,
+        },
+        durableObjects: [
+          { binding: "RATE_LIMITER", className: "RateLimiter" },
+          { binding: "ACTIVATION_RUN", className: "ActivationRun" },
+        ],
+        durableObjectStoragePath: storage,
+        uniqueKeyPrefix: `nexus-bench-${name}`,
+      }),
+    );
+    progress(`workerd (${name}, RATE_LIMITS=${rateLimits}): starting on ${url}`);
+    const logFile = join(work, `workerd-${name}.log`);
+    const started = startWorkerd({ binary: workerd.path, configFile, cwd: bundleDir, logFile });
+    cleanup.add(`workerd ${name} (pid ${started.running.pid})`, started.running.stop);
+    await waitForHealth({ url, child: started.child, logFile, timeoutMs: HEALTH_TIMEOUT_MS });
+    progress(`workerd (${name}): /health is 200`);
+    return { url, pid: started.running.pid };
+  };
+
+  return { workerUrl, port, credentials, gateway, workerd, work, startWorker };
+}
