@@ -87,7 +87,7 @@ async function madeFor(tenantId: string, email: string) {
       q`select stage_key from pipeline_stages where tenant_id = ${tenantId} order by position`,
       q`select entity, field_key from custom_field_definitions where tenant_id = ${tenantId}`,
       q`select client_id, client_type from oauth_clients where tenant_id = ${tenantId}`,
-      q`select event_type, payload from outbox_events where tenant_id = ${tenantId}`,
+      q`select event_type, payload, published_at is not null as published from outbox_events where tenant_id = ${tenantId}`,
       q`select state, owner_email, owner_name, password_hash from activations where tenant_id = ${tenantId}`,
     ]);
   return { tenants, users, memberships, roles, stages, fields, clients, events, activations };
@@ -159,6 +159,8 @@ describe("POST /api/v1/activate (open sign-up)", () => {
     const ownerId = made.users[0]?.id as string;
     expectOneOfEverything(made, ownerId);
     expect(made.clients[0]).toMatchObject({ client_id: status.sign_in?.client_id, client_type: "public" });
+    // Published by the run itself, not left for the minute's sweep.
+    expect(made.events[0]?.published).toBe(true);
     expect(made.events[0]?.payload).toMatchObject({
       event_type: "tenant.activated",
       tenant_id: a.tenant_id,

@@ -7,6 +7,9 @@ import { tenantRows, textArray } from "../../../db/rows";
 import { SYSTEM_ROLES } from "../../../db/schema/memberships";
 import { REGIONS, type RegionId } from "../../../regions/registry";
 import type { Config } from "../env";
+import { defaultSinks } from "../events/log-sink";
+import { publishPending } from "../events/publisher";
+import { logError } from "../lib/log-error";
 import { SUPPORTED_SCOPES } from "../oauth/scopes";
 import { type DirectoryEntry, invalidateTenant, publishTenant } from "../services/tenant-directory";
 
@@ -207,6 +210,11 @@ export const STEPS: Readonly<Record<StepName, Step>> = {
           sql`changed.id`,
         ),
       ]);
+      // Published now rather than at the next sweep; if this fails, the sweep still will.
+      await publishPending(ctx.db, defaultSinks(), { tenantId: a.tenantId, limit: 10 }).catch(
+        (error: unknown) =>
+          logError("publishing tenant.activated failed; the scheduled sweep will", undefined, error),
+      );
     },
   },
 };
