@@ -17,7 +17,16 @@ import { machineInfo, sampleCpuBusyPercent } from "./lib/machine";
 import { measureScenarios } from "./lib/measure";
 import { type BenchOptions, parseOptions, USAGE } from "./lib/options";
 import { progress } from "./lib/progress";
-import { activationTarget, buildReport, renderActivations, renderReport, writeReport } from "./lib/report";
+import { type FanOutTimings, measureFanOut, renderFanOut } from "./lib/realtime";
+import {
+  activationTarget,
+  buildReport,
+  realtimeTargets,
+  renderActivations,
+  renderReport,
+  renderTarget,
+  writeReport,
+} from "./lib/report";
 import { PAGE_SIZE, scenarios } from "./lib/scenarios";
 import { freePort } from "./lib/workerd";
 
@@ -31,6 +40,8 @@ const DATABASE = "nexus_bench";
 const BUSY_WARNING_PERCENT = 15;
 
 const cleanup = new Cleanup();
+/** Chat messages timed at every socket per fan-out run (after two unmeasured ones). */
+const REALTIME_MESSAGES = 20;
 
 function assertNode(): void {
   const [major = 0, minor = 0] = process.versions.node.split(".").map(Number);
@@ -61,18 +72,9 @@ async function main(options: BenchOptions): Promise<boolean> {
     cleanup,
   });
   const { credentials, gateway, workerd, work, workerUrl, startWorker } = stack;
-  if (options.activationsOnly) {
+  if (options.only) {
     const alone = await startWorker("main", stack.port, "on");
-    const activation = await measureActivations({
-      baseUrl: alone.url,
-      count: options.activations,
-      warmup: 2,
-    });
-    const target = activationTarget(activation);
-    process.stdout.write(
-      `\n${renderActivations(activation)}\n\n${target.name}: ${target.actual} (target ${target.target}) ${target.pass ? "PASS" : "FAIL"}\n\n`,
-    );
-    return target.pass;
+    return runOnly(options, alone.url, credentials.token);
   }
   const contacts = await insertContacts(DATABASE, BENCH_TENANT.tenantId, EXTRA_CONTACTS);
   progress(`database: ${contacts} contacts for tenant ${BENCH_TENANT.slug}`);
@@ -118,6 +120,7 @@ async function main(options: BenchOptions): Promise<boolean> {
   });
 
   const activation = await measureActivations({ baseUrl: main.url, count: options.activations, warmup: 2 });
+  const realtime = await measureRealtime(options, main.url, credentials.token);
 
   const report = buildReport({
     generatedAt: new Date().toISOString(),
@@ -140,6 +143,7 @@ async function main(options: BenchOptions): Promise<boolean> {
     scenarios: results,
     limiter: { overhead, burst },
     activation,
+    realtime,
   });
   process.stdout.write(renderReport(report));
   const output = resolve(ROOT, options.output);
@@ -147,6 +151,32 @@ async function main(options: BenchOptions): Promise<boolean> {
   progress(`figures written to ${output}`);
   if (options.keep) progress(`kept ${work} (bundle, workerd-*.capnp, workerd-*.log, gateway.log)`);
   return report.pass;
+}
+
+async function measureRealtime(
+  options: BenchOptions,
+  baseUrl: string,
+  token: string,
+): Promise<FanOutTimings[]> {
+  const results = [];
+  for (const sockets of options.realtimeSockets) {
+    results.push(await measureFanOut({ baseUrl, token, sockets, messages: REALTIME_MESSAGES }));
+  }
+  return results;
+}
+
+/** `--only activations|realtime`: one section on one workerd, its lines and its target. */
+async function runOnly(options: BenchOptions, baseUrl: string, token: string): Promise<boolean> {
+  if (options.only === "activations") {
+    const activation = await measureActivations({ baseUrl, count: options.activations, warmup: 2 });
+    const target = activationTarget(activation);
+    process.stdout.write(`\n${renderActivations(activation)}\n\n${renderTarget(target)}\n\n`);
+    return target.pass;
+  }
+  const realtime = await measureRealtime(options, baseUrl, token);
+  const targets = realtimeTargets(realtime);
+  process.stdout.write(`\n${renderFanOut(realtime)}\n\n${targets.map(renderTarget).join("\n")}\n\n`);
+  return targets.every((t) => t.pass);
 }
 
 let interrupted = false;

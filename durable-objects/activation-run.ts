@@ -123,7 +123,7 @@ export class ActivationRun extends DurableObject<Env> {
       // Accepted runs always have their row; without it there is nothing to build from.
       return this.#finish(run, "failed");
     }
-    const ctx: StepContext = { db, config, region: run.spec.region, ...loaded };
+    const ctx: StepContext = { env: this.env, db, config, region: run.spec.region, ...loaded };
     if (run.abandoning) return this.#abandon(run, ctx);
 
     for (const step of run.steps) {

@@ -19,15 +19,17 @@ export interface BenchOptions {
   output: string;
   /** Sign-ups measured (after two unmeasured ones). */
   activations: number;
-  /** Only the activation figures: no load scenarios (quick, and no JSON report is written). */
-  activationsOnly: boolean;
+  /** Only one section's figures, no load scenarios (quick; no JSON report is written). */
+  only: "activations" | "realtime" | undefined;
+  /** Socket counts of the realtime fan-out runs. */
+  realtimeSockets: number[];
 }
 
 export const USAGE = `usage: npm run bench -- [--duration 10] [--connections 50] [--warmup 3] [--pool-size 10]
                         [--overhead-connections 1] [--output bench/results/latest.json] [--keep] [--breakdown]
-                        [--activations 20] [--activations-only]
+                        [--activations 20] [--realtime-sockets 1000,4000] [--only activations|realtime]
 Environment (flags win): BENCH_DURATION, BENCH_CONNECTIONS, BENCH_WARMUP, BENCH_POOL_SIZE,
-BENCH_OVERHEAD_CONNECTIONS, BENCH_ACTIVATIONS.
+BENCH_OVERHEAD_CONNECTIONS, BENCH_ACTIVATIONS, BENCH_REALTIME_SOCKETS.
 Postgres: 127.0.0.1:5432, superuser postgres, trust auth (NEXUS_TEST_PG_HOST/PORT/USER override).`;
 
 function positiveNumber(name: string, raw: string | undefined, fallback: number, integer: boolean): number {
@@ -37,6 +39,12 @@ function positiveNumber(name: string, raw: string | undefined, fallback: number,
     throw new Error(`${name} must be a positive ${integer ? "integer" : "number"}, got "${raw}"`);
   }
   return value;
+}
+
+function onlyOption(raw: string | undefined): BenchOptions["only"] {
+  if (raw === undefined) return undefined;
+  if (raw === "activations" || raw === "realtime") return raw;
+  throw new Error(`--only must be activations or realtime, got "${raw}"`);
 }
 
 /** Returns undefined for --help (the caller prints USAGE and exits 0). */
@@ -53,7 +61,8 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptio
       keep: { type: "boolean", default: false },
       breakdown: { type: "boolean", default: false },
       activations: { type: "string" },
-      "activations-only": { type: "boolean", default: false },
+      only: { type: "string" },
+      "realtime-sockets": { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
     strict: true,
@@ -74,6 +83,9 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptio
     breakdown: values.breakdown,
     output: values.output ?? "bench/results/latest.json",
     activations: positiveNumber("--activations", values.activations ?? env.BENCH_ACTIVATIONS, 20, true),
-    activationsOnly: values["activations-only"],
+    only: onlyOption(values.only),
+    realtimeSockets: (values["realtime-sockets"] ?? env.BENCH_REALTIME_SOCKETS ?? "1000,4000")
+      .split(",")
+      .map((n) => positiveNumber("--realtime-sockets", n.trim(), 0, true)),
   };
 }

@@ -5,6 +5,7 @@ import type { CpuShare } from "./cpu";
 import type { BurstAccuracy, LimiterOverhead } from "./limiter";
 import type { LoadResult } from "./load";
 import type { MachineInfo } from "./machine";
+import { type FanOutTimings, renderFanOut } from "./realtime";
 import type { Scenario } from "./scenarios";
 
 /**
@@ -17,6 +18,9 @@ export const TARGETS = {
   maxLimiterP50Ms: 2,
   /** Issue #5: a full activation, POST to completed, under 2 s at p50 locally. */
   maxActivationP50Ms: 2000,
+  /** Issue #6: a message reaches 1,000 sockets of one room under 100 ms at p99 locally. */
+  fanOutSockets: 1000,
+  maxFanOutP99Ms: 100,
 } as const;
 
 export interface ScenarioReport extends LoadResult {
@@ -58,6 +62,8 @@ export interface BenchReport {
   limiter: { overhead: LimiterOverhead[]; burst: BurstAccuracy };
   /** Sign-ups from POST to a completed run (issue #5). */
   activation: ActivationTimings;
+  /** Chat fan-out to N sockets of one room (issue #6). */
+  realtime: FanOutTimings[];
   /** (b) requests/s as a percentage of (a). */
   ratioPercent: number;
   targets: TargetCheck[];
@@ -133,6 +139,7 @@ export function buildReport(
         input.limiter.burst.refused === input.limiter.burst.sent - input.limiter.burst.limit,
     },
     activationTarget(input.activation),
+    ...realtimeTargets(input.realtime),
   ];
   const warnings: string[] = [];
   for (const r of [...input.scenarios, ...input.limiter.overhead.flatMap((o) => [o.off, o.on])]) {
@@ -159,6 +166,21 @@ export function activationTarget(a: ActivationTimings): TargetCheck {
     pass: a.totalMs.p50 < TARGETS.maxActivationP50Ms,
   };
 }
+
+/** The fan-out target, on the run with TARGETS.fanOutSockets sockets (none when it was not measured). */
+export function realtimeTargets(runs: readonly FanOutTimings[]): TargetCheck[] {
+  return runs
+    .filter((r) => r.sockets === TARGETS.fanOutSockets)
+    .map((r) => ({
+      name: `fan-out to ${r.sockets} sockets, p99`,
+      target: `< ${TARGETS.maxFanOutP99Ms} ms`,
+      actual: `${r.latencyMs.p99} ms`,
+      pass: r.latencyMs.p99 < TARGETS.maxFanOutP99Ms,
+    }));
+}
+
+export const renderTarget = (t: TargetCheck) =>
+  `${t.name}: ${t.actual} (target ${t.target}) ${t.pass ? "PASS" : "FAIL"}`;
 
 /** The activation figures as printed lines. */
 export function renderActivations(a: ActivationTimings): string {
@@ -258,6 +280,8 @@ export function renderReport(report: BenchReport): string {
       `then ${burst.refusedAfter.sent} more, refused in the isolate, p50 ${ms(burst.refusedAfter.p50Ms)} ms`,
     "",
     renderActivations(report.activation),
+    "",
+    renderFanOut(report.realtime),
     "",
     table(targetRows, new Set()),
     "",

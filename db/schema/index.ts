@@ -1,5 +1,6 @@
 export * from "./activations";
 export * from "./api-keys";
+export * from "./chat-messages";
 export * from "./contacts";
 export * from "./custom-field-definitions";
 export * from "./idempotency";

@@ -42,7 +42,7 @@ export function tokenFor(options: TokenOptions = {}): Promise<string> {
     userId: options.userId ?? tenant.ownerId,
     role: options.role ?? "Owner",
     ...(options.permissions === undefined ? {} : { permissions: options.permissions }),
-    scope: options.scope ?? "crm:read crm:write iam:read iam:write",
+    scope: options.scope ?? "crm:read crm:write iam:read iam:write realtime:read realtime:write",
     ...(options.ttlSeconds === undefined ? {} : { ttlSeconds: options.ttlSeconds }),
   });
 }

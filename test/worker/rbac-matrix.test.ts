@@ -62,19 +62,26 @@ describe("RBAC matrix over every registered /api/ route", () => {
   });
 
   it("public routes are declared as such and answer without a credential (reads 200)", async () => {
-    expect(publicRoutes.map((r) => `${r.method} ${r.path}`).sort()).toEqual([
-      "GET /api/v1/nexus/activation/{id}/status",
-      "GET /api/v1/nexus/presets",
-      "GET /api/v1/nexus/presets/{id}",
-      "POST /api/v1/activate",
-      "POST /api/v1/nexus/activate",
-    ]);
+    expect(publicRoutes.map((r) => `${r.method} ${r.path}`).sort()).toEqual(
+      [
+        "GET /api/v1/nexus/activation/{id}/status",
+        "GET /api/v1/nexus/presets",
+        "GET /api/v1/nexus/presets/{id}",
+        "POST /api/v1/activate",
+        "POST /api/v1/nexus/activate",
+        "GET /api/v1/realtime",
+      ].sort(),
+    );
     for (const route of allApiRoutes) {
       // x-public and x-permission: public come together (publicRoute()), never one alone.
       expect(route.public, `${route.method} ${route.path}`).toBe(route.permission === "public");
     }
-    // Sign-up is the one public write; activation.test.ts covers it and its status.
-    for (const route of publicRoutes.filter((r) => r.method === "GET" && !r.path.includes("activation"))) {
+    // Sign-up is the one public write; activation.test.ts covers it and its status, realtime.test.ts
+    // the WebSocket upgrade (its ticket is the credential).
+    const reads = publicRoutes.filter(
+      (r) => r.method === "GET" && !r.path.includes("activation") && r.path !== "/api/v1/realtime",
+    );
+    for (const route of reads) {
       const path = route.path.replace("{id}", "retail");
       const res = await call(path, { method: route.method, token: null });
       expect(res.status, `${route.method} ${route.path}`).toBe(200);

@@ -29,6 +29,9 @@ export default defineProject({
           UPSTASH_KEY_PREFIX: inject("upstash").keyPrefix,
           // Short, so tests can show an API key revoked elsewhere stops working within the bound.
           API_KEY_CACHE_TTL_SECONDS: "2",
+          // Small, so a handful of test sockets spreads over several shards; quick revocation checks.
+          REALTIME_SHARD_CAPACITY: "2",
+          REALTIME_RECHECK_SECONDS: "1",
         },
       },
     })),

@@ -34,6 +34,7 @@ import { iamTagDescription } from "./routes/iam-tag";
 import { registerActivationRoutes } from "./routes/nexus-activation";
 import { registerPresetRoutes } from "./routes/nexus-presets";
 import { registerOAuthRoutes } from "./routes/oauth";
+import { REALTIME_TAG, registerRealtimeRoutes } from "./routes/realtime";
 import { registerWellKnownRoutes } from "./routes/well-known";
 
 /** Self-hosted so /docs works without a CDN (see scripts/copy-docs-assets.ts). */
@@ -79,6 +80,7 @@ export function buildApp() {
   registerOAuthClientRoutes(app, "/api/v1/iam");
   registerPresetRoutes(app, "/api/v1/nexus");
   registerActivationRoutes(app, ["/api/v1/nexus/activate", "/api/v1/activate"]);
+  registerRealtimeRoutes(app, "/api/v1/realtime");
 
   for (const [name, parameter] of Object.entries(IDEMPOTENCY_PARAMETERS)) {
     app.openAPIRegistry.registerComponent("parameters", name, parameter);
@@ -109,6 +111,7 @@ export function buildApp() {
     tags: [
       { name: "iam", description: iamTagDescription() },
       EVENTS_TAG,
+      REALTIME_TAG,
       {
         name: "nexus",
         description:

@@ -66,6 +66,17 @@ const configSchema = z.object({
     emptyToUndefined,
     z.coerce.number().int().min(0).max(300).default(60),
   ),
+  // Sockets per RealtimeShard before a tenant's next connection opens another shard.
+  REALTIME_SHARD_CAPACITY: z.preprocess(
+    emptyToUndefined,
+    z.coerce.number().int().min(1).max(32_000).default(1000),
+  ),
+  // How often a TenantHub re-checks its sockets' memberships and tokens: the bound on a revoked
+  // member or token keeping an open socket.
+  REALTIME_RECHECK_SECONDS: z.preprocess(
+    emptyToUndefined,
+    z.coerce.number().int().min(1).max(300).default(15),
+  ),
 });
 
 export interface Config {
@@ -91,6 +102,7 @@ export interface Config {
   apiKeyCacheTtlSeconds: number;
   /** The edge rate limits (always on in production). */
   rateLimitsEnabled: boolean;
+  realtime: { shardCapacity: number; recheckSeconds: number };
 }
 
 // Bindings are fixed for the life of an isolate, so parse once per env object.
@@ -142,6 +154,7 @@ export function loadConfig(env: Bindings): Config {
     dataEncryptionKey: c.DATA_ENCRYPTION_KEY,
     apiKeyCacheTtlSeconds: c.API_KEY_CACHE_TTL_SECONDS,
     rateLimitsEnabled: c.RATE_LIMITS === "on",
+    realtime: { shardCapacity: c.REALTIME_SHARD_CAPACITY, recheckSeconds: c.REALTIME_RECHECK_SECONDS },
   };
   cache.set(env, config);
   return config;

@@ -4,6 +4,8 @@ import { logError } from "./lib/log-error";
 
 export { ActivationRun } from "../../durable-objects/activation-run";
 export { RateLimiter } from "../../durable-objects/rate-limiter";
+export { RealtimeShard } from "../../durable-objects/realtime-shard";
+export { TenantHub } from "../../durable-objects/tenant-hub";
 
 const app = buildApp();
 

@@ -1,4 +1,5 @@
 import { REGIONS, type RegionId } from "../../../regions/registry";
+import { uuidFromHex, uuidHex } from "../lib/uuid-hex";
 
 /**
  * An activation's public id names its home region as every credential does (`act_ng_…`,
@@ -7,7 +8,7 @@ import { REGIONS, type RegionId } from "../../../regions/registry";
  * the status be read without a credential (the owner has none yet).
  */
 export function formatActivationId(region: RegionId, uuid: string): string {
-  return `act_${REGIONS[region].keyCode}_${uuid.replaceAll("-", "")}`;
+  return `act_${REGIONS[region].keyCode}_${uuidHex(uuid)}`;
 }
 
 const ID = /^act_([a-z]{2})_([0-9a-f]{32})$/;
@@ -18,6 +19,6 @@ export function parseActivationId(id: string): { region: RegionId; uuid: string 
   const region = Object.values(REGIONS).find((r) => r.keyCode === match[1])?.id;
   const hex = match[2] as string;
   if (!region) return null;
-  const uuid = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  const uuid = uuidFromHex(hex);
   return { region, uuid };
 }

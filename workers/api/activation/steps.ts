@@ -7,7 +7,7 @@ import { tenantRows, textArray } from "../../../db/rows";
 import { SYSTEM_ROLES } from "../../../db/schema/memberships";
 import { REGIONS, type RegionId } from "../../../regions/registry";
 import type { Config } from "../env";
-import { defaultSinks } from "../events/log-sink";
+import { defaultSinks } from "../events/default-sinks";
 import { publishPending } from "../events/publisher";
 import { logError } from "../lib/log-error";
 import { SUPPORTED_SCOPES } from "../oauth/scopes";
@@ -36,6 +36,7 @@ export interface ActivationRecord {
 }
 
 export interface StepContext {
+  env: Env;
   db: Database;
   config: Config;
   region: RegionId;
@@ -211,9 +212,11 @@ export const STEPS: Readonly<Record<StepName, Step>> = {
         ),
       ]);
       // Published now rather than at the next sweep; if this fails, the sweep still will.
-      await publishPending(ctx.db, defaultSinks(), { tenantId: a.tenantId, limit: 10 }).catch(
-        (error: unknown) =>
-          logError("publishing tenant.activated failed; the scheduled sweep will", undefined, error),
+      await publishPending(ctx.db, defaultSinks(ctx.env, ctx.config), {
+        tenantId: a.tenantId,
+        limit: 10,
+      }).catch((error: unknown) =>
+        logError("publishing tenant.activated failed; the scheduled sweep will", undefined, error),
       );
     },
   },
@@ -257,7 +260,7 @@ export async function loadActivation(
  * which frees the slug and the email, and the row is marked failed with its personal fields
  * cleared. Idempotent like the steps.
  */
-export async function abandonActivation(ctx: Omit<StepContext, "preset">): Promise<void> {
+export async function abandonActivation(ctx: Omit<StepContext, "preset" | "env">): Promise<void> {
   const { activation: a } = ctx;
   await batch(ctx, [
     sql`update tenants set status = 'suspended', is_deleted = true, deleted_at = now(), updated_at = now()

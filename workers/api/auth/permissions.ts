@@ -12,12 +12,13 @@ const CRM: Permission[] = ["crm.contacts.read", "crm.contacts.write"];
  * changed record, and a Viewer's reads are limited to what it was granted (contacts today), which
  * the event log would widen as other services start emitting events.
  */
-const WORK: Permission[] = [...CRM, "events.read"];
+const WORK: Permission[] = [...CRM, "events.read", "realtime.read", "realtime.write"];
 
 /**
  * The six system roles (documented in the OpenAPI description of `iam`): Owner and Admin manage
  * the tenant; Manager sees its members and roles; Member works in it; Viewer only reads contacts;
- * Guest sees nothing until a custom role grants it something.
+ * Guest sees nothing until a custom role grants it something. Realtime (connect and receive:
+ * `realtime.read`; post: `realtime.write`) goes with work in the tenant, so not to Viewer.
  */
 export const ROLE_PERMISSIONS: Readonly<Record<SystemRole, readonly Permission[]>> = {
   Owner: PERMISSIONS,
@@ -74,6 +75,17 @@ export function scopeFor(permission: Permission): string {
   return `${SCOPE_SERVICE[service] ?? service}:${parts.at(-1) === "write" ? "write" : "read"}`;
 }
 
+/** Whether a credential's scopes cover a permission; write includes read (a client allowed to change the CRM may also see it). */
+export function scopeGrants(scopes: readonly string[], permission: Permission): boolean {
+  const scope = scopeFor(permission);
+  return scopes.includes(scope) || scopes.includes(scope.replace(/:read$/, ":write"));
+}
+
+/** What a principal may do through this credential: its role's permissions its scopes cover. */
+export function grantedPermissions(holder: RoleHolder & { scopes: readonly string[] }): Permission[] {
+  return effectivePermissions(holder).filter((p) => scopeGrants(holder.scopes, p));
+}
+
 /** Each route declares its permission; this is the one place it is checked. */
 export const requirePermission = (permission: Permission) =>
   createMiddleware<AppEnv>(async (c, next) => {
@@ -83,10 +95,7 @@ export const requirePermission = (permission: Permission) =>
       throw new ApiError("FORBIDDEN", `Role ${actor.role} lacks permission ${permission}`);
     }
     const scope = scopeFor(permission);
-    // Write includes read: a client allowed to change the CRM may also see it.
-    const satisfied =
-      actor.scopes.includes(scope) || actor.scopes.includes(scope.replace(/:read$/, ":write"));
-    if (!satisfied) {
+    if (!scopeGrants(actor.scopes, permission)) {
       // RFC 6750 §3.1: the client may ask the user for a token with more scope.
       throw new ApiError("FORBIDDEN", `The credential's scope does not include ${scope}`, {
         headers: { "WWW-Authenticate": `Bearer realm="nexus", error="insufficient_scope", scope="${scope}"` },

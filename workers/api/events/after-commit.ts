@@ -4,7 +4,7 @@ import { createDatabase } from "../../../db/client";
 import type { AppEnv } from "../app-env";
 import { logError } from "../lib/log-error";
 import { deferOf } from "../lib/service-context";
-import { defaultSinks } from "./log-sink";
+import { defaultSinks } from "./default-sinks";
 import { publishPending } from "./publisher";
 
 /** Enough for any one request's events, plus a few a crashed request of the tenant left behind. */
@@ -32,7 +32,7 @@ export const publishEvents = () =>
     const config = c.get("config");
     const db = createDatabase({ url: config.databaseUrl, httpEndpoint: config.databaseHttpUrl });
     defer(
-      publishPending(db, defaultSinks(), { tenantId, limit: BATCH }).then(
+      publishPending(db, defaultSinks(c.env, config), { tenantId, limit: BATCH }).then(
         () => {},
         (error: unknown) => logError("publishing events failed", c.get("requestId"), error),
       ),

@@ -23,6 +23,3 @@ export class LogSink implements EventSink {
     }
   }
 }
-
-/** The sinks every publisher delivers to today. */
-export const defaultSinks = (): EventSink[] => [new LogSink()];

@@ -40,7 +40,9 @@ export async function forwardToRegion(c: Context<AppEnv>, home: RegionId, body?:
   const incoming = new URL(c.req.url);
   const target = new URL(incoming.pathname + incoming.search, config.regionUrls[home]);
   const headers = new Headers(c.req.raw.headers);
-  for (const name of DROPPED_HEADERS) headers.delete(name);
+  const upgrade = c.req.header("Upgrade")?.toLowerCase() === "websocket";
+  // A WebSocket upgrade keeps its Upgrade header: the home region opens the socket.
+  for (const name of DROPPED_HEADERS) if (!(upgrade && name === "upgrade")) headers.delete(name);
   headers.set(FORWARDED_FROM_HEADER, config.region);
   // Whatever the client sent under this name is dropped; only this region's own statement goes.
   headers.delete(FORWARDED_CLIENT_HEADER);
@@ -61,6 +63,8 @@ export async function forwardToRegion(c: Context<AppEnv>, home: RegionId, body?:
   } catch (cause) {
     throw ApiError.unavailable(`Home region ${home} is unreachable`, 5, cause);
   }
+  // The socket the home region opened, passed through as it is.
+  if (response.webSocket) return response;
   // fetch() already decoded the body, so its encoding headers no longer describe it; the
   // runtime re-encodes for this client. Rewrapped because fetch responses are immutable.
   const responseHeaders = new Headers(response.headers);

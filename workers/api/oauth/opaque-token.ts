@@ -1,3 +1,4 @@
+import { uuidFromHex } from "../lib/uuid-hex";
 import { base64url, fromBase64url, sha256Hex } from "./encoding";
 
 /**
@@ -22,7 +23,7 @@ export function tenantOfTaggedSecret(text: string): string | null {
   const bytes = fromBase64url(text);
   if (bytes?.length !== 48) return null;
   const hex = [...bytes.subarray(0, 16)].map((b) => b.toString(16).padStart(2, "0")).join("");
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  return uuidFromHex(hex);
 }
 
 export function mintOpaqueToken(kind: OpaqueKind, tenantId: string): string {

@@ -12,6 +12,8 @@ export const SUPPORTED_SCOPES = [
   "crm:write",
   "iam:read",
   "iam:write",
+  "realtime:read",
+  "realtime:write",
 ] as const;
 
 /**

@@ -1,0 +1,124 @@
+import WebSocket from "ws";
+import { progress } from "./progress";
+
+export interface FanOutTimings {
+  sockets: number;
+  /** Messages published, each timed at every socket. */
+  messages: number;
+  /** Publish (the sender's frame leaves) → receipt, over every socket and message. */
+  latencyMs: { p50: number; p99: number; max: number };
+  /** Shards the hub spread the sockets over. */
+  shards: number;
+  /** Time to open all the sockets (tickets and upgrades, 50 at a time). */
+  connectSeconds: number;
+}
+
+const ROOM = "bench-room";
+const CONNECT_BATCH = 50;
+
+function rank(sorted: Float64Array, p: number): number {
+  const value =
+    sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))] ?? Number.NaN;
+  return Math.round(value * 100) / 100;
+}
+
+interface Socket {
+  ws: WebSocket;
+  shard: number;
+  /** text → arrival time (performance.now) of the message with that text. */
+  arrivals: Map<string, number>;
+}
+
+async function openSocket(baseUrl: string, token: string, n: number): Promise<Socket> {
+  const res = await fetch(`${baseUrl}/api/v1/realtime/tickets`, {
+    method: "POST",
+    headers: { Authorization: `Bearer ${token}` },
+  });
+  const body = (await res.json()) as { data?: { url: string } };
+  if (res.status !== 201 || !body.data) throw new Error(`ticket ${n}: ${res.status} ${JSON.stringify(body)}`);
+  // Each socket from an address of its own: the upgrade is counted per address like public routes.
+  const ws = new WebSocket(body.data.url, {
+    headers: { "CF-Connecting-IP": `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}` },
+  });
+  const socket: Socket = { ws, shard: -1, arrivals: new Map() };
+  await new Promise<void>((resolve, reject) => {
+    ws.once("error", reject);
+    ws.on("message", (data) => {
+      const frame = JSON.parse(String(data)) as { type: string; text?: string; shard?: number };
+      if (frame.type === "message" && frame.text) socket.arrivals.set(frame.text, performance.now());
+      if (frame.type === "joined") resolve();
+      if (frame.type === "welcome") socket.shard = frame.shard ?? -1;
+      if (frame.type === "welcome") ws.send(JSON.stringify({ type: "join", room: ROOM, ref: "j" }));
+    });
+  });
+  return socket;
+}
+
+/**
+ * `sockets` WebSockets of one tenant in one room; one of them posts `messages` chat messages, one
+ * at a time, and each is timed from the moment the sender's frame left to its arrival at every
+ * socket (the sender's own copy included). What it measures: the hub's ordering and Postgres
+ * write, the fan-out to the shards and their sends, and this process receiving them all.
+ */
+export async function measureFanOut(options: {
+  baseUrl: string;
+  token: string;
+  sockets: number;
+  messages: number;
+}): Promise<FanOutTimings> {
+  progress(`realtime: opening ${options.sockets} sockets in one room`);
+  const started = performance.now();
+  const sockets: Socket[] = [];
+  try {
+    for (let i = 0; i < options.sockets; i += CONNECT_BATCH) {
+      const batch = Math.min(CONNECT_BATCH, options.sockets - i);
+      sockets.push(
+        ...(await Promise.all(
+          Array.from({ length: batch }, (_, k) => openSocket(options.baseUrl, options.token, i + k)),
+        )),
+      );
+    }
+    const connectSeconds = Math.round((performance.now() - started) / 100) / 10;
+    // Each socket's welcome frame names the shard holding it.
+    const shards = new Set(sockets.map((s) => s.shard)).size;
+    progress(
+      `realtime: ${sockets.length} sockets open in ${connectSeconds} s over ${shards} shard(s); ${options.messages} messages`,
+    );
+    const sender = sockets[0] as Socket;
+    const samples: number[] = [];
+    for (let m = 0; m < options.messages + 2; m++) {
+      const text = `bench-${m}-${Date.now()}`;
+      const sentAt = performance.now();
+      sender.ws.send(JSON.stringify({ type: "message", room: ROOM, text }));
+      const deadline = sentAt + 30_000;
+      while (sockets.some((s) => !s.arrivals.has(text))) {
+        if (performance.now() > deadline) throw new Error(`message ${m} did not reach every socket in 30 s`);
+        await new Promise((r) => setTimeout(r, 2));
+      }
+      // The first two warm the path up.
+      if (m >= 2) for (const s of sockets) samples.push((s.arrivals.get(text) as number) - sentAt);
+      // Stay under the sender's per-socket frame rate.
+      await new Promise((r) => setTimeout(r, 60));
+    }
+    const sorted = Float64Array.from(samples).sort();
+    return {
+      sockets: sockets.length,
+      messages: options.messages,
+      latencyMs: { p50: rank(sorted, 0.5), p99: rank(sorted, 0.99), max: rank(sorted, 1) },
+      shards,
+      connectSeconds,
+    };
+  } finally {
+    for (const s of sockets) s.ws.terminate();
+  }
+}
+
+export function renderFanOut(results: readonly FanOutTimings[]): string {
+  return results
+    .map(
+      (r) =>
+        `realtime fan-out: ${r.sockets} sockets in one room (${r.shards} shard(s), opened in ${r.connectSeconds} s), ` +
+        `${r.messages} messages: publish → receipt at every socket p50 ${r.latencyMs.p50} ms, p99 ${r.latencyMs.p99} ms, max ${r.latencyMs.max} ms`,
+    )
+    .join("\n");
+}

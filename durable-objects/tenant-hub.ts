@@ -1,0 +1,404 @@
+import { DurableObject } from "cloudflare:workers";
+import { sql } from "drizzle-orm";
+import { createDatabase } from "../db/client";
+import { tenantRows, textArray, utcIso } from "../db/rows";
+import type { RegionId } from "../regions/registry";
+import { assertNotRevoked } from "../workers/api/auth/revocation-list";
+import { loadConfig } from "../workers/api/env";
+import { logError } from "../workers/api/lib/log-error";
+import { type ChatFrame, CLOSE } from "../workers/api/realtime/protocol";
+import type { PlatformEvent } from "../workers/api/schemas/event";
+import { placedStub } from "./placement";
+import type { RealtimeShard } from "./realtime-shard";
+
+/** Who a socket is: fixed when its ticket is redeemed. Ids only (Lagos objects hold no personal data). */
+export interface ConnectionGrant {
+  connectionId: string;
+  tenantId: string;
+  region: RegionId;
+  userId: string;
+  /** The effective permissions at ticket time (realtime.write decides whether it may post). */
+  permissions: string[];
+  jti: string;
+  sessionId: string | null;
+  shard: number;
+}
+
+export type TicketGrant = Omit<ConnectionGrant, "connectionId" | "shard">;
+
+/** The header the hub hands a shard a redeemed grant in (only the hub's own request carries it). */
+export const GRANT_HEADER = "Nexus-Realtime-Grant";
+/** Tickets live this long (API.md: single use, 30 s). */
+export const TICKET_TTL_MS = 30_000;
+
+const sha256 = async (text: string) =>
+  [...new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)))]
+    .map((b) => b.toString(16).padStart(2, "0"))
+    .join("");
+
+/**
+ * One per tenant: the realtime coordinator. It redeems tickets, places each socket in a
+ * RealtimeShard (the objects that hold the WebSockets, up to REALTIME_SHARD_CAPACITY each, so a
+ * tenant's connections are not bounded by one object), knows who is in which room on which
+ * shard, orders each room's messages (`seq`), writes them to the home region's Postgres before
+ * anyone sees them, and fans messages, presence, typing and domain events out to the shards that
+ * need them. It holds no socket itself, so fan-out to N sockets costs it one call per shard.
+ *
+ * Its storage (SQLite) holds ticket hashes, ids, room names and counters: no message text and no
+ * personal data, which stays in Postgres.
+ */
+export class TenantHub extends DurableObject<Env> {
+  private readonly sql: SqlStorage;
+  /** Per room: the broadcast of the last message, so the next one is sent after it. */
+  readonly #tail = new Map<string, Promise<unknown>>();
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.sql = ctx.storage.sql;
+    ctx.blockConcurrencyWhile(async () => {
+      this.sql.exec(`
+        create table if not exists tickets (hash text primary key, grant text not null, expires_at integer not null);
+        create table if not exists rooms (room text primary key, last_seq integer not null);
+        create table if not exists connections (conn_id text primary key, user_id text not null, jti text not null,
+                                                sid text, shard integer not null, tenant_id text not null, region text not null);
+        create table if not exists members (conn_id text not null, room text not null, user_id text not null,
+                                            shard integer not null, primary key (conn_id, room));
+        create index if not exists members_room on members (room);
+      `);
+    });
+  }
+
+  /** A single-use ticket for `grant`, valid TICKET_TTL_MS. Only its hash is stored. */
+  async issueTicket(grant: TicketGrant): Promise<{ secret: string; expiresAt: number }> {
+    const now = Date.now();
+    this.sql.exec("delete from tickets where expires_at < ?", now);
+    const bytes = crypto.getRandomValues(new Uint8Array(32));
+    const secret = btoa(String.fromCharCode(...bytes))
+      .replaceAll("+", "-")
+      .replaceAll("/", "_")
+      .replaceAll("=", "");
+    const expiresAt = now + TICKET_TTL_MS;
+    this.sql.exec(
+      "insert into tickets (hash, grant, expires_at) values (?, ?, ?)",
+      await sha256(secret),
+      JSON.stringify(grant),
+      expiresAt,
+    );
+    return { secret, expiresAt };
+  }
+
+  /**
+   * The WebSocket upgrade (from the Worker, after its Origin check): redeems the ticket in the
+   * `ticket` query parameter — once: the row is deleted as it is read — and hands the upgrade to
+   * the shard chosen for it.
+   */
+  override async fetch(request: Request): Promise<Response> {
+    const secret = new URL(request.url).searchParams.get("ticket") ?? "";
+    const hash = await sha256(secret);
+    const row = this.sql
+      .exec<{ grant: string; expires_at: number }>(
+        "delete from tickets where hash = ? returning grant, expires_at",
+        hash,
+      )
+      .toArray()[0];
+    if (!row || row.expires_at < Date.now()) {
+      return new Response("Invalid, used or expired ticket", { status: 401 });
+    }
+    const ticket = JSON.parse(row.grant) as TicketGrant;
+    // Access may have ended in the 30 s since the ticket was issued.
+    if (!(await this.#stillAllowed(ticket))) return new Response("Access revoked", { status: 401 });
+    const grant: ConnectionGrant = { ...ticket, connectionId: crypto.randomUUID(), shard: this.#pickShard() };
+    this.sql.exec(
+      "insert into connections (conn_id, user_id, jti, sid, shard, tenant_id, region) values (?, ?, ?, ?, ?, ?, ?)",
+      grant.connectionId,
+      grant.userId,
+      grant.jti,
+      grant.sessionId,
+      grant.shard,
+      grant.tenantId,
+      grant.region,
+    );
+    const headers = new Headers(request.headers);
+    headers.set(GRANT_HEADER, JSON.stringify(grant));
+    const response = await this.#shard(grant, grant.shard).fetch(new Request(request, { headers }));
+    if (response.status !== 101)
+      this.sql.exec("delete from connections where conn_id = ?", grant.connectionId);
+    else await this.#scheduleRecheck();
+    return response;
+  }
+
+  /** A socket joined a room: answers who is online there and the room's last seq. */
+  async join(grant: ConnectionGrant, room: string): Promise<{ online: string[]; lastSeq: number }> {
+    const wasOnline = this.#isOnline(room, grant.userId);
+    this.sql.exec(
+      "insert or ignore into members (conn_id, room, user_id, shard) values (?, ?, ?, ?)",
+      grant.connectionId,
+      room,
+      grant.userId,
+      grant.shard,
+    );
+    if (!wasOnline)
+      await this.#fanOut(grant, room, { type: "presence", room, joins: [grant.userId], leaves: [] });
+    return { online: this.#online(room), lastSeq: this.#lastSeq(room) };
+  }
+
+  async leave(grant: ConnectionGrant, room: string): Promise<void> {
+    this.sql.exec("delete from members where conn_id = ? and room = ?", grant.connectionId, room);
+    if (!this.#isOnline(room, grant.userId)) {
+      await this.#fanOut(grant, room, { type: "presence", room, joins: [], leaves: [grant.userId] });
+    }
+  }
+
+  /** The socket is gone: it leaves every room it was in. */
+  async disconnected(grant: ConnectionGrant): Promise<void> {
+    const rooms = this.sql
+      .exec<{ room: string }>("delete from members where conn_id = ? returning room", grant.connectionId)
+      .toArray();
+    this.sql.exec("delete from connections where conn_id = ?", grant.connectionId);
+    for (const { room } of rooms) {
+      if (!this.#isOnline(room, grant.userId)) {
+        await this.#fanOut(grant, room, { type: "presence", room, joins: [], leaves: [grant.userId] });
+      }
+    }
+  }
+
+  /**
+   * A chat message: its seq is taken at once (synchronously, so concurrent posts get distinct,
+   * increasing numbers), the row is written to Postgres, then it is broadcast — after the room's
+   * previous message, so every socket sees a room's messages in seq order. A message whose write
+   * failed is never broadcast (its seq stays unused).
+   */
+  async post(grant: ConnectionGrant, room: string, text: string): Promise<ChatFrame> {
+    const seq = this.sql
+      .exec<{ last_seq: number }>(
+        "insert into rooms (room, last_seq) values (?, 1) on conflict (room) do update set last_seq = last_seq + 1 returning last_seq",
+        room,
+      )
+      .one().last_seq;
+    const written = this.#persist(grant, room, seq, text);
+    const previous = this.#tail.get(room) ?? Promise.resolve();
+    const broadcast = (async () => {
+      const frame = await written;
+      await previous.catch(() => {});
+      await this.#fanOut(grant, room, frame);
+      return frame;
+    })();
+    const tail = broadcast.catch(() => {});
+    this.#tail.set(room, tail);
+    void tail.then(() => {
+      if (this.#tail.get(room) === tail) this.#tail.delete(room);
+    });
+    return broadcast;
+  }
+
+  async typing(grant: ConnectionGrant, room: string): Promise<void> {
+    await this.#fanOut(grant, room, { type: "typing", room, user_id: grant.userId });
+  }
+
+  /** Domain events of this tenant (from the outbox publisher): to every shard holding sockets. */
+  async publishEvents(tenantId: string, region: RegionId, events: readonly PlatformEvent[]): Promise<void> {
+    const shards = this.sql.exec<{ shard: number }>("select distinct shard from connections").toArray();
+    await Promise.all(
+      shards.map(({ shard }) => this.#shard({ tenantId, region }, shard).deliverEvents(events)),
+    );
+  }
+
+  /** How many sockets each shard holds (tests, operators). */
+  stats(): { shards: Record<string, number>; connections: number } {
+    const rows = this.sql
+      .exec<{ shard: number; n: number }>("select shard, count(*) as n from connections group by shard")
+      .toArray();
+    return {
+      shards: Object.fromEntries(rows.map((r) => [String(r.shard), r.n])),
+      connections: rows.reduce((sum, r) => sum + r.n, 0),
+    };
+  }
+
+  /**
+   * While sockets are open, every REALTIME_RECHECK_SECONDS: a member removed or suspended, or a
+   * token whose jti or refresh family was revoked, loses its sockets (close 4001). Also drops
+   * connections a shard no longer holds (a shard that crashed without saying so).
+   */
+  override async alarm(): Promise<void> {
+    const connections = this.sql
+      .exec<{
+        conn_id: string;
+        user_id: string;
+        jti: string;
+        sid: string | null;
+        shard: number;
+        tenant_id: string;
+        region: RegionId;
+      }>("select conn_id, user_id, jti, sid, shard, tenant_id, region from connections")
+      .toArray();
+    if (connections.length === 0) return;
+    try {
+      const first = connections[0] as (typeof connections)[number];
+      const config = loadConfig(this.env);
+      const db = createDatabase({ url: config.databaseUrl, httpEndpoint: config.databaseHttpUrl });
+      const active = await this.#activeMembers(db, first.tenant_id, [
+        ...new Set(connections.map((c) => c.user_id)),
+      ]);
+      const revoked: typeof connections = [];
+      for (const c of connections) {
+        if (!active.has(c.user_id)) {
+          revoked.push(c);
+          continue;
+        }
+        try {
+          // With `defer`, a copy older than REVOCATION_REFRESH_MS is reloaded for the next round.
+          await assertNotRevoked(
+            config,
+            { jti: c.jti, sessionId: c.sid },
+            () => db,
+            (p) => this.ctx.waitUntil(p),
+          );
+        } catch {
+          revoked.push(c);
+        }
+      }
+      const byShard = new Map<number, string[]>();
+      for (const c of revoked) byShard.set(c.shard, [...(byShard.get(c.shard) ?? []), c.conn_id]);
+      await Promise.all(
+        [...byShard].map(([shard, ids]) =>
+          this.#shard({ tenantId: first.tenant_id, region: first.region }, shard).close(
+            ids,
+            CLOSE.revoked,
+            "Access revoked",
+          ),
+        ),
+      );
+      await this.#pruneGone(first.tenant_id, first.region);
+    } catch (error) {
+      logError("realtime recheck failed", undefined, error);
+    }
+    await this.#scheduleRecheck();
+  }
+
+  async #stillAllowed(ticket: TicketGrant): Promise<boolean> {
+    const config = loadConfig(this.env);
+    const db = createDatabase({ url: config.databaseUrl, httpEndpoint: config.databaseHttpUrl });
+    const active = await this.#activeMembers(db, ticket.tenantId, [ticket.userId]);
+    if (!active.has(ticket.userId)) return false;
+    try {
+      await assertNotRevoked(
+        config,
+        { jti: ticket.jti, sessionId: ticket.sessionId },
+        () => db,
+        (p) => this.ctx.waitUntil(p),
+      );
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async #activeMembers(
+    db: ReturnType<typeof createDatabase>,
+    tenantId: string,
+    users: string[],
+  ): Promise<Set<string>> {
+    const [rows = []] = await tenantRows(db, tenantId, [
+      sql`select user_id from memberships
+          where tenant_id = ${tenantId} and user_id = any(${textArray(users)}::uuid[])
+            and status = 'active' and not is_deleted`,
+    ]);
+    return new Set((rows as { user_id: string }[]).map((r) => r.user_id));
+  }
+
+  async #pruneGone(tenantId: string, region: RegionId): Promise<void> {
+    const shards = this.sql.exec<{ shard: number }>("select distinct shard from connections").toArray();
+    for (const { shard } of shards) {
+      const live = new Set(await this.#shard({ tenantId, region }, shard).connectionIds());
+      const held = this.sql
+        .exec<{ conn_id: string; user_id: string }>(
+          "select conn_id, user_id from connections where shard = ?",
+          shard,
+        )
+        .toArray();
+      for (const c of held) {
+        if (live.has(c.conn_id)) continue;
+        await this.disconnected({
+          connectionId: c.conn_id,
+          userId: c.user_id,
+          tenantId,
+          region,
+        } as ConnectionGrant);
+      }
+    }
+  }
+
+  async #scheduleRecheck(): Promise<void> {
+    if ((await this.ctx.storage.getAlarm()) !== null) return;
+    await this.ctx.storage.setAlarm(Date.now() + loadConfig(this.env).realtime.recheckSeconds * 1000);
+  }
+
+  async #persist(grant: ConnectionGrant, room: string, seq: number, text: string): Promise<ChatFrame> {
+    const config = loadConfig(this.env);
+    const db = createDatabase({ url: config.databaseUrl, httpEndpoint: config.databaseHttpUrl });
+    const [rows = []] = await tenantRows(db, grant.tenantId, [
+      sql`insert into chat_messages (tenant_id, room, seq, user_id, body)
+          values (${grant.tenantId}, ${room}, ${seq}, ${grant.userId}, ${text})
+          returning id, ${utcIso(sql`created_at`)} as sent_at`,
+    ]);
+    const row = rows[0] as { id: string; sent_at: string };
+    return { type: "message", room, id: row.id, seq, user_id: grant.userId, text, sent_at: row.sent_at };
+  }
+
+  /** Sends one frame to every socket in `room`: serialised once, one call per shard with members there. */
+  async #fanOut(
+    where: Pick<ConnectionGrant, "tenantId" | "region">,
+    room: string,
+    frame: object,
+  ): Promise<void> {
+    const text = JSON.stringify(frame);
+    const shards = this.sql
+      .exec<{ shard: number }>("select distinct shard from members where room = ?", room)
+      .toArray();
+    await Promise.all(shards.map(({ shard }) => this.#shard(where, shard).deliver(room, text)));
+  }
+
+  #pickShard(): number {
+    const capacity = loadConfig(this.env).realtime.shardCapacity;
+    const counts = new Map(
+      this.sql
+        .exec<{ shard: number; n: number }>("select shard, count(*) as n from connections group by shard")
+        .toArray()
+        .map((r) => [r.shard, r.n]),
+    );
+    for (let shard = 0; ; shard++) if ((counts.get(shard) ?? 0) < capacity) return shard;
+  }
+
+  #shard(
+    where: Pick<ConnectionGrant, "tenantId" | "region">,
+    shard: number,
+  ): DurableObjectStub<RealtimeShard> {
+    const namespace = this.env.REALTIME_SHARD;
+    if (!namespace) throw new Error("REALTIME_SHARD binding is missing");
+    const config = loadConfig(this.env);
+    return placedStub(namespace, where.region, `realtime:${where.tenantId}:${shard}`, {
+      localRuntime: config.localRuntime,
+    });
+  }
+
+  #online(room: string): string[] {
+    return this.sql
+      .exec<{ user_id: string }>("select distinct user_id from members where room = ? order by user_id", room)
+      .toArray()
+      .map((r) => r.user_id);
+  }
+
+  #isOnline(room: string, userId: string): boolean {
+    return (
+      this.sql.exec("select 1 from members where room = ? and user_id = ? limit 1", room, userId).toArray()
+        .length > 0
+    );
+  }
+
+  #lastSeq(room: string): number {
+    return (
+      this.sql.exec<{ last_seq: number }>("select last_seq from rooms where room = ?", room).toArray()[0]
+        ?.last_seq ?? 0
+    );
+  }
+}
