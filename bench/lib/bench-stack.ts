@@ -123,6 +123,8 @@ export async function startBenchStack(options: {
         durableObjects: [
           { binding: "RATE_LIMITER", className: "RateLimiter" },
           { binding: "ACTIVATION_RUN", className: "ActivationRun" },
+          { binding: "TENANT_HUB", className: "TenantHub" },
+          { binding: "REALTIME_SHARD", className: "RealtimeShard" },
         ],
         durableObjectStoragePath: storage,
         uniqueKeyPrefix: `nexus-bench-${name}`,

@@ -7,6 +7,8 @@ export interface FanOutTimings {
   messages: number;
   /** Publish (the sender's frame leaves) → receipt, over every socket and message. */
   latencyMs: { p50: number; p99: number; max: number };
+  /** Per message, publish → the first socket's receipt (ordering, the Postgres write, one send), p50. */
+  firstReceiptP50Ms: number;
   /** Shards the hub spread the sockets over. */
   shards: number;
   /** Time to open all the sockets (tickets and upgrades, 50 at a time). */
@@ -44,8 +46,14 @@ async function openSocket(baseUrl: string, token: string, n: number): Promise<So
   await new Promise<void>((resolve, reject) => {
     ws.once("error", reject);
     ws.on("message", (data) => {
-      const frame = JSON.parse(String(data)) as { type: string; text?: string; shard?: number };
-      if (frame.type === "message" && frame.text) socket.arrivals.set(frame.text, performance.now());
+      const text = String(data);
+      // Chat frames are the hot path: the text is found without parsing the whole frame.
+      if (text.startsWith('{"type":"message"')) {
+        const match = /"text":"(bench-[^"]+)"/.exec(text);
+        if (match?.[1]) socket.arrivals.set(match[1], performance.now());
+        return;
+      }
+      const frame = JSON.parse(text) as { type: string; shard?: number };
       if (frame.type === "joined") resolve();
       if (frame.type === "welcome") socket.shard = frame.shard ?? -1;
       if (frame.type === "welcome") ws.send(JSON.stringify({ type: "join", room: ROOM, ref: "j" }));
@@ -86,6 +94,7 @@ export async function measureFanOut(options: {
     );
     const sender = sockets[0] as Socket;
     const samples: number[] = [];
+    const firsts: number[] = [];
     for (let m = 0; m < options.messages + 2; m++) {
       const text = `bench-${m}-${Date.now()}`;
       const sentAt = performance.now();
@@ -96,7 +105,11 @@ export async function measureFanOut(options: {
         await new Promise((r) => setTimeout(r, 2));
       }
       // The first two warm the path up.
-      if (m >= 2) for (const s of sockets) samples.push((s.arrivals.get(text) as number) - sentAt);
+      if (m >= 2) {
+        const times = sockets.map((s) => (s.arrivals.get(text) as number) - sentAt);
+        samples.push(...times);
+        firsts.push(Math.min(...times));
+      }
       // Stay under the sender's per-socket frame rate.
       await new Promise((r) => setTimeout(r, 60));
     }
@@ -105,6 +118,7 @@ export async function measureFanOut(options: {
       sockets: sockets.length,
       messages: options.messages,
       latencyMs: { p50: rank(sorted, 0.5), p99: rank(sorted, 0.99), max: rank(sorted, 1) },
+      firstReceiptP50Ms: rank(Float64Array.from(firsts).sort(), 0.5),
       shards,
       connectSeconds,
     };
@@ -118,7 +132,7 @@ export function renderFanOut(results: readonly FanOutTimings[]): string {
     .map(
       (r) =>
         `realtime fan-out: ${r.sockets} sockets in one room (${r.shards} shard(s), opened in ${r.connectSeconds} s), ` +
-        `${r.messages} messages: publish → receipt at every socket p50 ${r.latencyMs.p50} ms, p99 ${r.latencyMs.p99} ms, max ${r.latencyMs.max} ms`,
+        `${r.messages} messages: publish → receipt at every socket p50 ${r.latencyMs.p50} ms, p99 ${r.latencyMs.p99} ms, max ${r.latencyMs.max} ms; first socket p50 ${r.firstReceiptP50Ms} ms`,
     )
     .join("\n");
 }

@@ -158,9 +158,13 @@ export function registerRealtimeRoutes(app: OpenAPIHono<AppEnv>, base: string): 
     );
     const url = new URL(c.req.url);
     url.searchParams.set("ticket", parsed.secret);
+    // No permessage-deflate: frames are small, and compressing each copy of a fanned-out message
+    // per socket would cost more CPU than the bytes it saves.
+    const headers = new Headers(c.req.raw.headers);
+    headers.delete("Sec-WebSocket-Extensions");
     let response: Response;
     try {
-      response = await hub.fetch(new Request(url, c.req.raw));
+      response = await hub.fetch(new Request(url, { method: "GET", headers }));
     } catch (cause) {
       throw ApiError.unavailable("Realtime is unavailable", 2, cause);
     }
