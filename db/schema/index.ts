@@ -6,3 +6,4 @@ export * from "./memberships";
 export * from "./outbox";
 export * from "./tenants";
 export * from "./users";
+export * from "./webhook-endpoints";

@@ -61,6 +61,9 @@ const configSchema = z.object({
   JWT_SIGNING_KEY: z.preprocess(emptyToUndefined, jsonString(rs256PrivateJwkSchema).optional()),
   // Off only for measuring the limiter's own cost (bench/); refused in production below.
   RATE_LIMITS: z.preprocess(emptyToUndefined, z.enum(["on", "off"]).default("on")),
+  // Lets webhooks reach receivers on this machine or network (local development, tests); refused
+  // in production below, where the URL guard refuses private, loopback and link-local targets.
+  WEBHOOK_ALLOW_PRIVATE_TARGETS: z.preprocess(emptyToUndefined, z.enum(["true", "false"]).default("false")),
   // How long an isolate trusts a verified API key: the bound on revocation taking effect.
   API_KEY_CACHE_TTL_SECONDS: z.preprocess(
     emptyToUndefined,
@@ -91,6 +94,8 @@ export interface Config {
   apiKeyCacheTtlSeconds: number;
   /** The edge rate limits (always on in production). */
   rateLimitsEnabled: boolean;
+  /** Webhook URLs may name private, loopback and link-local targets, and use http (never in production). */
+  webhookAllowPrivateTargets: boolean;
 }
 
 // Bindings are fixed for the life of an isolate, so parse once per env object.
@@ -117,6 +122,11 @@ export function loadConfig(env: Bindings): Config {
   if (c.RATE_LIMITS === "off" && c.ENVIRONMENT === "production") {
     throw new Error("Invalid Worker configuration: RATE_LIMITS=off is refused in production");
   }
+  if (c.WEBHOOK_ALLOW_PRIVATE_TARGETS === "true" && c.ENVIRONMENT === "production") {
+    throw new Error(
+      "Invalid Worker configuration: WEBHOOK_ALLOW_PRIVATE_TARGETS=true is refused in production",
+    );
+  }
   const config: Config = {
     region: c.REGION as RegionId,
     environment: c.ENVIRONMENT,
@@ -142,6 +152,7 @@ export function loadConfig(env: Bindings): Config {
     dataEncryptionKey: c.DATA_ENCRYPTION_KEY,
     apiKeyCacheTtlSeconds: c.API_KEY_CACHE_TTL_SECONDS,
     rateLimitsEnabled: c.RATE_LIMITS === "on",
+    webhookAllowPrivateTargets: c.WEBHOOK_ALLOW_PRIVATE_TARGETS === "true",
   };
   cache.set(env, config);
   return config;
