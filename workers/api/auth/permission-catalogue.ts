@@ -16,6 +16,8 @@ export const PERMISSIONS = [
   "iam.api_keys.write",
   "iam.oauth_clients.read",
   "iam.oauth_clients.write",
+  "webhooks.read",
+  "webhooks.write",
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 

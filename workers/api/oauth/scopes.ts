@@ -12,6 +12,8 @@ export const SUPPORTED_SCOPES = [
   "crm:write",
   "iam:read",
   "iam:write",
+  "webhooks:read",
+  "webhooks:write",
 ] as const;
 
 /**
