@@ -33,6 +33,7 @@ import { registerRoleRoutes } from "./routes/iam-roles";
 import { iamTagDescription } from "./routes/iam-tag";
 import { registerPresetRoutes } from "./routes/nexus-presets";
 import { registerOAuthRoutes } from "./routes/oauth";
+import { registerWebhookEndpointRoutes, WEBHOOKS_TAG } from "./routes/webhooks-endpoints";
 import { registerWellKnownRoutes } from "./routes/well-known";
 
 /** Self-hosted so /docs works without a CDN (see scripts/copy-docs-assets.ts). */
@@ -77,6 +78,7 @@ export function buildApp() {
   registerRoleRoutes(app, "/api/v1/iam");
   registerOAuthClientRoutes(app, "/api/v1/iam");
   registerPresetRoutes(app, "/api/v1/nexus");
+  registerWebhookEndpointRoutes(app, "/api/v1/webhooks/endpoints");
 
   for (const [name, parameter] of Object.entries(IDEMPOTENCY_PARAMETERS)) {
     app.openAPIRegistry.registerComponent("parameters", name, parameter);
@@ -107,6 +109,7 @@ export function buildApp() {
     tags: [
       { name: "iam", description: iamTagDescription() },
       EVENTS_TAG,
+      WEBHOOKS_TAG,
       {
         name: "nexus",
         description:

@@ -56,7 +56,8 @@ const configSchema = z.object({
       .default("nexus:"),
   ),
   // A secret; absent in a region that only verifies tokens (its authorization server answers 503).
-  // A secret: 32 random bytes, base64. Encrypts TOTP seeds at rest; MFA enrolment needs it.
+  // A secret: 32 random bytes, base64. Encrypts TOTP seeds and webhook signing secrets at rest;
+  // MFA enrolment and webhook registration need it.
   DATA_ENCRYPTION_KEY: optionalString,
   JWT_SIGNING_KEY: z.preprocess(emptyToUndefined, jsonString(rs256PrivateJwkSchema).optional()),
   // Off only for measuring the limiter's own cost (bench/); refused in production below.
