@@ -78,13 +78,16 @@ export function scopeFor(permission: Permission): string {
   return `${SCOPE_SERVICE[service] ?? service}:${parts.at(-1) === "write" ? "write" : "read"}`;
 }
 
-/** Whether a credential's scopes cover a permission. Write includes read: a client allowed to change the CRM may also see it. */
+/**
+ * Whether a credential's scopes cover a permission. Write includes read: a client allowed to
+ * change the CRM may also see it.
+ */
 export function scopeAllows(scopes: readonly string[], permission: Permission): boolean {
   const scope = scopeFor(permission);
   return scopes.includes(scope) || scopes.includes(scope.replace(/:read$/, ":write"));
 }
 
-/** Both walls at once, for code that filters rather than refuses: the role allows it and the scope covers it. */
+/** Both walls at once, for code that filters rather than refuses: the role allows it, the scope covers it. */
 export function actorMay(actor: RoleHolder & { scopes: readonly string[] }, permission: Permission): boolean {
   return roleAllows(actor, permission) && scopeAllows(actor.scopes, permission);
 }
