@@ -3,6 +3,7 @@ import { sql } from "drizzle-orm";
 import { createDatabase } from "../db/client";
 import { tenantRows, utcIso } from "../db/rows";
 import { loadConfig } from "../workers/api/env";
+import { hiddenWithout } from "../workers/api/events/visibility";
 import { logError } from "../workers/api/lib/log-error";
 import {
   type ChatFrame,
@@ -115,6 +116,14 @@ export class RealtimeShard extends DurableObject<Env> {
       case "ping":
         return this.#send(ws, { type: "pong", ...ref });
       case "subscribe":
+        if (!state.grant.permissions.includes("events.read")) {
+          return this.#send(ws, {
+            type: "error",
+            code: "FORBIDDEN",
+            message: "Your role may not follow events",
+            ...ref,
+          });
+        }
         state.subscriptions = [...new Set(frame.event_types)];
         ws.serializeAttachment(state);
         return this.#send(ws, { type: "subscribed", event_types: state.subscriptions, ...ref });
@@ -230,9 +239,13 @@ export class RealtimeShard extends DurableObject<Env> {
     for (const ws of this.ctx.getWebSockets()) {
       const state = ws.deserializeAttachment() as SocketState | null;
       if (!state || state.subscriptions.length === 0) continue;
+      // As the event log: what the socket's own grant may not read is not shown (hiddenWithout).
+      const hidden = hiddenWithout(state.grant.permissions);
       for (const event of events) {
-        if (matchesSubscription(event.event_type, state.subscriptions))
+        if (hidden.some((prefix) => event.event_type.startsWith(prefix))) continue;
+        if (matchesSubscription(event.event_type, state.subscriptions)) {
           this.#trySend(ws, JSON.stringify({ type: "event", event }));
+        }
       }
     }
   }

@@ -1,19 +1,8 @@
 import { sql } from "drizzle-orm";
-import {
-  type AnyPgColumn,
-  check,
-  index,
-  pgTable,
-  text,
-  timestamp,
-  uniqueIndex,
-  uuid,
-} from "drizzle-orm/pg-core";
-import { id, tenantId, tenantIsolation } from "./columns";
+import { type AnyPgColumn, check, index, pgTable, text, uniqueIndex, uuid } from "drizzle-orm/pg-core";
+import { id, instant, tenantId, tenantIsolation } from "./columns";
 import { tenants } from "./tenants";
 import { users } from "./users";
-
-const at = (name: string) => timestamp(name, { withTimezone: true, mode: "string", precision: 3 });
 
 /**
  * API keys of machine clients (`nxk_{region}_…`). The key string itself is shown once and never
@@ -40,12 +29,12 @@ export const apiKeys = pgTable(
     createdBy: uuid("created_by")
       .notNull()
       .references(() => users.id),
-    createdAt: at("created_at").notNull().defaultNow(),
+    createdAt: instant("created_at").notNull().defaultNow(),
     /** Required: keys live at most 90 days (API.md). */
-    expiresAt: at("expires_at").notNull(),
+    expiresAt: instant("expires_at").notNull(),
     /** Written at most hourly, on verification cache misses, never on every request. */
-    lastUsedAt: at("last_used_at"),
-    revokedAt: at("revoked_at"),
+    lastUsedAt: instant("last_used_at"),
+    revokedAt: instant("revoked_at"),
     /** The key this one was rotated from. */
     replacesId: uuid("replaces_id").references((): AnyPgColumn => apiKeys.id),
     /** Set on the old key by its one rotation (compare-and-set on null). */

@@ -17,13 +17,13 @@ export const CURRENT_TENANT = sql`nullif(current_setting('app.tenant_id', true),
 export const id = () => uuid("id").primaryKey().defaultRandom();
 export const tenantId = () => uuid("tenant_id").notNull();
 
+/** A point in time as the API shows it: timestamptz to the millisecond, read as an ISO string. */
+export const instant = (name: string) =>
+  timestamp(name, { withTimezone: true, mode: "string", precision: 3 });
+
 export const timestamps = {
-  createdAt: timestamp("created_at", { withTimezone: true, mode: "string", precision: 3 })
-    .notNull()
-    .defaultNow(),
-  updatedAt: timestamp("updated_at", { withTimezone: true, mode: "string", precision: 3 })
-    .notNull()
-    .defaultNow(),
+  createdAt: instant("created_at").notNull().defaultNow(),
+  updatedAt: instant("updated_at").notNull().defaultNow(),
 };
 
 export const softDelete = {

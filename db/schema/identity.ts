@@ -1,10 +1,8 @@
 import { sql } from "drizzle-orm";
-import { index, integer, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
-import { id, softDelete, tenantIsolation, timestamps } from "./columns";
+import { index, integer, jsonb, pgTable, text, uniqueIndex, uuid } from "drizzle-orm/pg-core";
+import { id, instant, softDelete, tenantIsolation, timestamps } from "./columns";
 import { tenants } from "./tenants";
 import { users } from "./users";
-
-const at = (name: string) => timestamp(name, { withTimezone: true, mode: "string", precision: 3 });
 
 /**
  * Sign-in sessions of the authorization server's pages (cookie `nx_session`). A user is not yet
@@ -19,11 +17,11 @@ export const authSessions = pgTable(
       .notNull()
       .references(() => users.id),
     tokenHash: text("token_hash").notNull(),
-    createdAt: at("created_at").notNull().defaultNow(),
-    lastSeenAt: at("last_seen_at").notNull().defaultNow(),
+    createdAt: instant("created_at").notNull().defaultNow(),
+    lastSeenAt: instant("last_seen_at").notNull().defaultNow(),
     /** Absolute end (8 h after sign-in); idle expiry is last_seen_at + 30 min. */
-    expiresAt: at("expires_at").notNull(),
-    revokedAt: at("revoked_at"),
+    expiresAt: instant("expires_at").notNull(),
+    revokedAt: instant("revoked_at"),
   },
   (t) => [
     uniqueIndex("auth_sessions_token_hash_key").on(t.tokenHash),
@@ -81,10 +79,10 @@ export const oauthCodes = pgTable(
     codeChallenge: text("code_challenge").notNull(),
     scope: text("scope").notNull(),
     nonce: text("nonce"),
-    authTime: at("auth_time").notNull(),
-    expiresAt: at("expires_at").notNull(),
-    usedAt: at("used_at"),
-    createdAt: at("created_at").notNull().defaultNow(),
+    authTime: instant("auth_time").notNull(),
+    expiresAt: instant("expires_at").notNull(),
+    usedAt: instant("used_at"),
+    createdAt: instant("created_at").notNull().defaultNow(),
   },
   (t) => [
     uniqueIndex("oauth_codes_code_hash_key").on(t.codeHash),
@@ -112,9 +110,9 @@ export const refreshFamilies = pgTable(
       .references(() => users.id),
     codeId: uuid("code_id").references(() => oauthCodes.id),
     scope: text("scope").notNull(),
-    authTime: at("auth_time").notNull(),
-    createdAt: at("created_at").notNull().defaultNow(),
-    revokedAt: at("revoked_at"),
+    authTime: instant("auth_time").notNull(),
+    createdAt: instant("created_at").notNull().defaultNow(),
+    revokedAt: instant("revoked_at"),
     revokedReason: text("revoked_reason"),
   },
   (t) => [
@@ -137,10 +135,10 @@ export const refreshTokens = pgTable(
       .notNull()
       .references(() => refreshFamilies.id),
     tokenHash: text("token_hash").notNull(),
-    expiresAt: at("expires_at").notNull(),
+    expiresAt: instant("expires_at").notNull(),
     /** Set by the one rotation that may use this token (compare-and-set on null). */
-    usedAt: at("used_at"),
-    createdAt: at("created_at").notNull().defaultNow(),
+    usedAt: instant("used_at"),
+    createdAt: instant("created_at").notNull().defaultNow(),
   },
   (t) => [
     uniqueIndex("refresh_tokens_token_hash_key").on(t.tokenHash),
@@ -160,8 +158,8 @@ export const revokedAccessTokens = pgTable(
     tenantId: uuid("tenant_id")
       .notNull()
       .references(() => tenants.id),
-    expiresAt: at("expires_at").notNull(),
-    revokedAt: at("revoked_at").notNull().defaultNow(),
+    expiresAt: instant("expires_at").notNull(),
+    revokedAt: instant("revoked_at").notNull().defaultNow(),
   },
   (t) => [
     index("revoked_access_tokens_tenant_id_idx").on(t.tenantId),
@@ -179,8 +177,8 @@ export const recoveryCodes = pgTable(
       .notNull()
       .references(() => users.id),
     codeHash: text("code_hash").notNull(),
-    usedAt: at("used_at"),
-    createdAt: at("created_at").notNull().defaultNow(),
+    usedAt: instant("used_at"),
+    createdAt: instant("created_at").notNull().defaultNow(),
   },
   (t) => [index("recovery_codes_user_idx").on(t.userId)],
 );
@@ -205,7 +203,7 @@ export const auditLog = pgTable(
     userAgent: text("user_agent"),
     requestId: text("request_id"),
     details: jsonb("details").$type<Record<string, unknown>>().notNull().default({}),
-    createdAt: at("created_at").notNull().defaultNow(),
+    createdAt: instant("created_at").notNull().defaultNow(),
   },
   (t) => [
     index("audit_log_tenant_created_idx").on(

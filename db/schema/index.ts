@@ -10,3 +10,4 @@ export * from "./outbox";
 export * from "./pipeline-stages";
 export * from "./tenants";
 export * from "./users";
+export * from "./webhook-endpoints";

@@ -4,7 +4,7 @@ import { dirname } from "node:path";
 import { REGION_IDS, type RegionId } from "../registry";
 
 export interface RegionSecrets {
-  /** DATA_ENCRYPTION_KEY: 32 random bytes, base64 (TOTP seeds at rest). */
+  /** DATA_ENCRYPTION_KEY: 32 random bytes, base64 (TOTP seeds and webhook secrets at rest). */
   dataEncryptionKey: string;
 }
 

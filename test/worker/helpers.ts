@@ -1,7 +1,9 @@
+import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
 import type { JWK } from "jose";
 import { inject } from "vitest";
 import type { RegionId } from "../../regions/registry";
+import { buildApp } from "../../workers/api/app";
 import { signAccessToken } from "../../workers/api/auth/sign-access-token";
 import { TEST_TENANTS } from "../support/tenants";
 
@@ -42,16 +44,17 @@ export function tokenFor(options: TokenOptions = {}): Promise<string> {
     userId: options.userId ?? tenant.ownerId,
     role: options.role ?? "Owner",
     ...(options.permissions === undefined ? {} : { permissions: options.permissions }),
-    scope: options.scope ?? "crm:read crm:write iam:read iam:write realtime:read realtime:write",
+    scope:
+      options.scope ??
+      "crm:read crm:write iam:read iam:write realtime:read realtime:write webhooks:read webhooks:write",
     ...(options.ttlSeconds === undefined ? {} : { ttlSeconds: options.ttlSeconds }),
   });
 }
 
-/** Calls the Worker under test through its real fetch handler. */
-export async function call(
-  path: string,
-  init: RequestInit & { token?: string | null; json?: unknown } = {},
-): Promise<Response> {
+export type CallInit = RequestInit & { token?: string | null; json?: unknown };
+
+/** A request to the Worker: the default token (tenant a's owner) unless `token` says otherwise. */
+async function requestFor(path: string, init: CallInit): Promise<Request> {
   const headers = new Headers(init.headers);
   const token = init.token === undefined ? await tokenFor() : init.token;
   if (token) headers.set("Authorization", `Bearer ${token}`);
@@ -60,7 +63,24 @@ export async function call(
     headers.set("Content-Type", "application/json");
     body = JSON.stringify(init.json);
   }
-  return exports.default.fetch(new Request(`${BASE}${path}`, { ...init, headers, body: body ?? null }));
+  return new Request(`${BASE}${path}`, { ...init, headers, body: body ?? null });
+}
+
+/** Calls the Worker under test through its real fetch handler. */
+export async function call(path: string, init: CallInit = {}): Promise<Response> {
+  return exports.default.fetch(await requestFor(path, init));
+}
+
+/** The same Worker with some bindings changed: another deployment of the region. */
+export async function callWith(
+  overrides: Partial<Env>,
+  path: string,
+  init: CallInit = {},
+): Promise<Response> {
+  const ctx = createExecutionContext();
+  const response = await buildApp().fetch(await requestFor(path, init), { ...env, ...overrides }, ctx);
+  await waitOnExecutionContext(ctx);
+  return response;
 }
 
 export interface Envelope<T = unknown> {

@@ -1,9 +1,7 @@
-import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
 import { createLocalJWKSet, exportJWK, generateKeyPair, type JWK, jwtVerify } from "jose";
 import { describe, expect, inject, it } from "vitest";
-import { buildApp } from "../../workers/api/app";
 import { PRIVATE_JWK_MEMBERS } from "../../workers/api/auth/jwk";
-import { BASE, call, signingKeys, tokenFor } from "./helpers";
+import { call, callWith as callWithBindings, signingKeys, tokenFor } from "./helpers";
 
 const JWKS_PATH = "/.well-known/jwks.json";
 
@@ -14,19 +12,9 @@ interface JwkSet {
 /** The JWKS binding the Worker under test got: eu mid-rotation (current and previous key), lagos. */
 const published = () => JSON.parse(inject("jwks")) as Record<"eu" | "lagos", JwkSet>;
 
-/** The same Worker with other bindings: another deployment of the region. */
-async function callWith(overrides: Partial<Env>, path: string, token?: string) {
-  const ctx = createExecutionContext();
-  const headers = new Headers();
-  if (token) headers.set("Authorization", `Bearer ${token}`);
-  const response = await buildApp().fetch(
-    new Request(`${BASE}${path}`, { headers }),
-    { ...env, ...overrides },
-    ctx,
-  );
-  await waitOnExecutionContext(ctx);
-  return response;
-}
+/** The same Worker with other bindings (another deployment of the region), unauthenticated unless a token is given. */
+const callWith = (overrides: Partial<Env>, path: string, token?: string) =>
+  callWithBindings(overrides, path, { token: token ?? null });
 
 /** A key nobody published, under a name of its own or a published key's name. */
 async function unpublishedKey(kid: string): Promise<JWK> {

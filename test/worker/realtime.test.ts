@@ -220,6 +220,34 @@ describe("realtime: domain events", () => {
   });
 });
 
+describe("realtime: what an event feed may show", () => {
+  it("hides webhook endpoint events from a socket whose grant may not read endpoints, and needs events.read", async () => {
+    const owner = await connect({ tenant: "c" });
+    const member = await connect({ tenant: "c", role: "Member" });
+    for (const c of [owner, member]) {
+      c.send({ type: "subscribe", event_types: ["webhook_endpoint."] });
+      await c.next((f) => f.type === "subscribed");
+    }
+    const created = await call("/api/v1/webhooks/endpoints", {
+      method: "POST",
+      token: await tokenFor({ tenant: "c" }),
+      json: { url: "https://hooks.example.com/nexus" },
+    });
+    expect(created.status).toBe(201);
+    expect(((await owner.next((f) => f.type === "event")).event as Frame).event_type).toBe(
+      "webhook_endpoint.created",
+    );
+    await quiet(300);
+    expect(member.frames.filter((f) => f.type === "event")).toEqual([]);
+
+    const noEvents = await connect({ scope: "realtime:read realtime:write" });
+    noEvents.send({ type: "subscribe", event_types: ["contact."], ref: "s" });
+    expect(await noEvents.next((f) => f.type === "error" && f.ref === "s")).toMatchObject({
+      code: "FORBIDDEN",
+    });
+  });
+});
+
 describe("realtime: scale and revocation", () => {
   it("spreads a tenant's sockets over shards and still reaches every one of them", async () => {
     const r = room();

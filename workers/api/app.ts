@@ -35,6 +35,7 @@ import { registerActivationRoutes } from "./routes/nexus-activation";
 import { registerPresetRoutes } from "./routes/nexus-presets";
 import { registerOAuthRoutes } from "./routes/oauth";
 import { REALTIME_TAG, registerRealtimeRoutes } from "./routes/realtime";
+import { registerWebhookEndpointRoutes, WEBHOOKS_TAG } from "./routes/webhooks-endpoints";
 import { registerWellKnownRoutes } from "./routes/well-known";
 
 /** Self-hosted so /docs works without a CDN (see scripts/copy-docs-assets.ts). */
@@ -81,6 +82,7 @@ export function buildApp() {
   registerPresetRoutes(app, "/api/v1/nexus");
   registerActivationRoutes(app, ["/api/v1/nexus/activate", "/api/v1/activate"]);
   registerRealtimeRoutes(app, "/api/v1/realtime");
+  registerWebhookEndpointRoutes(app, "/api/v1/webhooks/endpoints");
 
   for (const [name, parameter] of Object.entries(IDEMPOTENCY_PARAMETERS)) {
     app.openAPIRegistry.registerComponent("parameters", name, parameter);
@@ -112,6 +114,7 @@ export function buildApp() {
       { name: "iam", description: iamTagDescription() },
       EVENTS_TAG,
       REALTIME_TAG,
+      WEBHOOKS_TAG,
       {
         name: "nexus",
         description:

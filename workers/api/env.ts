@@ -56,11 +56,15 @@ const configSchema = z.object({
       .default("nexus:"),
   ),
   // A secret; absent in a region that only verifies tokens (its authorization server answers 503).
-  // A secret: 32 random bytes, base64. Encrypts TOTP seeds at rest; MFA enrolment needs it.
+  // A secret: 32 random bytes, base64. Encrypts TOTP seeds and webhook signing secrets at rest;
+  // MFA enrolment and webhook registration need it.
   DATA_ENCRYPTION_KEY: optionalString,
   JWT_SIGNING_KEY: z.preprocess(emptyToUndefined, jsonString(rs256PrivateJwkSchema).optional()),
   // Off only for measuring the limiter's own cost (bench/); refused in production below.
   RATE_LIMITS: z.preprocess(emptyToUndefined, z.enum(["on", "off"]).default("on")),
+  // Lets webhooks reach receivers on this machine or network (local development, tests); refused
+  // in production below, where the URL guard refuses private, loopback and link-local targets.
+  WEBHOOK_ALLOW_PRIVATE_TARGETS: z.preprocess(emptyToUndefined, z.enum(["true", "false"]).default("false")),
   // How long an isolate trusts a verified API key: the bound on revocation taking effect.
   API_KEY_CACHE_TTL_SECONDS: z.preprocess(
     emptyToUndefined,
@@ -103,6 +107,8 @@ export interface Config {
   /** The edge rate limits (always on in production). */
   rateLimitsEnabled: boolean;
   realtime: { shardCapacity: number; recheckSeconds: number };
+  /** Webhook URLs may name private, loopback and link-local targets, and use http (never in production). */
+  webhookAllowPrivateTargets: boolean;
 }
 
 // Bindings are fixed for the life of an isolate, so parse once per env object.
@@ -128,6 +134,11 @@ export function loadConfig(env: Bindings): Config {
   }
   if (c.RATE_LIMITS === "off" && c.ENVIRONMENT === "production") {
     throw new Error("Invalid Worker configuration: RATE_LIMITS=off is refused in production");
+  }
+  if (c.WEBHOOK_ALLOW_PRIVATE_TARGETS === "true" && c.ENVIRONMENT === "production") {
+    throw new Error(
+      "Invalid Worker configuration: WEBHOOK_ALLOW_PRIVATE_TARGETS=true is refused in production",
+    );
   }
   const config: Config = {
     region: c.REGION as RegionId,
@@ -155,6 +166,7 @@ export function loadConfig(env: Bindings): Config {
     apiKeyCacheTtlSeconds: c.API_KEY_CACHE_TTL_SECONDS,
     rateLimitsEnabled: c.RATE_LIMITS === "on",
     realtime: { shardCapacity: c.REALTIME_SHARD_CAPACITY, recheckSeconds: c.REALTIME_RECHECK_SECONDS },
+    webhookAllowPrivateTargets: c.WEBHOOK_ALLOW_PRIVATE_TARGETS === "true",
   };
   cache.set(env, config);
   return config;

@@ -18,6 +18,8 @@ export const PERMISSIONS = [
   "iam.oauth_clients.write",
   "realtime.read",
   "realtime.write",
+  "webhooks.read",
+  "webhooks.write",
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 

@@ -16,14 +16,19 @@ const WORK: Permission[] = [...CRM, "events.read", "realtime.read", "realtime.wr
 
 /**
  * The six system roles (documented in the OpenAPI description of `iam`): Owner and Admin manage
- * the tenant; Manager sees its members and roles; Member works in it; Viewer only reads contacts;
- * Guest sees nothing until a custom role grants it something. Realtime (connect and receive:
- * `realtime.read`; post: `realtime.write`) goes with work in the tenant, so not to Viewer.
+ * the tenant; Manager sees its members, roles and webhook endpoints; Member works in it; Viewer
+ * only reads contacts; Guest sees nothing until a custom role grants it something. Realtime
+ * (connect and receive: `realtime.read`; post: `realtime.write`) goes with work in the tenant, so
+ * not to Viewer.
+ *
+ * Changing webhook endpoints stays with Owner and Admin: an endpoint receives every event it
+ * subscribes to, so `webhooks.write` is the power to send the tenant's data anywhere. Reading
+ * them (never their secrets) lets a Manager see where the data goes.
  */
 export const ROLE_PERMISSIONS: Readonly<Record<SystemRole, readonly Permission[]>> = {
   Owner: PERMISSIONS,
   Admin: PERMISSIONS,
-  Manager: [...WORK, "iam.members.read", "iam.roles.read"],
+  Manager: [...WORK, "iam.members.read", "iam.roles.read", "webhooks.read"],
   Member: WORK,
   Viewer: ["crm.contacts.read"],
   Guest: [],
@@ -75,15 +80,23 @@ export function scopeFor(permission: Permission): string {
   return `${SCOPE_SERVICE[service] ?? service}:${parts.at(-1) === "write" ? "write" : "read"}`;
 }
 
-/** Whether a credential's scopes cover a permission; write includes read (a client allowed to change the CRM may also see it). */
-export function scopeGrants(scopes: readonly string[], permission: Permission): boolean {
+/**
+ * Whether a credential's scopes cover a permission. Write includes read: a client allowed to
+ * change the CRM may also see it.
+ */
+export function scopeAllows(scopes: readonly string[], permission: Permission): boolean {
   const scope = scopeFor(permission);
   return scopes.includes(scope) || scopes.includes(scope.replace(/:read$/, ":write"));
 }
 
 /** What a principal may do through this credential: its role's permissions its scopes cover. */
 export function grantedPermissions(holder: RoleHolder & { scopes: readonly string[] }): Permission[] {
-  return effectivePermissions(holder).filter((p) => scopeGrants(holder.scopes, p));
+  return effectivePermissions(holder).filter((p) => scopeAllows(holder.scopes, p));
+}
+
+/** Both walls at once, for code that filters rather than refuses: the role allows it, the scope covers it. */
+export function actorMay(actor: RoleHolder & { scopes: readonly string[] }, permission: Permission): boolean {
+  return roleAllows(actor, permission) && scopeAllows(actor.scopes, permission);
 }
 
 /** Each route declares its permission; this is the one place it is checked. */
@@ -95,7 +108,7 @@ export const requirePermission = (permission: Permission) =>
       throw new ApiError("FORBIDDEN", `Role ${actor.role} lacks permission ${permission}`);
     }
     const scope = scopeFor(permission);
-    if (!scopeGrants(actor.scopes, permission)) {
+    if (!scopeAllows(actor.scopes, permission)) {
       // RFC 6750 §3.1: the client may ask the user for a token with more scope.
       throw new ApiError("FORBIDDEN", `The credential's scope does not include ${scope}`, {
         headers: { "WWW-Authenticate": `Bearer realm="nexus", error="insufficient_scope", scope="${scope}"` },

@@ -19,9 +19,14 @@ export async function sha256(text: string): Promise<Uint8Array<ArrayBuffer>> {
   return new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
 }
 
+/** Lower-case hex, two digits per byte. */
+export function toHex(bytes: Uint8Array): string {
+  return [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
 /** Hex SHA-256: how codes, refresh tokens, session cookies and client secrets are stored. */
 export async function sha256Hex(text: string): Promise<string> {
-  return [...(await sha256(text))].map((b) => b.toString(16).padStart(2, "0")).join("");
+  return toHex(await sha256(text));
 }
 
 export function randomToken(bytes = 32): string {

@@ -14,6 +14,8 @@ export const SUPPORTED_SCOPES = [
   "iam:write",
   "realtime:read",
   "realtime:write",
+  "webhooks:read",
+  "webhooks:write",
 ] as const;
 
 /**

@@ -1,6 +1,7 @@
 import { createRoute, type OpenAPIHono, type z } from "@hono/zod-openapi";
 import type { AppEnv } from "../app-env";
 import { guardedBy } from "../auth/permissions";
+import { hiddenEventPrefixes } from "../events/visibility";
 import { preRenderedPage } from "../lib/pre-rendered";
 import { serviceContext } from "../lib/service-context";
 import { errorResponses, jsonResponse, listOf } from "../schemas/common";
@@ -30,7 +31,8 @@ export function registerEventRoutes(app: OpenAPIHono<AppEnv>, path: string): voi
         "Newest first (by when the change was recorded), keyset pagination with `cursor` and `limit`. " +
         "Each item is the platform event exactly as subscribers receive it. Filters: `event_type` " +
         "(exact, or a prefix ending in a dot) and `since`. Needs `events.read` and the `crm:read` scope " +
-        "(events are CRM changes so far).",
+        "(events are CRM changes so far). `webhook_endpoint.*` events are listed only to callers who may " +
+        "read webhook endpoints (`webhooks.read` and the `webhooks:read` scope).",
       ...guardedBy("events.read"),
       request: { query: EventListQuery },
       responses: {
@@ -40,11 +42,13 @@ export function registerEventRoutes(app: OpenAPIHono<AppEnv>, path: string): voi
     }),
     async (c) => {
       const q = c.req.valid("query");
-      const page = await listEvents(serviceContext(c), {
+      const ctx = serviceContext(c);
+      const page = await listEvents(ctx, {
         limit: q.limit,
         cursor: q.cursor,
         eventType: q.event_type,
         since: q.since,
+        hiddenPrefixes: hiddenEventPrefixes(ctx.actor),
       });
       return preRenderedPage<EventPage>(c, page, q.limit);
     },

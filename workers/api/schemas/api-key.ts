@@ -9,6 +9,8 @@ export const API_KEY_SCOPES = [
   "crm:write",
   "iam:read",
   "iam:write",
+  "webhooks:read",
+  "webhooks:write",
 ] as const satisfies readonly (typeof SUPPORTED_SCOPES)[number][];
 
 const DAY_MS = 24 * 60 * 60 * 1000;

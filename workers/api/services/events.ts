@@ -14,6 +14,8 @@ export interface EventListQuery {
   eventType?: string | undefined;
   /** RFC 3339; events recorded at or after it. */
   since?: string | undefined;
+  /** Type prefixes the caller may not see (events/visibility.ts). */
+  hiddenPrefixes?: readonly string[];
 }
 
 function typeFilter(eventType: string | undefined) {
@@ -37,6 +39,10 @@ export async function listEvents(ctx: ServiceContext, query: EventListQuery): Pr
     from outbox_events
     where tenant_id = ${tenantId}
       ${typeFilter(query.eventType)}
+      ${sql.join(
+        (query.hiddenPrefixes ?? []).map((prefix) => sql`and not starts_with(event_type, ${prefix})`),
+        sql` `,
+      )}
       ${query.since ? sql`and created_at >= ${query.since}::timestamptz` : sql``}
       ${afterCursor(query.cursor, sql`created_at`, sql`id`)}
     order by created_at desc, id desc

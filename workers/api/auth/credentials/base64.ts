@@ -11,6 +11,12 @@ export function encodeBase64(bytes: Uint8Array): string {
   return btoa(binary).replace(/=+$/, "");
 }
 
+/** Standard base64 with `=` padding (RFC 4648 §4), as Standard Webhooks writes secrets and signatures. */
+export function encodeBase64Padded(bytes: Uint8Array): string {
+  const text = encodeBase64(bytes);
+  return text + "=".repeat((4 - (text.length % 4)) % 4);
+}
+
 /** The decoded bytes, or null when `text` is not canonical unpadded base64. */
 export function decodeBase64(text: string): Uint8Array<ArrayBuffer> | null {
   if (!B64.test(text) || text.length % 4 === 1) return null;

@@ -1,8 +1,10 @@
 import { html } from "hono/html";
 import type { AuthorizeRequest } from "../authorize-request";
+import type { SUPPORTED_SCOPES } from "../scopes";
 import { layout } from "./layout";
 
-const SCOPE_TEXT: Record<string, string> = {
+// Keyed by every supported scope, so a new scope cannot reach the consent page without its words.
+const SCOPE_TEXT: Readonly<Record<string, string>> & Record<(typeof SUPPORTED_SCOPES)[number], string> = {
   openid: "Confirm who you are",
   profile: "See your name",
   email: "See your email address",
@@ -11,6 +13,10 @@ const SCOPE_TEXT: Record<string, string> = {
   "crm:write": "Change your CRM",
   "iam:read": "See members, roles and keys",
   "iam:write": "Manage members, roles and keys",
+  "realtime:read": "Join your live rooms and receive live changes",
+  "realtime:write": "Post messages in your live rooms",
+  "webhooks:read": "See where your events are sent (webhook endpoints)",
+  "webhooks:write": "Choose where your events are sent (webhook endpoints and their secrets)",
 };
 
 export type SignInStep =

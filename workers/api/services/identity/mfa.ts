@@ -4,6 +4,7 @@ import { verifyPassword } from "../../auth/credentials/password";
 import { generateRecoveryCodes, hashRecoveryCode } from "../../auth/credentials/recovery-codes";
 import { openSecret, sealSecret } from "../../auth/credentials/secret-box";
 import { generateTotpSecret, totpUri, verifyTotp } from "../../auth/credentials/totp";
+import { requireDataKey } from "../../lib/data-key";
 import { ApiError } from "../../lib/errors";
 import type { ServiceContext } from "../context";
 import { auditInsert } from "./audit";
@@ -12,11 +13,7 @@ import type { RequestInfo } from "./request-info";
 import { checkSecondFactor } from "./sign-in";
 import { claimTotpStep, findUserById, type SignInUser } from "./users";
 
-/** Without the key, secrets could be stored only in clear text: MFA is unavailable instead. */
-function dataKeyOf(key: string | undefined): string {
-  if (!key) throw ApiError.unavailable("MFA is not available in this region (no DATA_ENCRYPTION_KEY)", 60);
-  return key;
-}
+const dataKeyOf = (key: string | undefined) => requireDataKey(key, "MFA");
 
 /** The issuer shown in authenticator apps. */
 const TOTP_ISSUER = "Nexus Edge";

@@ -1,0 +1,22 @@
+import { grantedPermissions, type Permission } from "../auth/permissions";
+import type { Actor } from "../services/context";
+
+/**
+ * Event types whose data a permission guards beyond `events.read`. An event carries the changed
+ * resource, so the event log (and, later, the realtime feed) must not show a caller what that
+ * resource's own routes would refuse it: a Member may follow CRM changes, but webhook endpoint
+ * events name where the tenant's data is sent, which only `webhooks.read` may see.
+ */
+const GUARDED_EVENT_TYPES: readonly { prefix: string; permission: Permission }[] = [
+  { prefix: "webhook_endpoint.", permission: "webhooks.read" },
+];
+
+/** The event type prefixes this actor may not see (role and scope both checked). */
+export function hiddenEventPrefixes(actor: Actor): string[] {
+  return hiddenWithout(grantedPermissions(actor));
+}
+
+/** The same, for a principal known by what it was granted (a realtime socket's grant). */
+export function hiddenWithout(granted: readonly string[]): string[] {
+  return GUARDED_EVENT_TYPES.filter((g) => !granted.includes(g.permission)).map((g) => g.prefix);
+}
