@@ -14,8 +14,15 @@ export const clinic: PresetInput = {
     },
     {
       name: "Receptionist",
-      description: "Registers patients and keeps their contact details current.",
-      permissions: ["crm.contacts.read", "crm.contacts.write"],
+      description: "Registers patients, keeps their contact details current and follows up referrals.",
+      permissions: [
+        "crm.contacts.read",
+        "crm.contacts.write",
+        "crm.leads.read",
+        "crm.leads.write",
+        "crm.opportunities.read",
+        "crm.opportunities.write",
+      ],
     },
     {
       name: "Practitioner",

@@ -7,8 +7,16 @@ export const education: PresetInput = {
   roles: [
     {
       name: "Registrar",
-      description: "Handles admissions and student records, and sees the staff list.",
-      permissions: ["crm.contacts.read", "crm.contacts.write", "iam.members.read"],
+      description: "Handles enquiries, admissions and student records, and sees the staff list.",
+      permissions: [
+        "crm.contacts.read",
+        "crm.contacts.write",
+        "crm.leads.read",
+        "crm.leads.write",
+        "crm.opportunities.read",
+        "crm.opportunities.write",
+        "iam.members.read",
+      ],
     },
     {
       name: "Teacher",

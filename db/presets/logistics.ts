@@ -7,8 +7,16 @@ export const logistics: PresetInput = {
   roles: [
     {
       name: "Dispatcher",
-      description: "Plans shipments and keeps shipper and consignee records.",
-      permissions: ["crm.contacts.read", "crm.contacts.write", "iam.members.read"],
+      description: "Plans shipments, keeps shipper and consignee records and quotes new accounts.",
+      permissions: [
+        "crm.contacts.read",
+        "crm.contacts.write",
+        "crm.leads.read",
+        "crm.leads.write",
+        "crm.opportunities.read",
+        "crm.opportunities.write",
+        "iam.members.read",
+      ],
     },
     {
       name: "Driver",

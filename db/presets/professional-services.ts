@@ -11,6 +11,10 @@ export const professionalServices: PresetInput = {
       permissions: [
         "crm.contacts.read",
         "crm.contacts.write",
+        "crm.leads.read",
+        "crm.leads.write",
+        "crm.opportunities.read",
+        "crm.opportunities.write",
         "iam.members.read",
         "iam.roles.read",
         "iam.audit.read",
@@ -18,8 +22,8 @@ export const professionalServices: PresetInput = {
     },
     {
       name: "Consultant",
-      description: "Works on client engagements.",
-      permissions: ["crm.contacts.read", "crm.contacts.write"],
+      description: "Works on client engagements and sees the prospects and deals behind them.",
+      permissions: ["crm.contacts.read", "crm.contacts.write", "crm.leads.read", "crm.opportunities.read"],
     },
     {
       name: "Integrations",

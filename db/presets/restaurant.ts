@@ -7,8 +7,16 @@ export const restaurant: PresetInput = {
   roles: [
     {
       name: "Floor Manager",
-      description: "Runs service: guests, bookings and the team on shift.",
-      permissions: ["crm.contacts.read", "crm.contacts.write", "iam.members.read"],
+      description: "Runs service: guests, bookings, event enquiries and the team on shift.",
+      permissions: [
+        "crm.contacts.read",
+        "crm.contacts.write",
+        "crm.leads.read",
+        "crm.leads.write",
+        "crm.opportunities.read",
+        "crm.opportunities.write",
+        "iam.members.read",
+      ],
     },
     {
       name: "Host",

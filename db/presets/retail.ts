@@ -8,12 +8,28 @@ export const retail: PresetInput = {
     {
       name: "Store Manager",
       description: "Runs the shop floor: customers, and who works in the store.",
-      permissions: ["crm.contacts.read", "crm.contacts.write", "iam.members.read", "iam.roles.read"],
+      permissions: [
+        "crm.contacts.read",
+        "crm.contacts.write",
+        "crm.leads.read",
+        "crm.leads.write",
+        "crm.opportunities.read",
+        "crm.opportunities.write",
+        "iam.members.read",
+        "iam.roles.read",
+      ],
     },
     {
       name: "Sales Associate",
-      description: "Serves customers and keeps their records.",
-      permissions: ["crm.contacts.read", "crm.contacts.write"],
+      description: "Serves customers, keeps their records and follows up quotes.",
+      permissions: [
+        "crm.contacts.read",
+        "crm.contacts.write",
+        "crm.leads.read",
+        "crm.leads.write",
+        "crm.opportunities.read",
+        "crm.opportunities.write",
+      ],
     },
   ],
   pipeline: [

@@ -6,25 +6,26 @@ import { PERMISSIONS, type Permission } from "./permission-catalogue";
 
 export { isReservedRoleName, PERMISSIONS, type Permission } from "./permission-catalogue";
 
-const CRM: Permission[] = ["crm.contacts.read", "crm.contacts.write"];
+const CRM_READ: Permission[] = ["crm.contacts.read", "crm.leads.read", "crm.opportunities.read"];
+const CRM: Permission[] = [...CRM_READ, "crm.contacts.write", "crm.leads.write", "crm.opportunities.write"];
 /**
  * Whoever works in the tenant follows its changes. Viewer does not: an event carries the whole
- * changed record, and a Viewer's reads are limited to what it was granted (contacts today), which
+ * changed record, and a Viewer's reads are limited to what it was granted (the CRM today), which
  * the event log would widen as other services start emitting events.
  */
 const WORK: Permission[] = [...CRM, "events.read"];
 
 /**
  * The six system roles (documented in the OpenAPI description of `iam`): Owner and Admin manage
- * the tenant; Manager sees its members and roles; Member works in it; Viewer only reads contacts;
- * Guest sees nothing until a custom role grants it something.
+ * the tenant; Manager sees its members and roles; Member works in it; Viewer only reads the CRM
+ * (contacts, leads, opportunities); Guest sees nothing until a custom role grants it something.
  */
 export const ROLE_PERMISSIONS: Readonly<Record<SystemRole, readonly Permission[]>> = {
   Owner: PERMISSIONS,
   Admin: PERMISSIONS,
   Manager: [...WORK, "iam.members.read", "iam.roles.read"],
   Member: WORK,
-  Viewer: ["crm.contacts.read"],
+  Viewer: CRM_READ,
   Guest: [],
 };
 
