@@ -46,6 +46,7 @@ const PipelineStage = z.strictObject({
 });
 
 export const CUSTOM_FIELD_TYPES = ["text", "number", "boolean", "date", "enum"] as const;
+export type CustomFieldType = (typeof CUSTOM_FIELD_TYPES)[number];
 
 const CustomField = z
   .strictObject({
