@@ -116,6 +116,19 @@ export function guardedBy(permission: Permission) {
 }
 
 /**
+ * guardedBy for a route whose work needs more than one permission (converting a lead also opens an
+ * opportunity and may create a contact): all are checked, the first is the route's `x-permission`
+ * (the RBAC matrix's), the others are listed in `x-permissions-also`.
+ */
+export function guardedByAll(permission: Permission, ...also: Permission[]) {
+  return {
+    middleware: [permission, ...also].map(requirePermission),
+    "x-permission": permission,
+    "x-permissions-also": also,
+  } as const;
+}
+
+/**
  * The declaration of a route about the caller's own account (`x-permission: self`): any signed-in
  * principal, whatever its role, acting on itself only.
  */

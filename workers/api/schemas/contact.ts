@@ -1,21 +1,13 @@
 import { z } from "@hono/zod-openapi";
 import { CustomFieldsInput } from "./custom-fields";
+import { PERSON_FIELDS } from "./person";
 
 /** Writable fields. Strict: `id`, `tenant_id`, timestamps and anything unknown are rejected. */
 export const ContactInput = z
   .strictObject({
-    first_name: z.string().trim().min(1).max(100),
-    last_name: z.string().trim().max(100).nullable().optional(),
-    email: z.email("Invalid email format").max(254).nullable().optional(),
-    phone: z
-      .string()
-      .regex(/^\+?[0-9 ()-]{4,32}$/, "Invalid phone number")
-      .nullable()
-      .optional(),
-    company: z.string().trim().max(200).nullable().optional(),
+    ...PERSON_FIELDS,
     job_title: z.string().trim().max(200).nullable().optional(),
     tags: z.array(z.string().trim().min(1).max(50)).max(50).optional(),
-    owner_id: z.uuid().nullable().optional(),
     custom_fields: CustomFieldsInput.optional(),
   })
   .openapi("ContactInput");

@@ -38,4 +38,12 @@ export const CONTACT_QUERIES = {
       .where(and(live, eq(contacts.id, sql.placeholder("id"))))
       .limit(1),
   ),
+  /** Whether `id` is a live contact of the tenant (a reference another record wants to make). */
+  exists: compile(
+    qb
+      .select({ id: contacts.id })
+      .from(contacts)
+      .where(and(live, eq(contacts.id, sql.placeholder("id"))))
+      .limit(1),
+  ),
 } as const;

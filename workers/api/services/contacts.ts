@@ -9,7 +9,7 @@ import type { ServiceContext } from "./context";
 import { crmSettings } from "./crm-settings";
 import { writeWithEvent } from "./crm-writes";
 import { assertCustomFields } from "./custom-fields";
-import { readListPage } from "./keyset-list";
+import { readJsonById, readListPage } from "./keyset-list";
 
 /** A contact's API representation as JSON text (see contact-json.ts). */
 export type ContactJson = string;
@@ -54,14 +54,8 @@ export async function listContacts(
   return readListPage(ctx, CONTACT_QUERIES, { ...query, filters: { ...query.filters } });
 }
 
-export async function getContact(ctx: ServiceContext, id: string): Promise<ContactJson> {
-  const tenantId = ctx.actor.tenantId;
-  const [rows = []] = await tenantRead(ctx.db, tenantId, [
-    { query: CONTACT_QUERIES.byId, values: { tenantId, id } },
-  ]);
-  const row = rows[0] as { json: string } | undefined;
-  if (!row) throw ApiError.notFound("Contact");
-  return row.json;
+export function getContact(ctx: ServiceContext, id: string): Promise<ContactJson> {
+  return readJsonById(ctx, CONTACT_QUERIES.byId, id, "Contact");
 }
 
 export async function createContact(
@@ -104,4 +98,17 @@ export async function deleteContact(ctx: ServiceContext, id: string): Promise<vo
     .returning();
   if (!(await writeWithEvent(ctx, update, "contact.deleted", contactJson("changed"))))
     throw ApiError.notFound("Contact");
+}
+
+/**
+ * A contact another record refers to (`field` of its input) must be a live contact of the
+ * tenant: another tenant's id is refused exactly like a missing one. Foreign keys cannot say it,
+ * as they are checked across row-level security.
+ */
+export async function assertLiveContact(ctx: ServiceContext, id: string, field: string): Promise<void> {
+  const tenantId = ctx.actor.tenantId;
+  const [rows = []] = await tenantRead(ctx.db, tenantId, [
+    { query: CONTACT_QUERIES.exists, values: { tenantId, id } },
+  ]);
+  if (rows.length === 0) throw new ApiError("VALIDATION_ERROR", "No such contact", { field });
 }

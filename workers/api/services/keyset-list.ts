@@ -8,12 +8,13 @@ import {
   tenantRead,
 } from "../../../db/compiled-query";
 import { decodeCursor, encodeCursor } from "../lib/cursor";
+import { ApiError } from "../lib/errors";
 import { isoUtc } from "./contact-json";
 import type { Page } from "./contacts";
 import type { ServiceContext } from "./context";
 
 /**
- * The list reads of a tenant resource (contacts, leads, opportunities), compiled once at module
+ * The list (and single-record) reads of a tenant resource (contacts, leads, opportunities), compiled once at module
  * load (db/compiled-query.ts): newest first, keyset cursors over (created_at, id), one row more
  * than the limit to tell whether another page exists. Placeholders: tenantId, limit, afterT /
  * afterId on later pages, and the filters' own.
@@ -146,4 +147,18 @@ export async function readListPage(
     cursor: hasMore && last ? encodeCursor({ t: last.t, id: last.id }) : null,
     ...(totals === undefined ? {} : { total: Number((totals[0] as { n: unknown } | undefined)?.n ?? 0) }),
   };
+}
+
+/** One record's JSON by a compiled `byId` query (placeholders tenantId, id), or a 404 naming `what`. */
+export async function readJsonById(
+  ctx: ServiceContext,
+  byId: CompiledQuery,
+  id: string,
+  what: string,
+): Promise<string> {
+  const tenantId = ctx.actor.tenantId;
+  const [rows = []] = await tenantRead(ctx.db, tenantId, [{ query: byId, values: { tenantId, id } }]);
+  const row = rows[0] as { json: string } | undefined;
+  if (!row) throw ApiError.notFound(what);
+  return row.json;
 }
