@@ -1,3 +1,4 @@
+import { SELLS } from "./permission-sets";
 import type { PresetInput } from "./preset-schema";
 
 export const clinic: PresetInput = {
@@ -15,14 +16,7 @@ export const clinic: PresetInput = {
     {
       name: "Receptionist",
       description: "Registers patients, keeps their contact details current and follows up referrals.",
-      permissions: [
-        "crm.contacts.read",
-        "crm.contacts.write",
-        "crm.leads.read",
-        "crm.leads.write",
-        "crm.opportunities.read",
-        "crm.opportunities.write",
-      ],
+      permissions: [...SELLS],
     },
     {
       name: "Practitioner",

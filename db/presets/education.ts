@@ -1,3 +1,4 @@
+import { SELLS } from "./permission-sets";
 import type { PresetInput } from "./preset-schema";
 
 export const education: PresetInput = {
@@ -8,15 +9,7 @@ export const education: PresetInput = {
     {
       name: "Registrar",
       description: "Handles enquiries, admissions and student records, and sees the staff list.",
-      permissions: [
-        "crm.contacts.read",
-        "crm.contacts.write",
-        "crm.leads.read",
-        "crm.leads.write",
-        "crm.opportunities.read",
-        "crm.opportunities.write",
-        "iam.members.read",
-      ],
+      permissions: [...SELLS, "iam.members.read"],
     },
     {
       name: "Teacher",

@@ -1,3 +1,4 @@
+import { SELLS } from "./permission-sets";
 import type { PresetInput } from "./preset-schema";
 
 export const logistics: PresetInput = {
@@ -8,15 +9,7 @@ export const logistics: PresetInput = {
     {
       name: "Dispatcher",
       description: "Plans shipments, keeps shipper and consignee records and quotes new accounts.",
-      permissions: [
-        "crm.contacts.read",
-        "crm.contacts.write",
-        "crm.leads.read",
-        "crm.leads.write",
-        "crm.opportunities.read",
-        "crm.opportunities.write",
-        "iam.members.read",
-      ],
+      permissions: [...SELLS, "iam.members.read"],
     },
     {
       name: "Driver",

@@ -1,3 +1,4 @@
+import { SELLS } from "./permission-sets";
 import type { PresetInput } from "./preset-schema";
 
 export const professionalServices: PresetInput = {
@@ -8,17 +9,7 @@ export const professionalServices: PresetInput = {
     {
       name: "Partner",
       description: "Owns client relationships and sees who works on them, and how access is set up.",
-      permissions: [
-        "crm.contacts.read",
-        "crm.contacts.write",
-        "crm.leads.read",
-        "crm.leads.write",
-        "crm.opportunities.read",
-        "crm.opportunities.write",
-        "iam.members.read",
-        "iam.roles.read",
-        "iam.audit.read",
-      ],
+      permissions: [...SELLS, "iam.members.read", "iam.roles.read", "iam.audit.read"],
     },
     {
       name: "Consultant",

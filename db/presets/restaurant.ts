@@ -1,3 +1,4 @@
+import { SELLS } from "./permission-sets";
 import type { PresetInput } from "./preset-schema";
 
 export const restaurant: PresetInput = {
@@ -8,15 +9,7 @@ export const restaurant: PresetInput = {
     {
       name: "Floor Manager",
       description: "Runs service: guests, bookings, event enquiries and the team on shift.",
-      permissions: [
-        "crm.contacts.read",
-        "crm.contacts.write",
-        "crm.leads.read",
-        "crm.leads.write",
-        "crm.opportunities.read",
-        "crm.opportunities.write",
-        "iam.members.read",
-      ],
+      permissions: [...SELLS, "iam.members.read"],
     },
     {
       name: "Host",

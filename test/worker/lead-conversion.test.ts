@@ -240,15 +240,16 @@ describe("lead conversion", () => {
     expect(replay.res.status).toBe(201);
     expect(replay.res.headers.get("Idempotent-Replayed")).toBe("true");
     expect(replay.body).toEqual(first.body);
+    const untouched = await newLead({ email: `keyed-${unique()}@example.com` });
+    const before = await writtenFor(untouched);
     const failed = await convert(
-      (await newLead()).id,
+      untouched.id,
       { contact: CONTACT },
-      {
-        "Idempotency-Key": `convert-${unique()}`,
-        "Nexus-Test-Fault": "lead-convert-after-writes",
-      },
+      { "Idempotency-Key": `convert-${unique()}`, "Nexus-Test-Fault": "lead-convert-after-writes" },
     );
     expect(failed.res.status).toBe(500);
+    // Rolled back with the key's transaction: nothing of it stays.
+    expect(await writtenFor(untouched)).toEqual(before);
   });
 
   it("refuses what it cannot convert with the field that is wrong", async () => {
