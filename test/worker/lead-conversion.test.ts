@@ -265,6 +265,7 @@ describe("lead conversion", () => {
       [{ contact: CONTACT, opportunity: { stage: "signed" } }, "opportunity.stage"],
       [{ contact: CONTACT, opportunity: { amount: "1.234" } }, "opportunity.amount"],
       [{ contact: CONTACT, opportunity: { status: "won" } }, "opportunity"],
+      [{ contact: CONTACT, opportunity: { contact_id: crypto.randomUUID() } }, "opportunity"],
       [{}, "contact.custom_fields.client_status"],
       [{ contact: { custom_fields: { client_status: "vip" } } }, "contact.custom_fields.client_status"],
       [{ contact: CONTACT, lead: {} }, undefined],

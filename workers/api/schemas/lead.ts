@@ -55,13 +55,14 @@ export const Lead = z
   })
   .openapi("Lead");
 
+/** The opportunity a conversion opens: its contact is the conversion's (`contact_id` above it). */
+const { contact_id: _contact, ...opportunityFields } = OpportunityFields;
+const OPPORTUNITY_OF_LEAD = { ...opportunityFields, name: OpportunityFields.name.optional() };
+
 export const LeadConversionInput = z
   .strictObject({
     opportunity: z
-      .strictObject({
-        ...OpportunityFields,
-        name: OpportunityFields.name.optional(),
-      })
+      .strictObject(OPPORTUNITY_OF_LEAD)
       .optional()
       .openapi({
         description:
