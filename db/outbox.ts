@@ -9,6 +9,14 @@ export interface EventSpec {
   correlationId: string;
 }
 
+/** One event of a change: its payload's `data` over `changed`, and when it is emitted (default: always). */
+export interface ChangeEvent {
+  event: EventSpec;
+  data: SQL;
+  /** A condition over `changed`, e.g. that the stage moved. */
+  when?: SQL;
+}
+
 /**
  * Wraps a data-modifying statement that RETURNs one row (insert/update … returning *) so the
  * same statement also writes that row's event to the outbox, and answers with `result`
@@ -18,10 +26,13 @@ export interface EventSpec {
  * `data` is the event's payload, an expression over `changed` (the API's representation).
  */
 export function withEvent(change: SQL, event: EventSpec, data: SQL, result: SQL): SQL {
-  return sql`
-    with changed as (${change}),
-    emitted as (
-      insert into outbox_events (id, tenant_id, event_type, payload)
+  return withEvents(change, [{ event, data }], result);
+}
+
+/** withEvent for a change that emits several events, each when its condition holds. */
+export function withEvents(change: SQL, events: readonly ChangeEvent[], result: SQL): SQL {
+  const inserts = events.map(
+    ({ event, data, when }) => sql`
       select ${event.eventId}::uuid, changed.tenant_id, ${event.eventType}, jsonb_build_object(
         'event_id', ${event.eventId}::uuid,
         'event_type', ${event.eventType}::text,
@@ -32,7 +43,13 @@ export function withEvent(change: SQL, event: EventSpec, data: SQL, result: SQL)
         'data', ${data},
         'metadata', jsonb_build_object('user_id', ${event.actorId}::uuid, 'correlation_id', ${event.correlationId}::text)
       )
-      from changed
+      from changed${when ? sql` where ${when}` : sql``}`,
+  );
+  return sql`
+    with changed as (${change}),
+    emitted as (
+      insert into outbox_events (id, tenant_id, event_type, payload)
+      ${sql.join(inserts, sql` union all `)}
     )
     select ${result} from changed`;
 }

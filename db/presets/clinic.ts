@@ -1,3 +1,4 @@
+import { SELLS } from "./permission-sets";
 import type { PresetInput } from "./preset-schema";
 
 export const clinic: PresetInput = {
@@ -14,8 +15,8 @@ export const clinic: PresetInput = {
     },
     {
       name: "Receptionist",
-      description: "Registers patients and keeps their contact details current.",
-      permissions: ["crm.contacts.read", "crm.contacts.write"],
+      description: "Registers patients, keeps their contact details current and follows up referrals.",
+      permissions: [...SELLS],
     },
     {
       name: "Practitioner",

@@ -1,3 +1,4 @@
+import { SELLS } from "./permission-sets";
 import type { PresetInput } from "./preset-schema";
 
 export const education: PresetInput = {
@@ -7,8 +8,8 @@ export const education: PresetInput = {
   roles: [
     {
       name: "Registrar",
-      description: "Handles admissions and student records, and sees the staff list.",
-      permissions: ["crm.contacts.read", "crm.contacts.write", "iam.members.read"],
+      description: "Handles enquiries, admissions and student records, and sees the staff list.",
+      permissions: [...SELLS, "iam.members.read"],
     },
     {
       name: "Teacher",

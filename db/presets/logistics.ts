@@ -1,3 +1,4 @@
+import { SELLS } from "./permission-sets";
 import type { PresetInput } from "./preset-schema";
 
 export const logistics: PresetInput = {
@@ -7,8 +8,8 @@ export const logistics: PresetInput = {
   roles: [
     {
       name: "Dispatcher",
-      description: "Plans shipments and keeps shipper and consignee records.",
-      permissions: ["crm.contacts.read", "crm.contacts.write", "iam.members.read"],
+      description: "Plans shipments, keeps shipper and consignee records and quotes new accounts.",
+      permissions: [...SELLS, "iam.members.read"],
     },
     {
       name: "Driver",

@@ -19,7 +19,7 @@ const CURRENCY = /^[A-Z]{3}$/;
 
 /**
  * Only permissions that exist today (workers/api/auth/permissions.ts): a preset role may never
- * name one no route checks. Lead and opportunity permissions arrive with those routes.
+ * name one no route checks.
  */
 const PresetRole = z
   .strictObject({
@@ -46,6 +46,7 @@ const PipelineStage = z.strictObject({
 });
 
 export const CUSTOM_FIELD_TYPES = ["text", "number", "boolean", "date", "enum"] as const;
+export type CustomFieldType = (typeof CUSTOM_FIELD_TYPES)[number];
 
 const CustomField = z
   .strictObject({

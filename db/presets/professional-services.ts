@@ -1,3 +1,4 @@
+import { SELLS } from "./permission-sets";
 import type { PresetInput } from "./preset-schema";
 
 export const professionalServices: PresetInput = {
@@ -8,18 +9,12 @@ export const professionalServices: PresetInput = {
     {
       name: "Partner",
       description: "Owns client relationships and sees who works on them, and how access is set up.",
-      permissions: [
-        "crm.contacts.read",
-        "crm.contacts.write",
-        "iam.members.read",
-        "iam.roles.read",
-        "iam.audit.read",
-      ],
+      permissions: [...SELLS, "iam.members.read", "iam.roles.read", "iam.audit.read"],
     },
     {
       name: "Consultant",
-      description: "Works on client engagements.",
-      permissions: ["crm.contacts.read", "crm.contacts.write"],
+      description: "Works on client engagements and sees the prospects and deals behind them.",
+      permissions: ["crm.contacts.read", "crm.contacts.write", "crm.leads.read", "crm.opportunities.read"],
     },
     {
       name: "Integrations",

@@ -1,3 +1,4 @@
+import { SELLS } from "./permission-sets";
 import type { PresetInput } from "./preset-schema";
 
 export const restaurant: PresetInput = {
@@ -7,8 +8,8 @@ export const restaurant: PresetInput = {
   roles: [
     {
       name: "Floor Manager",
-      description: "Runs service: guests, bookings and the team on shift.",
-      permissions: ["crm.contacts.read", "crm.contacts.write", "iam.members.read"],
+      description: "Runs service: guests, bookings, event enquiries and the team on shift.",
+      permissions: [...SELLS, "iam.members.read"],
     },
     {
       name: "Host",

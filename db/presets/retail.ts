@@ -1,3 +1,4 @@
+import { SELLS } from "./permission-sets";
 import type { PresetInput } from "./preset-schema";
 
 export const retail: PresetInput = {
@@ -8,12 +9,12 @@ export const retail: PresetInput = {
     {
       name: "Store Manager",
       description: "Runs the shop floor: customers, and who works in the store.",
-      permissions: ["crm.contacts.read", "crm.contacts.write", "iam.members.read", "iam.roles.read"],
+      permissions: [...SELLS, "iam.members.read", "iam.roles.read"],
     },
     {
       name: "Sales Associate",
-      description: "Serves customers and keeps their records.",
-      permissions: ["crm.contacts.read", "crm.contacts.write"],
+      description: "Serves customers, keeps their records and follows up quotes.",
+      permissions: [...SELLS],
     },
   ],
   pipeline: [

@@ -87,7 +87,8 @@ describe("the local two-region stack (npm run dev)", () => {
     const res = await fetch(`${stack.lagos}/api/v1/crm/contacts`, {
       method: "POST",
       headers: { Authorization: `Bearer ${await token("eu")}`, "Content-Type": "application/json" },
-      body: JSON.stringify({ first_name: "Residency", email }),
+      // The EU demo tenant is a professional-services firm: its contacts need client_status.
+      body: JSON.stringify({ first_name: "Residency", email, custom_fields: { client_status: "prospect" } }),
     });
     expect(res.status).toBe(201);
     expect(res.headers.get("Nexus-Region")).toBe("eu");

@@ -64,7 +64,7 @@ describe("industry presets", () => {
   });
 
   it("rejects a permission outside the catalogue", () => {
-    const input = broken((p) => p.roles[0].permissions.push("crm.leads.write"));
+    const input = broken((p) => p.roles[0].permissions.push("crm.invoices.write"));
     expect(problems(input)).toHaveLength(1);
     expect(problems(input)[0]).toMatch(/^roles\.0\.permissions\.\d+: /);
   });

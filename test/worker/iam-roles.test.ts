@@ -41,7 +41,11 @@ describe("iam permissions and roles", () => {
       "Owner",
       "Viewer",
     ]);
-    expect(system.find((r) => r.name === "Viewer")?.permissions).toEqual(["crm.contacts.read"]);
+    expect(system.find((r) => r.name === "Viewer")?.permissions).toEqual([
+      "crm.contacts.read",
+      "crm.leads.read",
+      "crm.opportunities.read",
+    ]);
     expect(system.find((r) => r.name === "Owner")?.permissions).toEqual([...PERMISSIONS]);
     const owner = system.find((r) => r.name === "Owner");
     expect((await iam(`/roles/${owner?.id}`, { method: "PATCH", json: { name: "Boss" } })).res.status).toBe(

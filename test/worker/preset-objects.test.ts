@@ -1,25 +1,19 @@
-import { neon, neonConfig } from "@neondatabase/serverless";
 import { describe, expect, inject, it } from "vitest";
 import { createDatabase } from "../../db/client";
 import { presetObjectStatements } from "../../db/preset-objects";
 import { presetById } from "../../db/presets";
 import { tenantBatch } from "../../db/tenant-batch";
 import { TEST_TENANTS } from "../support/tenants";
+import { ownerSql } from "./outbox-helpers";
 
 const databaseUrl = (user: string) => `postgres://${user}@127.0.0.1:5432/${inject("databaseName")}`;
-
-/** The superuser, to look behind row-level security. */
-function owner() {
-  neonConfig.fetchEndpoint = `${inject("gatewayUrl")}/sql`;
-  return neon(databaseUrl("postgres"));
-}
 
 /** The Workers' own database object, as activation uses it (row-level security applies). */
 const appDatabase = () =>
   createDatabase({ url: databaseUrl("nexus_app:nexus_app"), httpEndpoint: `${inject("gatewayUrl")}/sql` });
 
 async function objectsOf(tenantId: string) {
-  const sql = owner();
+  const sql = ownerSql();
   const stages = (await sql`
     select stage_key, name, probability, terminal, position from pipeline_stages
     where tenant_id = ${tenantId} order by position`) as Record<string, unknown>[];
@@ -33,7 +27,7 @@ const professionalServices = presetById("professional-services")!;
 
 describe("preset objects", () => {
   it("the seed gave a tenant with an industry its preset's pipeline and fields, in order", async () => {
-    const [tenant] = await owner()`select industry from tenants where id = ${TEST_TENANTS.d.tenantId}`;
+    const [tenant] = await ownerSql()`select industry from tenants where id = ${TEST_TENANTS.d.tenantId}`;
     expect(tenant).toEqual({ industry: "professional-services" });
     const { stages, fields } = await objectsOf(TEST_TENANTS.d.tenantId);
     expect(stages).toEqual(
@@ -64,7 +58,7 @@ describe("preset objects", () => {
 
   it("running the statements twice (as the app role, in a tenant batch) leaves exactly one set", async () => {
     const tenantId = crypto.randomUUID();
-    await owner()`insert into tenants (id, name, slug, region, country, industry, default_currency)
+    await ownerSql()`insert into tenants (id, name, slug, region, country, industry, default_currency)
       values (${tenantId}, 'Twice Ltd', ${`twice-${tenantId}`}, 'eu', 'DE', 'professional-services', 'EUR')`;
     const db = appDatabase();
     await tenantBatch(db, tenantId, presetObjectStatements(db, tenantId, professionalServices));

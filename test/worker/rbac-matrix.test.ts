@@ -94,6 +94,35 @@ describe("RBAC matrix over every registered /api/ route", () => {
       expect(PERMISSIONS, `${route.method} ${route.path}`).toContain(route.permission);
   });
 
+  it("declares the CRM's lead and opportunity routes, under both base paths, with their permissions", () => {
+    const declared = new Map(apiRoutes.map((r) => [`${r.method} ${r.path}`, r.permission]));
+    for (const [base, resource] of [
+      ["/api/v1/crm/leads", "leads"],
+      ["/api/v1/leads", "leads"],
+      ["/api/v1/crm/opportunities", "opportunities"],
+      ["/api/v1/opportunities", "opportunities"],
+    ] as const) {
+      expect(declared.get(`GET ${base}`)).toBe(`crm.${resource}.read`);
+      expect(declared.get(`GET ${base}/{id}`)).toBe(`crm.${resource}.read`);
+      for (const write of [`POST ${base}`, `PATCH ${base}/{id}`, `DELETE ${base}/{id}`]) {
+        expect(declared.get(write), write).toBe(`crm.${resource}.write`);
+      }
+    }
+    expect(declared.get("POST /api/v1/crm/leads/{id}/convert")).toBe("crm.leads.write");
+    expect(declared.get("POST /api/v1/leads/{id}/convert")).toBe("crm.leads.write");
+  });
+
+  it("a Viewer reaches every CRM read (contacts, leads, opportunities) and no CRM write", async () => {
+    const crm = apiRoutes.filter((r) => r.permission?.startsWith("crm."));
+    expect(crm.length).toBeGreaterThanOrEqual(30);
+    for (const route of crm) {
+      const status = (await request(route, tokens.Viewer ?? "")).status;
+      const label = `${route.method} ${route.path} → ${status}`;
+      if (route.method === "GET") expect([200, 404], label).toContain(status);
+      else expect(status, label).toBe(403);
+    }
+  });
+
   it("a Viewer gets 403 on every write route and every iam route", async () => {
     for (const route of apiRoutes.filter((r) => WRITES.has(r.method) || r.path.startsWith("/api/v1/iam/"))) {
       expect((await request(route, tokens.Viewer ?? "")).status, `${route.method} ${route.path}`).toBe(403);

@@ -6,6 +6,10 @@ import { SYSTEM_ROLES } from "../../../db/schema/memberships";
 export const PERMISSIONS = [
   "crm.contacts.read",
   "crm.contacts.write",
+  "crm.leads.read",
+  "crm.leads.write",
+  "crm.opportunities.read",
+  "crm.opportunities.write",
   "events.read",
   "iam.audit.read",
   "iam.members.read",

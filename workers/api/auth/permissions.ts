@@ -6,10 +6,11 @@ import { PERMISSIONS, type Permission } from "./permission-catalogue";
 
 export { isReservedRoleName, PERMISSIONS, type Permission } from "./permission-catalogue";
 
-const CRM: Permission[] = ["crm.contacts.read", "crm.contacts.write"];
+const CRM_READ: Permission[] = ["crm.contacts.read", "crm.leads.read", "crm.opportunities.read"];
+const CRM: Permission[] = [...CRM_READ, "crm.contacts.write", "crm.leads.write", "crm.opportunities.write"];
 /**
  * Whoever works in the tenant follows its changes. Viewer does not: an event carries the whole
- * changed record, and a Viewer's reads are limited to what it was granted (contacts today), which
+ * changed record, and a Viewer's reads are limited to what it was granted (the CRM today), which
  * the event log would widen as other services start emitting events.
  */
 const WORK: Permission[] = [...CRM, "events.read", "realtime.read", "realtime.write"];
@@ -17,9 +18,9 @@ const WORK: Permission[] = [...CRM, "events.read", "realtime.read", "realtime.wr
 /**
  * The six system roles (documented in the OpenAPI description of `iam`): Owner and Admin manage
  * the tenant; Manager sees its members, roles and webhook endpoints; Member works in it; Viewer
- * only reads contacts; Guest sees nothing until a custom role grants it something. Realtime
- * (connect and receive: `realtime.read`; post: `realtime.write`) goes with work in the tenant, so
- * not to Viewer.
+ * only reads the CRM (contacts, leads, opportunities); Guest sees nothing until a custom role
+ * grants it something. Realtime (connect and receive: `realtime.read`; post: `realtime.write`)
+ * goes with work in the tenant, so not to Viewer.
  *
  * Changing webhook endpoints stays with Owner and Admin: an endpoint receives every event it
  * subscribes to, so `webhooks.write` is the power to send the tenant's data anywhere. Reading
@@ -30,7 +31,7 @@ export const ROLE_PERMISSIONS: Readonly<Record<SystemRole, readonly Permission[]
   Admin: PERMISSIONS,
   Manager: [...WORK, "iam.members.read", "iam.roles.read", "webhooks.read"],
   Member: WORK,
-  Viewer: ["crm.contacts.read"],
+  Viewer: CRM_READ,
   Guest: [],
 };
 
@@ -134,6 +135,19 @@ const requireSignedInUser = () =>
  */
 export function guardedBy(permission: Permission) {
   return { middleware: requirePermission(permission), "x-permission": permission } as const;
+}
+
+/**
+ * guardedBy for a route whose work needs more than one permission (converting a lead also opens an
+ * opportunity and may create a contact): all are checked, the first is the route's `x-permission`
+ * (the RBAC matrix's), the others are listed in `x-permissions-also`.
+ */
+export function guardedByAll(permission: Permission, ...also: Permission[]) {
+  return {
+    middleware: [permission, ...also].map(requirePermission),
+    "x-permission": permission,
+    "x-permissions-also": also,
+  } as const;
 }
 
 /**

@@ -17,16 +17,17 @@ import {
   validIdempotencyKey,
 } from "../lib/idempotency";
 import { logError } from "../lib/log-error";
+import { injectedFault } from "../lib/test-faults";
 
 /** The response headers a replay repeats; the rest (CORS, security, region) are the replay's own. */
 const RECORDED_HEADERS = ["Content-Type", "Location"] as const;
 
 /**
- * Test deployments only (ENVIRONMENT=test): fail the request right before or right after its
- * COMMIT, as a Worker that dies there would, to show a retry neither repeats nor loses it.
+ * Faults a test deployment can inject (lib/test-faults.ts): fail the request right before or
+ * right after its COMMIT, as a Worker that dies there would, to show a retry neither repeats nor
+ * loses it.
  */
-export const FAULT_HEADER = "Nexus-Test-Fault";
-type Fault = "idempotency-before-commit" | "idempotency-after-commit";
+const FAULTS = ["idempotency-before-commit", "idempotency-after-commit"] as const;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -94,12 +95,6 @@ function recordAndCommitSql(r: Recording): string {
 function routeMode(c: Context<AppEnv>, routes: IdempotencyRoutes) {
   const route = matchedRoutes(c).find((r) => r.method === "POST");
   return route ? routes.modeOf(route.path) : undefined;
-}
-
-function injectedFault(c: Context<AppEnv>): Fault | undefined {
-  if (c.get("config").environment !== "test") return undefined;
-  const value = c.req.header(FAULT_HEADER);
-  return value === "idempotency-before-commit" || value === "idempotency-after-commit" ? value : undefined;
 }
 
 function closeLater(c: Context<AppEnv>, tx: InteractiveTransaction): void {
@@ -206,7 +201,7 @@ export const idempotency = (routes: IdempotencyRoutes) =>
       c.set("database", tx.database());
       await next();
 
-      const fault = injectedFault(c);
+      const fault = injectedFault(c, FAULTS);
       const status = c.res.status;
       // A failed statement aborted the transaction: nothing of the request stays, so nothing is
       // recorded either and the key can be retried.

@@ -4,6 +4,7 @@ import { activationRunStatus } from "../../../durable-objects/activation-run-cli
 import { regionForCountry } from "../../../regions/registry";
 import { parseActivationId } from "../activation/activation-id";
 import { activationStatusView } from "../activation/status-view";
+import { STEP_NAMES } from "../activation/steps";
 import { submitActivation } from "../activation/submit";
 import type { AppEnv } from "../app-env";
 import { clientAddress } from "../auth/forwarded-client";
@@ -12,8 +13,8 @@ import { forwardToRegion } from "../lib/forward-to-region";
 import { refusesIdempotencyKey } from "../lib/idempotency";
 import { publicRoute } from "../lib/public-routes";
 import { serviceDatabase } from "../lib/service-context";
+import { injectedFault } from "../lib/test-faults";
 import { ACTIVATION_LIMIT, countPerAddress } from "../limits/per-address";
-import { FAULT_HEADER } from "../middleware/idempotency";
 import {
   ActivationAccepted,
   ActivationIdParam,
@@ -24,6 +25,10 @@ import { errorResponses, jsonResponse, successOf } from "../schemas/common";
 import { successBody } from "./iam-common";
 
 const NEXUS = { tags: ["nexus"], ...publicRoute() };
+
+const ACTIVATION_FAULTS = STEP_NAMES.flatMap((step) =>
+  ["fail", "crash-after", "conflict"].map((kind) => `activation:${kind}:${step}`),
+);
 
 /** Where the status of an activation is read (always the nexus path, in its home region). */
 export const statusPath = (id: string) => `/api/v1/nexus/activation/${id}/status`;
@@ -86,11 +91,8 @@ export function registerActivationRoutes(app: OpenAPIHono<AppEnv>, activatePaths
         const config = c.get("config");
         const ip = await clientAddress(config, c.req.raw.headers);
         await countPerAddress(c.env.RATE_LIMITER, config, ip, ACTIVATION_LIMIT);
-        // Test deployments only: `activation:fail:<step>` or `activation:crash-after:<step>` (RunSpec.fault).
-        const fault =
-          config.environment === "test"
-            ? c.req.header(FAULT_HEADER)?.match(/^activation:(.+)$/)?.[1]
-            : undefined;
+        // Test deployments only: `activation:{fail|crash-after|conflict}:<step>` (RunSpec.fault).
+        const fault = injectedFault(c, ACTIVATION_FAULTS)?.slice("activation:".length);
         const accepted = await submitActivation(
           { db: serviceDatabase(c), config, namespace: c.env.ACTIVATION_RUN, fault },
           input,

@@ -32,6 +32,29 @@ export const ListQuery = z.object({
     }),
 });
 
+/** An optional query parameter of a list. */
+export const listFilter = <T extends z.ZodType>(schema: T, name: string, description: string) =>
+  schema.optional().openapi({ param: { name, in: "query" }, description });
+
+/** `updated_since` of every list: RFC 3339, inclusive. */
+export const UpdatedSince = listFilter(
+  z.iso.datetime({ offset: true }),
+  "updated_since",
+  "Changed at or after this time (RFC 3339).",
+);
+
+/** A real calendar date as `YYYY-MM-DD` (no 2026-02-30). */
+export function isCalendarDate(value: string): boolean {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(value)) return false;
+  const date = new Date(`${value}T00:00:00Z`);
+  return !Number.isNaN(date.getTime()) && date.toISOString().startsWith(value);
+}
+
+export const CalendarDate = z
+  .string()
+  .refine(isCalendarDate, "A date as YYYY-MM-DD")
+  .openapi({ format: "date", example: "2026-12-31" });
+
 export const ListMetaSchema = z
   .object({
     limit: z.number().int(),

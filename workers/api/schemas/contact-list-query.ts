@@ -1,8 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { ListQuery } from "./common";
-
-const filter = <T extends z.ZodType>(schema: T, name: string, description: string) =>
-  schema.optional().openapi({ param: { name, in: "query" }, description });
+import { listFilter as filter, ListQuery, UpdatedSince } from "./common";
 
 /** The contacts list's query: paging (ListQuery) and its filters. */
 export const ContactListQuery = ListQuery.extend({
@@ -14,9 +11,5 @@ export const ContactListQuery = ListQuery.extend({
   ),
   tag: filter(z.string().trim().min(1).max(64), "tag", "Contacts carrying this tag."),
   owner_id: filter(z.uuid(), "owner_id", "Contacts owned by this user."),
-  updated_since: filter(
-    z.iso.datetime({ offset: true }),
-    "updated_since",
-    "Changed at or after this time (RFC 3339).",
-  ),
+  updated_since: UpdatedSince,
 });

@@ -1,36 +1,14 @@
 import { z } from "@hono/zod-openapi";
-
-/**
- * Custom field values are flat: scalars or lists of scalars. Nested documents belong in a real
- * resource, and flat values can be validated against a preset's field types.
- */
-const scalar = z.union([z.string().max(2000), z.number(), z.boolean(), z.null()]);
-const customFieldValue = z.union([scalar, z.array(z.union([z.string().max(200), z.number()])).max(100)]);
+import { CustomFieldsInput } from "./custom-fields";
+import { PERSON_FIELDS } from "./person";
 
 /** Writable fields. Strict: `id`, `tenant_id`, timestamps and anything unknown are rejected. */
 export const ContactInput = z
   .strictObject({
-    first_name: z.string().trim().min(1).max(100),
-    last_name: z.string().trim().max(100).nullable().optional(),
-    email: z.email("Invalid email format").max(254).nullable().optional(),
-    phone: z
-      .string()
-      .regex(/^\+?[0-9 ()-]{4,32}$/, "Invalid phone number")
-      .nullable()
-      .optional(),
-    company: z.string().trim().max(200).nullable().optional(),
+    ...PERSON_FIELDS,
     job_title: z.string().trim().max(200).nullable().optional(),
     tags: z.array(z.string().trim().min(1).max(50)).max(50).optional(),
-    owner_id: z.uuid().nullable().optional(),
-    custom_fields: z
-      .record(
-        z
-          .string()
-          .regex(/^[a-z][a-z0-9_]{0,63}$/, "Custom field names are snake_case, at most 64 characters"),
-        customFieldValue,
-      )
-      .refine((o) => Object.keys(o).length <= 50, "At most 50 custom fields")
-      .optional(),
+    custom_fields: CustomFieldsInput.optional(),
   })
   .openapi("ContactInput");
 

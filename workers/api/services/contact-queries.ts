@@ -1,77 +1,47 @@
-import { and, count, desc, eq, sql } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import { compile, queryBuilder as qb } from "../../../db/compiled-query";
 import { contacts } from "../../../db/schema";
-import { contactJson, isoUtc } from "./contact-json";
+import { contactJson } from "./contact-json";
+import { compileListQueries, type ListFilter } from "./keyset-list";
 
 /**
- * The contact reads of the hot path, compiled once (db/compiled-query.ts). Placeholders:
- * tenantId, limit, and for later pages afterT / afterId (the keyset cursor). Every selected
- * expression is aliased: rows come back as objects keyed by these names.
+ * The contact reads of the hot path, compiled once (db/compiled-query.ts); lists as every
+ * resource's (keyset-list.ts). Every selected expression is aliased: rows come back as objects
+ * keyed by these names.
  */
 
 const live = and(eq(contacts.tenantId, sql.placeholder("tenantId")), eq(contacts.isDeleted, false));
 
 /**
- * The list's filters, each off when its placeholder is null: email (exact, any case), name (part
- * of first + last name, any case), tag, owner and updated-since. A query of its own, so the
- * unfiltered page — the hot path — keeps its plan.
+ * The list's filters: email (exact, any case), name (part of first + last name, any case), tag,
+ * owner and updated-since.
  */
-const filtered = and(
-  live,
-  sql`(${sql.placeholder("email")}::text is null or lower(${contacts.email}) = lower(${sql.placeholder("email")}::text))`,
-  sql`(${sql.placeholder("name")}::text is null or strpos(lower(${contacts.firstName} || ' ' || coalesce(${contacts.lastName}, '')), lower(${sql.placeholder("name")}::text)) > 0)`,
-  sql`(${sql.placeholder("tag")}::text is null or ${contacts.tags} @> array[${sql.placeholder("tag")}::text])`,
-  sql`(${sql.placeholder("ownerId")}::uuid is null or ${contacts.ownerId} = ${sql.placeholder("ownerId")}::uuid)`,
-  sql`(${sql.placeholder("updatedSince")}::timestamptz is null or ${contacts.updatedAt} >= ${sql.placeholder("updatedSince")}::timestamptz)`,
-);
-
-function pageQuery(afterCursor: boolean, withFilters = false) {
-  const base = withFilters ? filtered : live;
-  const where = afterCursor
-    ? and(
-        base,
-        sql`(${contacts.createdAt}, ${contacts.id}) < (${sql.placeholder("afterT")}::timestamptz, ${sql.placeholder("afterId")}::uuid)`,
-      )
-    : base;
-  // The JSON is built over the limited subquery: in the outer select it is computed for those
-  // rows only, whatever plan Postgres picks for the inner one.
-  const limited = qb
-    .select()
-    .from(contacts)
-    .where(where)
-    .orderBy(desc(contacts.createdAt), desc(contacts.id))
-    .limit(sql.placeholder("limit"))
-    .as("page");
-  return compile(
-    qb
-      .select({
-        json: sql<string>`${contactJson("page")}::text`.as("json"),
-        t: sql<string>`${isoUtc(sql`page.created_at`)}`.as("t"),
-        id: limited.id,
-      })
-      .from(limited)
-      .orderBy(desc(limited.createdAt), desc(limited.id)),
-  );
-}
-
-const countWhere = (where: ReturnType<typeof and>) =>
-  compile(
-    qb
-      .select({ n: count().as("n") })
-      .from(contacts)
-      .where(where),
-  );
+const filters: ListFilter[] = [
+  { name: "email", type: "text", test: (v) => sql`lower(${contacts.email}) = lower(${v})` },
+  {
+    name: "name",
+    type: "text",
+    test: (v) =>
+      sql`strpos(lower(${contacts.firstName} || ' ' || coalesce(${contacts.lastName}, '')), lower(${v})) > 0`,
+  },
+  { name: "tag", type: "text", test: (v) => sql`${contacts.tags} @> array[${v}]` },
+  { name: "ownerId", type: "uuid", test: (v) => sql`${contacts.ownerId} = ${v}` },
+  { name: "updatedSince", type: "timestamptz", test: (v) => sql`${contacts.updatedAt} >= ${v}` },
+];
 
 export const CONTACT_QUERIES = {
-  firstPage: pageQuery(false),
-  nextPage: pageQuery(true),
-  countLive: countWhere(live),
-  filteredFirstPage: pageQuery(false, true),
-  filteredNextPage: pageQuery(true, true),
-  countFiltered: countWhere(filtered),
+  ...compileListQueries(contacts, contactJson("page"), live, filters),
   byId: compile(
     qb
       .select({ json: sql<string>`${contactJson("contacts")}::text`.as("json") })
+      .from(contacts)
+      .where(and(live, eq(contacts.id, sql.placeholder("id"))))
+      .limit(1),
+  ),
+  /** Whether `id` is a live contact of the tenant (a reference another record wants to make). */
+  exists: compile(
+    qb
+      .select({ id: contacts.id })
       .from(contacts)
       .where(and(live, eq(contacts.id, sql.placeholder("id"))))
       .limit(1),

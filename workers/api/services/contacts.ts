@@ -1,16 +1,15 @@
 import { and, eq, sql } from "drizzle-orm";
-import { type BoundQuery, tenantRead } from "../../../db/compiled-query";
-import { withEvent } from "../../../db/outbox";
+import { tenantRead } from "../../../db/compiled-query";
 import { contacts } from "../../../db/schema";
-import { tenantBatch } from "../../../db/tenant-batch";
-import { decodeCursor, encodeCursor } from "../lib/cursor";
 import { ApiError } from "../lib/errors";
 import type { ContactInput } from "../schemas/contact";
 import { contactJson } from "./contact-json";
 import { CONTACT_QUERIES } from "./contact-queries";
 import type { ServiceContext } from "./context";
-
-const SOURCE = "crm-service";
+import { crmSettings } from "./crm-settings";
+import { writeWithEvent } from "./crm-writes";
+import { assertCustomFields } from "./custom-fields";
+import { readJsonById, readListPage } from "./keyset-list";
 
 /** A contact's API representation as JSON text (see contact-json.ts). */
 export type ContactJson = string;
@@ -32,16 +31,6 @@ function columnsFrom(input: ContactInput) {
 const live = (ctx: ServiceContext) =>
   and(eq(contacts.tenantId, ctx.actor.tenantId), eq(contacts.isDeleted, false));
 
-function event(ctx: ServiceContext, eventType: string) {
-  return {
-    eventId: crypto.randomUUID(),
-    eventType,
-    source: SOURCE,
-    actorId: ctx.actor.userId,
-    correlationId: ctx.requestId,
-  };
-}
-
 export interface Page<T> {
   items: T[];
   cursor: string | null;
@@ -62,86 +51,24 @@ export async function listContacts(
   ctx: ServiceContext,
   query: { limit: number; cursor?: string | undefined; includeTotal: boolean; filters?: ContactFilters },
 ): Promise<Page<ContactJson>> {
-  const after = query.cursor ? decodeCursor(query.cursor) : undefined;
-  const tenantId = ctx.actor.tenantId;
-  const f = query.filters ?? {};
-  const filtering = Object.values(f).some((v) => v !== undefined);
-  const filterValues = filtering
-    ? {
-        email: f.email ?? null,
-        name: f.name ?? null,
-        tag: f.tag ?? null,
-        ownerId: f.ownerId ?? null,
-        updatedSince: f.updatedSince ?? null,
-      }
-    : {};
-  const queries = filtering
-    ? {
-        first: CONTACT_QUERIES.filteredFirstPage,
-        next: CONTACT_QUERIES.filteredNextPage,
-        count: CONTACT_QUERIES.countFiltered,
-      }
-    : { first: CONTACT_QUERIES.firstPage, next: CONTACT_QUERIES.nextPage, count: CONTACT_QUERIES.countLive };
-  // One row more than asked tells whether another page exists.
-  const page: BoundQuery = after
-    ? {
-        query: queries.next,
-        values: { tenantId, limit: query.limit + 1, afterT: after.t, afterId: after.id, ...filterValues },
-      }
-    : { query: queries.first, values: { tenantId, limit: query.limit + 1, ...filterValues } };
-  const [rows = [], totals] = await tenantRead(
-    ctx.db,
-    tenantId,
-    query.includeTotal ? [page, { query: queries.count, values: { tenantId, ...filterValues } }] : [page],
-  );
-
-  const hasMore = rows.length > query.limit;
-  const shown = rows.slice(0, query.limit) as { json: string; t: string; id: string }[];
-  const last = shown.at(-1);
-  return {
-    items: shown.map((r) => r.json),
-    hasMore,
-    cursor: hasMore && last ? encodeCursor({ t: last.t, id: last.id }) : null,
-    ...(totals === undefined ? {} : { total: Number((totals[0] as { n: unknown } | undefined)?.n ?? 0) }),
-  };
+  return readListPage(ctx, CONTACT_QUERIES, { ...query, filters: { ...query.filters } });
 }
 
-export async function getContact(ctx: ServiceContext, id: string): Promise<ContactJson> {
-  const tenantId = ctx.actor.tenantId;
-  const [rows = []] = await tenantRead(ctx.db, tenantId, [
-    { query: CONTACT_QUERIES.byId, values: { tenantId, id } },
-  ]);
-  const row = rows[0] as { json: string } | undefined;
-  if (!row) throw ApiError.notFound("Contact");
-  return row.json;
-}
-
-/** Runs a write and its event as one statement; answers the changed contact, or undefined. */
-async function writeWithEvent(
-  ctx: ServiceContext,
-  change: { getSQL(): ReturnType<typeof sql> },
-  eventType: string,
-) {
-  const statement = withEvent(
-    change.getSQL(),
-    event(ctx, eventType),
-    contactJson("changed"),
-    sql`${contactJson("changed")}::text as json`,
-  );
-  const [result] = await tenantBatch(ctx.db, ctx.actor.tenantId, [ctx.db.execute(statement)]);
-  return (result.rows[0] as { json: string } | undefined)?.json;
+export function getContact(ctx: ServiceContext, id: string): Promise<ContactJson> {
+  return readJsonById(ctx, CONTACT_QUERIES.byId, id, "Contact");
 }
 
 export async function createContact(
   ctx: ServiceContext,
   input: ContactInput,
 ): Promise<{ id: string; json: ContactJson }> {
+  assertCustomFields(await crmSettings(ctx), "contact", input.custom_fields ?? {});
   const id = crypto.randomUUID();
   const insert = ctx.db
     .insert(contacts)
     .values({ id, tenantId: ctx.actor.tenantId, ...columnsFrom(input) })
     .returning();
-  const json = await writeWithEvent(ctx, insert, "contact.created");
+  const json = await writeWithEvent(ctx, insert, "contact.created", contactJson("changed"));
   if (!json) throw new Error("insert returned no row");
   return { id, json };
 }
@@ -151,12 +78,14 @@ export async function replaceContact(
   id: string,
   input: ContactInput,
 ): Promise<ContactJson> {
+  // A replacement is the whole record: a required field left out is missing.
+  assertCustomFields(await crmSettings(ctx), "contact", input.custom_fields ?? {});
   const update = ctx.db
     .update(contacts)
     .set({ ...columnsFrom(input), updatedAt: sql`now()` })
     .where(and(live(ctx), eq(contacts.id, id)))
     .returning();
-  const json = await writeWithEvent(ctx, update, "contact.updated");
+  const json = await writeWithEvent(ctx, update, "contact.updated", contactJson("changed"));
   if (!json) throw ApiError.notFound("Contact");
   return json;
 }
@@ -167,5 +96,19 @@ export async function deleteContact(ctx: ServiceContext, id: string): Promise<vo
     .set({ isDeleted: true, deletedAt: sql`now()`, updatedAt: sql`now()` })
     .where(and(live(ctx), eq(contacts.id, id)))
     .returning();
-  if (!(await writeWithEvent(ctx, update, "contact.deleted"))) throw ApiError.notFound("Contact");
+  if (!(await writeWithEvent(ctx, update, "contact.deleted", contactJson("changed"))))
+    throw ApiError.notFound("Contact");
+}
+
+/**
+ * A contact another record refers to (`field` of its input) must be a live contact of the
+ * tenant: another tenant's id is refused exactly like a missing one. Foreign keys cannot say it,
+ * as they are checked across row-level security.
+ */
+export async function assertLiveContact(ctx: ServiceContext, id: string, field: string): Promise<void> {
+  const tenantId = ctx.actor.tenantId;
+  const [rows = []] = await tenantRead(ctx.db, tenantId, [
+    { query: CONTACT_QUERIES.exists, values: { tenantId, id } },
+  ]);
+  if (rows.length === 0) throw new ApiError("VALIDATION_ERROR", "No such contact", { field });
 }
