@@ -8,8 +8,8 @@ import { loadConfig } from "../workers/api/env";
 import { logError } from "../workers/api/lib/log-error";
 import { type ChatFrame, CLOSE } from "../workers/api/realtime/protocol";
 import type { PlatformEvent } from "../workers/api/schemas/event";
-import { placedStub } from "./placement";
 import type { RealtimeShard } from "./realtime-shard";
+import { realtimeShard } from "./tenant-hub-client";
 
 /** Who a socket is: fixed when its ticket is redeemed. Ids only (Lagos objects hold no personal data). */
 export interface ConnectionGrant {
@@ -26,7 +26,7 @@ export interface ConnectionGrant {
 
 export type TicketGrant = Omit<ConnectionGrant, "connectionId" | "shard">;
 
-/** The header the hub hands a shard a redeemed grant in (only the hub's own request carries it). */
+/** The header a shard gets a redeemed grant in (set by the Worker, which drops any client's own). */
 export const GRANT_HEADER = "Nexus-Realtime-Grant";
 /** Tickets live this long (API.md: single use, 30 s). */
 export const TICKET_TTL_MS = 30_000;
@@ -88,25 +88,22 @@ export class TenantHub extends DurableObject<Env> {
   }
 
   /**
-   * The WebSocket upgrade (from the Worker, after its Origin check): redeems the ticket in the
-   * `ticket` query parameter — once: the row is deleted as it is read — and hands the upgrade to
-   * the shard chosen for it.
+   * Redeems a ticket (its secret) — once: the row is deleted as it is read — and places the
+   * connection in a shard, which the Worker then hands the upgrade to directly (so the socket's
+   * frames do not pass through this object). Null when the ticket is unknown, used or expired, or
+   * the member's access ended since it was issued.
    */
-  override async fetch(request: Request): Promise<Response> {
-    const secret = new URL(request.url).searchParams.get("ticket") ?? "";
-    const hash = await sha256(secret);
+  async redeem(secret: string): Promise<ConnectionGrant | null> {
     const row = this.sql
       .exec<{ grant: string; expires_at: number }>(
         "delete from tickets where hash = ? returning grant, expires_at",
-        hash,
+        await sha256(secret),
       )
       .toArray()[0];
-    if (!row || row.expires_at < Date.now()) {
-      return new Response("Invalid, used or expired ticket", { status: 401 });
-    }
+    if (!row || row.expires_at < Date.now()) return null;
     const ticket = JSON.parse(row.grant) as TicketGrant;
     // Access may have ended in the 30 s since the ticket was issued.
-    if (!(await this.#stillAllowed(ticket))) return new Response("Access revoked", { status: 401 });
+    if (!(await this.#stillAllowed(ticket))) return null;
     const grant: ConnectionGrant = { ...ticket, connectionId: crypto.randomUUID(), shard: this.#pickShard() };
     this.sql.exec(
       "insert into connections (conn_id, user_id, jti, sid, shard, tenant_id, region) values (?, ?, ?, ?, ?, ?, ?)",
@@ -118,13 +115,13 @@ export class TenantHub extends DurableObject<Env> {
       grant.tenantId,
       grant.region,
     );
-    const headers = new Headers(request.headers);
-    headers.set(GRANT_HEADER, JSON.stringify(grant));
-    const response = await this.#shard(grant, grant.shard).fetch(new Request(request, { headers }));
-    if (response.status !== 101)
-      this.sql.exec("delete from connections where conn_id = ?", grant.connectionId);
-    else await this.#scheduleRecheck();
-    return response;
+    await this.#scheduleRecheck();
+    return grant;
+  }
+
+  /** The shard did not take a redeemed connection: forget it. */
+  connectionFailed(connectionId: string): void {
+    this.sql.exec("delete from connections where conn_id = ?", connectionId);
   }
 
   /** A socket joined a room: answers who is online there and the room's last seq. */
@@ -376,9 +373,12 @@ export class TenantHub extends DurableObject<Env> {
     const namespace = this.env.REALTIME_SHARD;
     if (!namespace) throw new Error("REALTIME_SHARD binding is missing");
     const config = loadConfig(this.env);
-    return placedStub(namespace, where.region, `realtime:${where.tenantId}:${shard}`, {
-      localRuntime: config.localRuntime,
-    });
+    return realtimeShard(
+      namespace,
+      { region: where.region, localRuntime: config.localRuntime },
+      where.tenantId,
+      shard,
+    );
   }
 
   #online(room: string): string[] {

@@ -1,6 +1,7 @@
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import { createMiddleware } from "hono/factory";
-import { tenantHub } from "../../../durable-objects/tenant-hub-client";
+import { GRANT_HEADER } from "../../../durable-objects/tenant-hub";
+import { type ConnectionGrant, realtimeShard, tenantHub } from "../../../durable-objects/tenant-hub-client";
 import type { AppEnv } from "../app-env";
 import { grantedPermissions, guardedBy } from "../auth/permissions";
 import { ApiError } from "../lib/errors";
@@ -149,26 +150,33 @@ export function registerRealtimeRoutes(app: OpenAPIHono<AppEnv>, base: string): 
     if (!parsed) throw ApiError.unauthenticated("Invalid realtime ticket");
     const config = c.get("config");
     if (parsed.region !== config.region) return forwardToRegion(c, parsed.region);
-    const namespace = c.env.TENANT_HUB;
-    if (!namespace) throw new Error("TENANT_HUB binding is missing");
-    const hub = tenantHub(
-      namespace,
-      { region: config.region, localRuntime: config.localRuntime },
-      parsed.tenantId,
-    );
-    const url = new URL(c.req.url);
-    url.searchParams.set("ticket", parsed.secret);
-    // No permessage-deflate: frames are small, and compressing each copy of a fanned-out message
-    // per socket would cost more CPU than the bytes it saves.
-    const headers = new Headers(c.req.raw.headers);
-    headers.delete("Sec-WebSocket-Extensions");
-    let response: Response;
+    const { TENANT_HUB: hubs, REALTIME_SHARD: shards } = c.env;
+    if (!hubs || !shards) throw new Error("TENANT_HUB or REALTIME_SHARD binding is missing");
+    const placement = { region: config.region, localRuntime: config.localRuntime };
+    const hub = tenantHub(hubs, placement, parsed.tenantId);
+    let grant: ConnectionGrant | null;
     try {
-      response = await hub.fetch(new Request(url, { method: "GET", headers }));
+      grant = await hub.redeem(parsed.secret);
     } catch (cause) {
       throw ApiError.unavailable("Realtime is unavailable", 2, cause);
     }
-    if (response.status === 401) throw ApiError.unauthenticated("Invalid, used or expired realtime ticket");
+    if (!grant) throw ApiError.unauthenticated("Invalid, used or expired realtime ticket");
+    // The Worker hands the upgrade to the shard itself: the socket's frames then run client ↔
+    // Worker ↔ shard, not through the hub as well. No permessage-deflate: frames are small, and
+    // compressing each copy of a fanned-out message per socket costs more CPU than it saves.
+    const headers = new Headers(c.req.raw.headers);
+    headers.delete("Sec-WebSocket-Extensions");
+    headers.set(GRANT_HEADER, JSON.stringify(grant));
+    let response: Response;
+    try {
+      response = await realtimeShard(shards, placement, parsed.tenantId, grant.shard).fetch(
+        new Request(c.req.url, { method: "GET", headers }),
+      );
+    } catch (cause) {
+      await hub.connectionFailed(grant.connectionId);
+      throw ApiError.unavailable("Realtime is unavailable", 2, cause);
+    }
+    if (response.status !== 101) await hub.connectionFailed(grant.connectionId);
     return response;
   });
 
