@@ -2,6 +2,7 @@ import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import { pokeDispatchers } from "../../../durable-objects/webhook-dispatcher-client";
 import type { AppEnv } from "../app-env";
 import { guardedBy } from "../auth/permissions";
+import { refusesIdempotencyKey } from "../lib/idempotency";
 import { serviceContext } from "../lib/service-context";
 import { errorResponses, jsonResponse, listOf, successOf, UuidParam } from "../schemas/common";
 import { DeliveryListQuery, DeliveryParams, WebhookDelivery } from "../schemas/webhook-delivery";
@@ -73,8 +74,11 @@ export function registerWebhookDeliveryRoutes(app: OpenAPIHono<AppEnv>, path: st
         "Queues a `succeeded` or `failed` delivery again (202): a new round of attempts with the full retry " +
         "schedule, signed afresh, the event as it was committed, the same `webhook-id` (a receiver that " +
         "de-duplicates treats it as the message it already has). 409 while it is pending or in flight, or " +
-        "while the endpoint is disabled.",
+        "while the endpoint is disabled. A repeated replay is therefore harmless (409), and `Idempotency-Key` " +
+        "is refused with 400: the dispatcher is told at once, which must not happen before a keyed request's " +
+        "commit.",
       ...guardedBy("webhooks.write"),
+      ...refusesIdempotencyKey(),
       request: { params: DeliveryParams },
       responses: {
         202: jsonResponse(successOf(WebhookDelivery), "Queued"),
