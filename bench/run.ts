@@ -28,6 +28,7 @@ import {
   writeReport,
 } from "./lib/report";
 import { PAGE_SIZE, scenarios } from "./lib/scenarios";
+import { measureWebhookLatency, renderWebhooks } from "./lib/webhooks";
 import { freePort } from "./lib/workerd";
 
 // `npm run bench`: build the Worker as deployed, run it on workerd over a real Postgres behind the
@@ -42,6 +43,8 @@ const BUSY_WARNING_PERCENT = 15;
 const cleanup = new Cleanup();
 /** Chat messages timed at every socket per fan-out run (after two unmeasured ones). */
 const REALTIME_MESSAGES = 20;
+/** Contact creates measured by `--only webhooks` (after two unmeasured ones). */
+const WEBHOOK_DELIVERIES = 30;
 
 function assertNode(): void {
   const [major = 0, minor = 0] = process.versions.node.split(".").map(Number);
@@ -165,8 +168,14 @@ async function measureRealtime(
   return results;
 }
 
-/** `--only activations|realtime`: one section on one workerd, its lines and its target. */
+/** `--only activations|realtime|webhooks`: one section on one workerd, its lines and its target. */
 async function runOnly(options: BenchOptions, baseUrl: string, token: string): Promise<boolean> {
+  if (options.only === "webhooks") {
+    // No target yet: the figure is recorded for the issue's bench line.
+    const webhooks = await measureWebhookLatency({ baseUrl, token, count: WEBHOOK_DELIVERIES, warmup: 2 });
+    process.stdout.write(`\n${renderWebhooks(webhooks)}\n\n`);
+    return true;
+  }
   if (options.only === "activations") {
     const activation = await measureActivations({ baseUrl, count: options.activations, warmup: 2 });
     const target = activationTarget(activation);

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
@@ -94,6 +95,8 @@ export async function startBenchStack(options: {
     ttlSeconds: options.tokenTtlSeconds,
   });
 
+  // One key for every instance of this run, so any of them signs for endpoints another registered.
+  const dataEncryptionKey = randomBytes(32).toString("base64");
   const startWorker = async (name: string, listenPort: number, rateLimits: "on" | "off") => {
     const url = `http://${HOST}:${listenPort}`;
     const storage = join(storageDir, name);
@@ -119,12 +122,17 @@ export async function startBenchStack(options: {
           BACKEND_URL: gateway.url,
           UPSTASH_REDIS_REST_URL: "",
           RATE_LIMITS: rateLimits,
+          // Webhook endpoints (bench --only webhooks): secrets sealed under a key of this run, and
+          // the receiver in the bench process on 127.0.0.1.
+          DATA_ENCRYPTION_KEY: dataEncryptionKey,
+          WEBHOOK_ALLOW_PRIVATE_TARGETS: "true",
         },
         durableObjects: [
           { binding: "RATE_LIMITER", className: "RateLimiter" },
           { binding: "ACTIVATION_RUN", className: "ActivationRun" },
           { binding: "TENANT_HUB", className: "TenantHub" },
           { binding: "REALTIME_SHARD", className: "RealtimeShard" },
+          { binding: "WEBHOOK_DISPATCHER", className: "WebhookDispatcher" },
         ],
         durableObjectStoragePath: storage,
         uniqueKeyPrefix: `nexus-bench-${name}`,

@@ -12,4 +12,5 @@ export * from "./outbox";
 export * from "./pipeline-stages";
 export * from "./tenants";
 export * from "./users";
+export * from "./webhook-deliveries";
 export * from "./webhook-endpoints";

@@ -5,6 +5,8 @@ declare module "vitest" {
   export interface ProvidedContext {
     /** Worker tests: the gateway and database behind the Worker under test, and signing keys. */
     gatewayUrl: string;
+    /** Worker tests: the webhook receiver (test/support/webhook-receiver.ts). */
+    webhookReceiverUrl: string;
     databaseName: string;
     jwks: string;
     signingKeys: string;

@@ -1,7 +1,7 @@
 /**
  * Runs in its own Node process (started by worker-global-setup.ts): the real SQL gateway on the
  * real Postgres, migrated and seeded, the Upstash REST server on the real Redis (keys under a
- * prefix of this run), plus fresh signing keys (two published for eu, as during a key rotation).
+ * prefix of this run), a webhook receiver (webhook-receiver.ts), plus fresh signing keys (two published for eu, as during a key rotation).
  * Prints one JSON line with what the tests need, then serves until SIGTERM, when it drops the
  * database and this run's Redis keys.
  *
@@ -23,6 +23,7 @@ import { startSqlGateway } from "../../regions/sql-gateway/server";
 import { startUpstashRest, type UpstashRestServer } from "../../regions/upstash-rest/server";
 import { dropDatabase, ownerUrl, recreateDatabase, upstreamUrl } from "./postgres";
 import { TEST_TENANTS } from "./tenants";
+import { startWebhookReceiver } from "./webhook-receiver";
 
 const database = process.argv[2] ?? "nexus_test_worker";
 
@@ -63,6 +64,9 @@ const control = createServer((req, res) => {
 await new Promise<void>((resolve) => control.listen(0, "127.0.0.1", resolve));
 const controlUrl = `http://127.0.0.1:${(control.address() as AddressInfo).port}`;
 
+// Receives the Worker's webhook deliveries (webhook-delivery tests).
+const receiver = await startWebhookReceiver();
+
 const keys = { eu: await generateRegionKey("eu"), lagos: await generateRegionKey("lagos") };
 // The eu region mid-rotation: its previous key is still published beside the current one.
 const euPrevious = await generateRegionKey("eu");
@@ -70,6 +74,7 @@ const euPrevious = await generateRegionKey("eu");
 process.stdout.write(
   `${JSON.stringify({
     gatewayUrl: gateway.url,
+    webhookReceiverUrl: receiver.url,
     databaseName: database,
     upstash: {
       url: upstash.url,
@@ -92,7 +97,7 @@ const stop = async () => {
   if (stopping) return;
   stopping = true;
   control.close();
-  await Promise.all([gateway.close(), upstash.close(), switchable?.close()]);
+  await Promise.all([gateway.close(), upstash.close(), switchable?.close(), receiver.close()]);
   await dropDatabase(database);
   await deleteRedisKeys(upstashKeyPrefix).catch(() => undefined);
   process.exit(0);

@@ -35,12 +35,14 @@ export default async function setup(project: TestProject) {
   });
   const ready = JSON.parse(firstLine) as {
     gatewayUrl: string;
+    webhookReceiverUrl: string;
     databaseName: string;
     jwks: string;
     signingKeys: string;
     upstash: ProvidedContext["upstash"];
   };
   project.provide("gatewayUrl", ready.gatewayUrl);
+  project.provide("webhookReceiverUrl", ready.webhookReceiverUrl);
   project.provide("databaseName", ready.databaseName);
   project.provide("jwks", ready.jwks);
   project.provide("signingKeys", ready.signingKeys);

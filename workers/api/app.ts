@@ -37,6 +37,7 @@ import { registerActivationRoutes } from "./routes/nexus-activation";
 import { registerPresetRoutes } from "./routes/nexus-presets";
 import { registerOAuthRoutes } from "./routes/oauth";
 import { REALTIME_TAG, registerRealtimeRoutes } from "./routes/realtime";
+import { registerWebhookDeliveryRoutes } from "./routes/webhooks-deliveries";
 import { registerWebhookEndpointRoutes, WEBHOOKS_TAG } from "./routes/webhooks-endpoints";
 import { registerWellKnownRoutes } from "./routes/well-known";
 
@@ -89,6 +90,7 @@ export function buildApp() {
   registerActivationRoutes(app, ["/api/v1/nexus/activate", "/api/v1/activate"]);
   registerRealtimeRoutes(app, "/api/v1/realtime");
   registerWebhookEndpointRoutes(app, "/api/v1/webhooks/endpoints");
+  registerWebhookDeliveryRoutes(app, "/api/v1/webhooks/endpoints");
 
   for (const [name, parameter] of Object.entries(IDEMPOTENCY_PARAMETERS)) {
     app.openAPIRegistry.registerComponent("parameters", name, parameter);

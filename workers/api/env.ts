@@ -65,6 +65,11 @@ const configSchema = z.object({
   // Lets webhooks reach receivers on this machine or network (local development, tests); refused
   // in production below, where the URL guard refuses private, loopback and link-local targets.
   WEBHOOK_ALLOW_PRIVATE_TARGETS: z.preprocess(emptyToUndefined, z.enum(["true", "false"]).default("false")),
+  // The first webhook retry's delay; later ones double it (1, 2, 4, 8, 16 s at 1000). Tests scale it down.
+  WEBHOOK_RETRY_BASE_MS: z.preprocess(
+    emptyToUndefined,
+    z.coerce.number().int().min(10).max(60_000).default(1000),
+  ),
   // How long an isolate trusts a verified API key: the bound on revocation taking effect.
   API_KEY_CACHE_TTL_SECONDS: z.preprocess(
     emptyToUndefined,
@@ -109,6 +114,8 @@ export interface Config {
   realtime: { shardCapacity: number; recheckSeconds: number };
   /** Webhook URLs may name private, loopback and link-local targets, and use http (never in production). */
   webhookAllowPrivateTargets: boolean;
+  /** Milliseconds before a failed delivery's first retry; each later one doubles it. */
+  webhookRetryBaseMs: number;
 }
 
 // Bindings are fixed for the life of an isolate, so parse once per env object.
@@ -167,6 +174,7 @@ export function loadConfig(env: Bindings): Config {
     rateLimitsEnabled: c.RATE_LIMITS === "on",
     realtime: { shardCapacity: c.REALTIME_SHARD_CAPACITY, recheckSeconds: c.REALTIME_RECHECK_SECONDS },
     webhookAllowPrivateTargets: c.WEBHOOK_ALLOW_PRIVATE_TARGETS === "true",
+    webhookRetryBaseMs: c.WEBHOOK_RETRY_BASE_MS,
   };
   cache.set(env, config);
   return config;

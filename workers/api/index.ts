@@ -1,22 +1,30 @@
 import { buildApp } from "./app";
-import { publishLeftBehind } from "./events/scheduled";
+import { publishLeftBehind, redispatchDueDeliveries } from "./events/scheduled";
 import { logError } from "./lib/log-error";
 
 export { ActivationRun } from "../../durable-objects/activation-run";
 export { RateLimiter } from "../../durable-objects/rate-limiter";
 export { RealtimeShard } from "../../durable-objects/realtime-shard";
 export { TenantHub } from "../../durable-objects/tenant-hub";
+export { WebhookDispatcher } from "../../durable-objects/webhook-dispatcher";
 
 const app = buildApp();
 
 export default {
   fetch: app.fetch,
   scheduled(_controller, env, ctx) {
+    // Publish first: the events it publishes create deliveries that are poked at once.
     ctx.waitUntil(
-      publishLeftBehind(env).then(
-        () => {},
-        (error: unknown) => logError("scheduled event publishing failed", undefined, error),
-      ),
+      publishLeftBehind(env)
+        .then(
+          () => {},
+          (error: unknown) => logError("scheduled event publishing failed", undefined, error),
+        )
+        .then(() => redispatchDueDeliveries(env))
+        .then(
+          () => {},
+          (error: unknown) => logError("scheduled webhook redispatch failed", undefined, error),
+        ),
     );
   },
 } satisfies ExportedHandler<Env>;

@@ -1,10 +1,17 @@
+import { createDatabase } from "../../../db/client";
 import type { Config } from "../env";
 import { LogSink } from "./log-sink";
 import { RealtimeSink } from "./realtime-sink";
 import type { EventSink } from "./sink";
+import { WebhookSink } from "./webhook-sink";
 
-/** The sinks every publisher delivers to: the log, and the tenant's realtime hub. */
-export const defaultSinks = (env: Env, config: Config): EventSink[] => [
-  new LogSink(),
-  new RealtimeSink(env.TENANT_HUB, { region: config.region, localRuntime: config.localRuntime }),
-];
+/** The sinks every publisher delivers to: the log, the tenant's realtime hub, its webhook endpoints. */
+export const defaultSinks = (env: Env, config: Config): EventSink[] => {
+  const placement = { region: config.region, localRuntime: config.localRuntime };
+  const db = createDatabase({ url: config.databaseUrl, httpEndpoint: config.databaseHttpUrl });
+  return [
+    new LogSink(),
+    new RealtimeSink(env.TENANT_HUB, placement),
+    new WebhookSink(db, env.WEBHOOK_DISPATCHER, placement),
+  ];
+};

@@ -1,7 +1,7 @@
 import { tenantHub } from "../../../durable-objects/tenant-hub-client";
 import type { RegionId } from "../../../regions/registry";
 import type { PlatformEvent } from "../schemas/event";
-import type { EventSink } from "./sink";
+import { type EventSink, groupByTenant } from "./sink";
 
 /**
  * Delivers a tenant's events to its TenantHub, which hands them to the sockets subscribed to
@@ -19,10 +19,8 @@ export class RealtimeSink implements EventSink {
 
   async deliver(events: readonly PlatformEvent[]): Promise<void> {
     if (!this.namespace || events.length === 0) return;
-    const byTenant = new Map<string, PlatformEvent[]>();
-    for (const e of events) byTenant.set(e.tenant_id, [...(byTenant.get(e.tenant_id) ?? []), e]);
     await Promise.all(
-      [...byTenant].map(([tenantId, batch]) =>
+      [...groupByTenant(events)].map(([tenantId, batch]) =>
         tenantHub(this.namespace as NonNullable<Env["TENANT_HUB"]>, this.placement, tenantId).publishEvents(
           tenantId,
           this.placement.region,

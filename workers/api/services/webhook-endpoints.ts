@@ -247,11 +247,18 @@ export async function loadDeliveryTargets(
     matching.map(async (r) => ({
       id: r.id,
       url: r.url,
-      secrets: await Promise.all(
-        [r.secret_sealed, r.previous_sealed]
-          .filter((s): s is string => s !== null)
-          .map((s) => openSecret(dataKey, s, sealedFor(r.id))),
-      ),
+      secrets: await openEndpointSecrets(dataKey, r.id, [r.secret_sealed, r.previous_sealed]),
     })),
+  );
+}
+
+/** An endpoint's sealed secrets (current first; nulls skipped) in clear, for signing. */
+export function openEndpointSecrets(
+  dataKey: string,
+  endpointId: string,
+  sealed: readonly (string | null)[],
+): Promise<string[]> {
+  return Promise.all(
+    sealed.filter((s): s is string => s !== null).map((s) => openSecret(dataKey, s, sealedFor(endpointId))),
   );
 }
