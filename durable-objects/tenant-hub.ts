@@ -200,6 +200,33 @@ export class TenantHub extends DurableObject<Env> {
     );
   }
 
+  /**
+   * A member was removed, suspended or given another role: their sockets close now (4001), and
+   * the client's next ticket carries what they may do now. The recheck would close them within
+   * REALTIME_RECHECK_SECONDS anyway; this makes it immediate in the member's home region.
+   */
+  async closeUser(userId: string, reason: string): Promise<number> {
+    const rows = this.sql
+      .exec<{ conn_id: string; shard: number; tenant_id: string; region: RegionId }>(
+        "select conn_id, shard, tenant_id, region from connections where user_id = ?",
+        userId,
+      )
+      .toArray();
+    const byShard = new Map<number, typeof rows>();
+    for (const r of rows) byShard.set(r.shard, [...(byShard.get(r.shard) ?? []), r]);
+    await Promise.all(
+      [...byShard].map(([shard, list]) => {
+        const first = list[0] as (typeof rows)[number];
+        return this.#shard({ tenantId: first.tenant_id, region: first.region }, shard).close(
+          list.map((r) => r.conn_id),
+          CLOSE.revoked,
+          reason,
+        );
+      }),
+    );
+    return rows.length;
+  }
+
   /** How many sockets each shard holds (tests, operators). */
   stats(): { shards: Record<string, number>; connections: number } {
     const rows = this.sql

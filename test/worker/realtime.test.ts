@@ -279,6 +279,21 @@ describe("realtime: scale and revocation", () => {
     expect((await upgrade(spare.ticket as string)).status).toBe(401);
   });
 
+  it("closes a member's sockets when their role changes, so the next ticket carries the new role", async () => {
+    const member = await memberWhoCanSignIn("Member", "c");
+    const token = await tokenFor({ tenant: "c", role: "Member", userId: member.id });
+    const socket = await Client.open((await ticketFor(token)).ticket as string, member.id);
+    open.push(socket);
+    // Still an active member with a valid token: only the change itself can close the socket.
+    const changed = await iam(`/members/${member.id}`, {
+      method: "PATCH",
+      json: { role: "Viewer" },
+      tenant: "c",
+    });
+    expect(changed.res.status).toBe(200);
+    expect(await socket.waitClosed()).toEqual({ code: 4001, reason: "Membership changed" });
+  });
+
   it("closes a socket whose session was revoked", async () => {
     // A real sign-in, so the access token belongs to a refresh family (its `sid`).
     const tokens = await tokensFor();

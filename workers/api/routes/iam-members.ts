@@ -5,6 +5,7 @@ import { announceRevocations, revokedFamilies } from "../auth/revocation-list";
 import { acceptsIdempotencyKey } from "../lib/idempotency";
 import { requestInfo } from "../lib/request-info";
 import { deferOf, serviceContext } from "../lib/service-context";
+import { closeMemberSockets } from "../realtime/close-member-sockets";
 import {
   errorResponses,
   jsonBody,
@@ -103,7 +104,8 @@ export function registerMemberRoutes(app: OpenAPIHono<AppEnv>, base: string): vo
         "Nobody changes their own membership (403); you may only change members whose role, and grant roles, " +
         "not above your own; the last active Owner cannot be demoted or suspended (409). The member's tokens " +
         "carry the new role from their next refresh (at most one access-token lifetime, 15 minutes by default); " +
-        "a suspended member gets no new token. Audited as `iam.member_role_changed`.",
+        "a suspended member gets no new token. Their realtime sockets close (4001), so a reconnect carries the new " +
+        "role. Audited as `iam.member_role_changed`.",
       request: { params: UuidParam, ...jsonBody(MemberPatch) },
       responses: {
         200: jsonResponse(successOf(Member), "Changed"),
@@ -111,12 +113,10 @@ export function registerMemberRoutes(app: OpenAPIHono<AppEnv>, base: string): vo
       },
     }),
     async (c) => {
-      const member = await changeMember(
-        serviceContext(c),
-        requestInfo(c),
-        c.req.valid("param").id,
-        c.req.valid("json"),
-      );
+      const ctx = serviceContext(c);
+      const id = c.req.valid("param").id;
+      const member = await changeMember(ctx, requestInfo(c), id, c.req.valid("json"));
+      closeMemberSockets(c, ctx.actor.tenantId, id);
       return c.json(successBody(member, c.get("requestId")), 200);
     },
   );
@@ -130,19 +130,19 @@ export function registerMemberRoutes(app: OpenAPIHono<AppEnv>, base: string): vo
       summary: "Remove a member",
       description:
         "Soft delete. Revokes the member's refresh tokens in this tenant in the same transaction; access tokens " +
-        "already issued are refused by the edge revocation list (at once here, within 10 s everywhere). Not " +
+        "already issued are refused by the edge revocation list (at once here, within 10 s everywhere), and their " +
+        "realtime sockets close (4001). Not " +
         "yourself (403), not the last Owner (409). Audited as " +
         "`iam.member_removed`.",
       request: { params: UuidParam },
       responses: { 204: { description: "Removed" }, ...errorResponses(400, 401, 403, 404, 409, 429, 503) },
     }),
     async (c) => {
-      const { revokedFamilies: families } = await removeMember(
-        serviceContext(c),
-        requestInfo(c),
-        c.req.valid("param").id,
-      );
+      const ctx = serviceContext(c);
+      const id = c.req.valid("param").id;
+      const { revokedFamilies: families } = await removeMember(ctx, requestInfo(c), id);
       await announceRevocations(c.get("config"), revokedFamilies(families), deferOf(c));
+      closeMemberSockets(c, ctx.actor.tenantId, id);
       return c.body(null, 204);
     },
   );
