@@ -147,7 +147,9 @@ export class TenantHub extends DurableObject<Env> {
   }
 
   /** The socket is gone: it leaves every room it was in. */
-  async disconnected(grant: ConnectionGrant): Promise<void> {
+  async disconnected(
+    grant: Pick<ConnectionGrant, "connectionId" | "userId" | "tenantId" | "region">,
+  ): Promise<void> {
     const rooms = this.sql
       .exec<{ room: string }>("delete from members where conn_id = ? returning room", grant.connectionId)
       .toArray();
@@ -342,12 +344,7 @@ export class TenantHub extends DurableObject<Env> {
         .toArray();
       for (const c of held) {
         if (live.has(c.conn_id)) continue;
-        await this.disconnected({
-          connectionId: c.conn_id,
-          userId: c.user_id,
-          tenantId,
-          region,
-        } as ConnectionGrant);
+        await this.disconnected({ connectionId: c.conn_id, userId: c.user_id, tenantId, region });
       }
     }
   }
