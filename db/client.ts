@@ -37,6 +37,14 @@ export function createDatabase(options: DatabaseOptions): Database {
   return db;
 }
 
+/** The region's database as a deployment's configuration names it (workers/api/env.ts Config). */
+export function regionDatabase(config: {
+  databaseUrl: string;
+  databaseHttpUrl: string | undefined;
+}): Database {
+  return createDatabase({ url: config.databaseUrl, httpEndpoint: config.databaseHttpUrl });
+}
+
 /** `set_config(…, true)` lasts until the end of the batch's transaction, and no longer. */
 export const SET_TENANT_SQL = "select set_config('app.tenant_id', $1, true)";
 

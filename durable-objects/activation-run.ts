@@ -1,5 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
-import { createDatabase } from "../db/client";
+import { regionDatabase } from "../db/client";
 import type { RegionId } from "../regions/registry";
 import {
   abandonActivation,
@@ -117,7 +117,7 @@ export class ActivationRun extends DurableObject<Env> {
 
   async #drive(run: RunRecord): Promise<void> {
     const config = loadConfig(this.env);
-    const db = createDatabase({ url: config.databaseUrl, httpEndpoint: config.databaseHttpUrl });
+    const db = regionDatabase(config);
     const loaded = await loadActivation(db, run.spec.tenantId, run.spec.activationId);
     if (!loaded) {
       // Accepted runs always have their row; without it there is nothing to build from.

@@ -1,7 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
-import { sql } from "drizzle-orm";
-import { createDatabase } from "../db/client";
-import { tenantRows, utcIso } from "../db/rows";
+import { regionDatabase } from "../db/client";
 import { loadConfig } from "../workers/api/env";
 import { hiddenWithout } from "../workers/api/events/visibility";
 import { logError } from "../workers/api/lib/log-error";
@@ -17,6 +15,7 @@ import {
   type ServerFrame,
 } from "../workers/api/realtime/protocol";
 import type { PlatformEvent } from "../workers/api/schemas/event";
+import { chatMessagesAfter } from "../workers/api/services/chat-history";
 import { type ConnectionGrant, GRANT_HEADER, type TenantHub } from "./tenant-hub";
 import { tenantHub } from "./tenant-hub-client";
 
@@ -205,24 +204,14 @@ export class RealtimeShard extends DurableObject<Env> {
   }
 
   async #history(grant: ConnectionGrant, room: string, since: number): Promise<ChatFrame[]> {
-    const config = loadConfig(this.env);
-    const db = createDatabase({ url: config.databaseUrl, httpEndpoint: config.databaseHttpUrl });
-    const [rows = []] = await tenantRows(db, grant.tenantId, [
-      sql`select id, seq, user_id, body, ${utcIso(sql`created_at`)} as sent_at from chat_messages
-          where tenant_id = ${grant.tenantId} and room = ${room} and seq > ${since}
-          order by seq limit ${MAX_REPLAY}`,
-    ]);
-    return (rows as { id: string; seq: number; user_id: string; body: string; sent_at: string }[]).map(
-      (r) => ({
-        type: "message",
-        room,
-        id: r.id,
-        seq: Number(r.seq),
-        user_id: r.user_id,
-        text: r.body,
-        sent_at: r.sent_at,
-      }),
+    const rows = await chatMessagesAfter(
+      regionDatabase(loadConfig(this.env)),
+      grant.tenantId,
+      room,
+      since,
+      MAX_REPLAY,
     );
+    return rows.map((row) => ({ type: "message", ...row }));
   }
 
   /** From the hub: one serialised frame to every socket here in `room`. */

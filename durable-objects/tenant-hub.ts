@@ -1,11 +1,12 @@
 import { DurableObject } from "cloudflare:workers";
 import { sql } from "drizzle-orm";
-import { createDatabase } from "../db/client";
+import { type Database, regionDatabase } from "../db/client";
 import { tenantRows, textArray, utcIso } from "../db/rows";
 import type { RegionId } from "../regions/registry";
 import { assertNotRevoked } from "../workers/api/auth/revocation-list";
 import { loadConfig } from "../workers/api/env";
 import { logError } from "../workers/api/lib/log-error";
+import { randomToken, sha256Hex } from "../workers/api/oauth/encoding";
 import { type ChatFrame, CLOSE } from "../workers/api/realtime/protocol";
 import type { PlatformEvent } from "../workers/api/schemas/event";
 import type { RealtimeShard } from "./realtime-shard";
@@ -30,11 +31,6 @@ export type TicketGrant = Omit<ConnectionGrant, "connectionId" | "shard">;
 export const GRANT_HEADER = "Nexus-Realtime-Grant";
 /** Tickets live this long (API.md: single use, 30 s). */
 export const TICKET_TTL_MS = 30_000;
-
-const sha256 = async (text: string) =>
-  [...new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)))]
-    .map((b) => b.toString(16).padStart(2, "0"))
-    .join("");
 
 /**
  * One per tenant: the realtime coordinator. It redeems tickets, places each socket in a
@@ -72,15 +68,11 @@ export class TenantHub extends DurableObject<Env> {
   async issueTicket(grant: TicketGrant): Promise<{ secret: string; expiresAt: number }> {
     const now = Date.now();
     this.sql.exec("delete from tickets where expires_at < ?", now);
-    const bytes = crypto.getRandomValues(new Uint8Array(32));
-    const secret = btoa(String.fromCharCode(...bytes))
-      .replaceAll("+", "-")
-      .replaceAll("/", "_")
-      .replaceAll("=", "");
+    const secret = randomToken(32);
     const expiresAt = now + TICKET_TTL_MS;
     this.sql.exec(
       "insert into tickets (hash, grant, expires_at) values (?, ?, ?)",
-      await sha256(secret),
+      await sha256Hex(secret),
       JSON.stringify(grant),
       expiresAt,
     );
@@ -97,7 +89,7 @@ export class TenantHub extends DurableObject<Env> {
     const row = this.sql
       .exec<{ grant: string; expires_at: number }>(
         "delete from tickets where hash = ? returning grant, expires_at",
-        await sha256(secret),
+        await sha256Hex(secret),
       )
       .toArray()[0];
     if (!row || row.expires_at < Date.now()) return null;
@@ -261,7 +253,7 @@ export class TenantHub extends DurableObject<Env> {
     try {
       const first = connections[0] as (typeof connections)[number];
       const config = loadConfig(this.env);
-      const db = createDatabase({ url: config.databaseUrl, httpEndpoint: config.databaseHttpUrl });
+      const db = regionDatabase(config);
       const active = await this.#activeMembers(db, first.tenant_id, [
         ...new Set(connections.map((c) => c.user_id)),
       ]);
@@ -303,7 +295,7 @@ export class TenantHub extends DurableObject<Env> {
 
   async #stillAllowed(ticket: TicketGrant): Promise<boolean> {
     const config = loadConfig(this.env);
-    const db = createDatabase({ url: config.databaseUrl, httpEndpoint: config.databaseHttpUrl });
+    const db = regionDatabase(config);
     const active = await this.#activeMembers(db, ticket.tenantId, [ticket.userId]);
     if (!active.has(ticket.userId)) return false;
     try {
@@ -319,11 +311,7 @@ export class TenantHub extends DurableObject<Env> {
     }
   }
 
-  async #activeMembers(
-    db: ReturnType<typeof createDatabase>,
-    tenantId: string,
-    users: string[],
-  ): Promise<Set<string>> {
+  async #activeMembers(db: Database, tenantId: string, users: string[]): Promise<Set<string>> {
     const [rows = []] = await tenantRows(db, tenantId, [
       sql`select user_id from memberships
           where tenant_id = ${tenantId} and user_id = any(${textArray(users)}::uuid[])
@@ -356,7 +344,7 @@ export class TenantHub extends DurableObject<Env> {
 
   async #persist(grant: ConnectionGrant, room: string, seq: number, text: string): Promise<ChatFrame> {
     const config = loadConfig(this.env);
-    const db = createDatabase({ url: config.databaseUrl, httpEndpoint: config.databaseHttpUrl });
+    const db = regionDatabase(config);
     const [rows = []] = await tenantRows(db, grant.tenantId, [
       sql`insert into chat_messages (tenant_id, room, seq, user_id, body)
           values (${grant.tenantId}, ${room}, ${seq}, ${grant.userId}, ${text})

@@ -1,5 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
-import { createDatabase } from "../db/client";
+import { regionDatabase } from "../db/client";
 import { loadConfig } from "../workers/api/env";
 import { logError } from "../workers/api/lib/log-error";
 import { type AttemptResult, attemptDelivery } from "../workers/api/webhooks/attempt";
@@ -110,7 +110,7 @@ export class WebhookDispatcher extends DurableObject<Env> {
     if (!tenantId) return;
     const config = loadConfig(this.env);
     const deps = {
-      db: createDatabase({ url: config.databaseUrl, httpEndpoint: config.databaseHttpUrl }),
+      db: regionDatabase(config),
       dataKey: config.dataEncryptionKey,
       allowPrivateTargets: config.webhookAllowPrivateTargets,
       retryBaseMs: config.webhookRetryBaseMs,

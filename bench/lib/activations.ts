@@ -1,3 +1,4 @@
+import { percentile } from "./percentile";
 import { progress } from "./progress";
 
 export interface ActivationTimings {
@@ -23,15 +24,11 @@ const POLL_MS = 10;
 const RUN_TIMEOUT_MS = 60_000;
 
 /** Nearest rank over sorted samples, rounded to 0.1 ms. */
-function rank(sorted: readonly number[], p: number): number {
-  const value =
-    sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))] ?? Number.NaN;
-  return Math.round(value * 10) / 10;
-}
+const rank = (sorted: readonly number[], p: number) => Math.round(percentile(sorted, p) * 10) / 10;
 
 const summary = (samples: number[]) => {
   const sorted = [...samples].sort((a, b) => a - b);
-  return { p50: rank(sorted, 0.5), p95: rank(sorted, 0.95), max: rank(sorted, 1) };
+  return { p50: rank(sorted, 50), p95: rank(sorted, 95), max: rank(sorted, 100) };
 };
 
 async function activateOnce(baseUrl: string, n: number, preset: string) {

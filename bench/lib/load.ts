@@ -1,4 +1,5 @@
 import autocannon from "autocannon";
+import { percentile } from "./percentile";
 
 export interface LoadOptions {
   url: string;
@@ -77,13 +78,6 @@ export function runLoad(options: LoadOptions): Promise<LoadRun> {
       samples[count++] = responseTime;
     });
   });
-}
-
-/** Nearest-rank percentile over sorted samples. */
-function percentile(sorted: Float64Array, p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  const rank = Math.ceil((p / 100) * sorted.length);
-  return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1]!;
 }
 
 const round = (ms: number) => Math.round(ms * 100) / 100;

@@ -1,4 +1,5 @@
 import WebSocket from "ws";
+import { percentile } from "./percentile";
 import { progress } from "./progress";
 
 export interface FanOutTimings {
@@ -21,11 +22,7 @@ const CHAT_PREFIX = Buffer.from('{"type":"message"');
 let timing: { text: string; marker: Buffer } | undefined;
 const CONNECT_BATCH = 50;
 
-function rank(sorted: Float64Array, p: number): number {
-  const value =
-    sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))] ?? Number.NaN;
-  return Math.round(value * 100) / 100;
-}
+const rank = (sorted: Float64Array, p: number) => Math.round(percentile(sorted, p) * 100) / 100;
 
 interface Socket {
   ws: WebSocket;
@@ -122,8 +119,8 @@ export async function measureFanOut(options: {
     return {
       sockets: sockets.length,
       messages: options.messages,
-      latencyMs: { p50: rank(sorted, 0.5), p99: rank(sorted, 0.99), max: rank(sorted, 1) },
-      firstReceiptP50Ms: rank(Float64Array.from(firsts).sort(), 0.5),
+      latencyMs: { p50: rank(sorted, 50), p99: rank(sorted, 99), max: rank(sorted, 100) },
+      firstReceiptP50Ms: rank(Float64Array.from(firsts).sort(), 50),
       shards,
       connectSeconds,
     };

@@ -1,4 +1,5 @@
 import { startWebhookReceiver } from "../../test/support/webhook-receiver";
+import { percentile } from "./percentile";
 import { progress } from "./progress";
 
 export interface WebhookTimings {
@@ -8,9 +9,6 @@ export interface WebhookTimings {
 }
 
 const DELIVERY_TIMEOUT_MS = 30_000;
-
-const rank = (sorted: readonly number[], p: number) =>
-  sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))] ?? Number.NaN;
 
 /**
  * Registers an endpoint at a receiver in this process for the bench tenant, then creates
@@ -80,7 +78,11 @@ export async function measureWebhookLatency(options: {
     progress(`webhooks: ${samples.length} deliveries measured`);
     return {
       count: samples.length,
-      firstAttemptMs: { p50: rank(sorted, 0.5), p95: rank(sorted, 0.95), max: rank(sorted, 1) },
+      firstAttemptMs: {
+        p50: percentile(sorted, 50),
+        p95: percentile(sorted, 95),
+        max: percentile(sorted, 100),
+      },
     };
   } finally {
     await receiver.close();

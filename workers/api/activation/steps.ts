@@ -10,6 +10,7 @@ import type { Config } from "../env";
 import { defaultSinks } from "../events/default-sinks";
 import { publishPending } from "../events/publisher";
 import { logError } from "../lib/log-error";
+import { sha256Hex } from "../oauth/encoding";
 import { SUPPORTED_SCOPES } from "../oauth/scopes";
 import { type DirectoryEntry, invalidateTenant, publishTenant } from "../services/tenant-directory";
 
@@ -70,12 +71,8 @@ function batch(ctx: Pick<StepContext, "db" | "activation">, queries: SQL[]) {
 /** The tenant's own OAuth client: public (PKCE), named after the business. */
 export async function tenantClientId(region: RegionId, activationId: string): Promise<string> {
   // Derived, not the activation id itself: a client id is public, the activation id reads status.
-  const digest = await crypto.subtle.digest(
-    "SHA-256",
-    new TextEncoder().encode(`oauth-client:${activationId}`),
-  );
-  const hex = [...new Uint8Array(digest).slice(0, 12)].map((b) => b.toString(16).padStart(2, "0")).join("");
-  return `nxc_${REGIONS[region].keyCode}_${hex}`;
+  const hex = await sha256Hex(`oauth-client:${activationId}`);
+  return `nxc_${REGIONS[region].keyCode}_${hex.slice(0, 24)}`;
 }
 
 export const STEPS: Readonly<Record<StepName, Step>> = {

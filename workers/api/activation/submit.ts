@@ -5,7 +5,7 @@ import { rowsOf, tenantRows } from "../../../db/rows";
 import { type RunRecord, startActivationRun } from "../../../durable-objects/activation-run-client";
 import { hashPassword } from "../auth/credentials/password";
 import type { Config } from "../env";
-import { fromDatabaseError } from "../lib/db-errors";
+import { fromDatabaseError, violatedUniqueConstraint } from "../lib/db-errors";
 import { ApiError } from "../lib/errors";
 import { logError } from "../lib/log-error";
 import { type ActivationInput, slugOf } from "../schemas/activation";
@@ -71,7 +71,7 @@ export async function submitActivation(deps: SubmitDeps, input: ActivationInput)
           returning id`,
     ]);
   } catch (error) {
-    const constraint = uniqueConstraint(error);
+    const constraint = violatedUniqueConstraint(error);
     if (constraint === "activations_slug_key") throw taken("business");
     if (constraint === "activations_owner_email_key") throw taken("owner");
     throw fromDatabaseError(error) ?? error;
@@ -103,14 +103,4 @@ export async function submitActivation(deps: SubmitDeps, input: ActivationInput)
 async function whichIsTaken(db: Database, slug: string): Promise<ApiError> {
   const [row] = await rowsOf<{ taken: boolean }>(db, sql`select activation_slug_taken(${slug}) as taken`);
   return taken(row?.taken ? "business" : "owner");
-}
-
-function uniqueConstraint(error: unknown): string | undefined {
-  for (let e: unknown = error, depth = 0; e && typeof e === "object" && depth < 5; depth++) {
-    const { code, constraint } = e as { code?: unknown; constraint?: unknown };
-    if (code === "23505" && typeof constraint === "string") return constraint;
-    e =
-      (e as { cause?: unknown; sourceError?: unknown }).cause ?? (e as { sourceError?: unknown }).sourceError;
-  }
-  return undefined;
 }

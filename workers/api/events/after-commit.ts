@@ -1,6 +1,6 @@
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
-import { createDatabase } from "../../../db/client";
+import { regionDatabase } from "../../../db/client";
 import type { AppEnv } from "../app-env";
 import { logError } from "../lib/log-error";
 import { deferOf } from "../lib/service-context";
@@ -30,7 +30,7 @@ export const publishEvents = () =>
     const defer = deferOf(c);
     if (tenantId === undefined || !defer) return;
     const config = c.get("config");
-    const db = createDatabase({ url: config.databaseUrl, httpEndpoint: config.databaseHttpUrl });
+    const db = regionDatabase(config);
     defer(
       publishPending(db, defaultSinks(c.env, config), { tenantId, limit: BATCH }).then(
         () => {},

@@ -1,4 +1,4 @@
-import { createDatabase } from "../../../db/client";
+import { regionDatabase } from "../../../db/client";
 import type { Config } from "../env";
 import { LogSink } from "./log-sink";
 import { RealtimeSink } from "./realtime-sink";
@@ -8,7 +8,7 @@ import { WebhookSink } from "./webhook-sink";
 /** The sinks every publisher delivers to: the log, the tenant's realtime hub, its webhook endpoints. */
 export const defaultSinks = (env: Env, config: Config): EventSink[] => {
   const placement = { region: config.region, localRuntime: config.localRuntime };
-  const db = createDatabase({ url: config.databaseUrl, httpEndpoint: config.databaseHttpUrl });
+  const db = regionDatabase(config);
   return [
     new LogSink(),
     new RealtimeSink(env.TENANT_HUB, placement),

@@ -1,4 +1,4 @@
-import { createDatabase } from "../../../db/client";
+import { regionDatabase } from "../../../db/client";
 import { pokeDispatchers } from "../../../durable-objects/webhook-dispatcher-client";
 import { loadConfig } from "../env";
 import { dueDeliveries, tenantsWithDueDeliveries } from "../webhooks/delivery-store";
@@ -19,7 +19,7 @@ export const SWEEP_MIN_AGE_SECONDS = 10;
  */
 export async function publishLeftBehind(env: Env, sinks?: readonly EventSink[]): Promise<PublishResult> {
   const config = loadConfig(env);
-  const db = createDatabase({ url: config.databaseUrl, httpEndpoint: config.databaseHttpUrl });
+  const db = regionDatabase(config);
   return publishPending(db, sinks ?? defaultSinks(env, config), {
     limit: 200,
     minAgeSeconds: SWEEP_MIN_AGE_SECONDS,
@@ -38,7 +38,7 @@ const REDISPATCH_BATCH = 500;
  */
 export async function redispatchDueDeliveries(env: Env): Promise<number> {
   const config = loadConfig(env);
-  const db = createDatabase({ url: config.databaseUrl, httpEndpoint: config.databaseHttpUrl });
+  const db = regionDatabase(config);
   const placement = { region: config.region, localRuntime: config.localRuntime };
   let poked = 0;
   for (const tenantId of await tenantsWithDueDeliveries(db, 100)) {

@@ -16,6 +16,14 @@ function* causes(error: unknown): Generator<PgLikeError> {
   }
 }
 
+/** The unique index a failure violated (code 23505), when it is one: callers that name the conflict. */
+export function violatedUniqueConstraint(error: unknown): string | undefined {
+  for (const e of causes(error)) {
+    if (e.code === "23505" && typeof e.constraint === "string") return e.constraint;
+  }
+  return undefined;
+}
+
 /**
  * Maps a database failure to what the client should see. Constraint violations are the
  * client's conflict; anything that means "the database is not reachable right now" is a 503

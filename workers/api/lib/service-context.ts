@@ -1,5 +1,5 @@
 import type { Context } from "hono";
-import { createDatabase, type Database } from "../../../db/client";
+import { type Database, regionDatabase } from "../../../db/client";
 import type { AppEnv } from "../app-env";
 import type { ServiceContext } from "../services/context";
 import { ApiError } from "./errors";
@@ -11,9 +11,7 @@ import type { Defer } from "./upstash";
  */
 export function serviceDatabase(c: Context<AppEnv>): Database {
   const config = c.get("config");
-  return (
-    c.get("database") ?? createDatabase({ url: config.databaseUrl, httpEndpoint: config.databaseHttpUrl })
-  );
+  return c.get("database") ?? regionDatabase(config);
 }
 
 /** What a service needs from the request, without Hono in its signature. */

@@ -1,8 +1,12 @@
 import { sql } from "drizzle-orm";
+import type { Database } from "../../../db/client";
 import { tenantRows, utcIso } from "../../../db/rows";
 import { decodeCursor, encodeCursor } from "../lib/cursor";
 import type { Page } from "./contacts";
 import type { ServiceContext } from "./context";
+
+/** A message as the API and the socket show it (seq comes back as text: bigint). */
+const COLUMNS = sql`id, room, seq, user_id, body as text, ${utcIso(sql`created_at`)} as sent_at`;
 
 export interface ChatMessageRow {
   id: string;
@@ -11,6 +15,25 @@ export interface ChatMessageRow {
   user_id: string;
   text: string;
   sent_at: string;
+}
+
+/**
+ * What a room said after `since`, oldest first, at most `limit` (what a resuming socket is
+ * replayed, durable-objects/realtime-shard.ts).
+ */
+export async function chatMessagesAfter(
+  db: Database,
+  tenantId: string,
+  room: string,
+  since: number,
+  limit: number,
+): Promise<ChatMessageRow[]> {
+  const [rows = []] = await tenantRows(db, tenantId, [
+    sql`select ${COLUMNS} from chat_messages
+        where tenant_id = ${tenantId} and room = ${room} and seq > ${since}
+        order by seq limit ${limit}`,
+  ]);
+  return (rows as ChatMessageRow[]).map((r) => ({ ...r, seq: Number(r.seq) }));
 }
 
 /**
@@ -25,8 +48,7 @@ export async function listChatMessages(
   const tenantId = ctx.actor.tenantId;
   const before = query.cursor ? decodeCursor(query.cursor).id : undefined;
   const [rows = []] = await tenantRows(ctx.db, tenantId, [
-    sql`select id, room, seq, user_id, body as text, ${utcIso(sql`created_at`)} as sent_at
-        from chat_messages
+    sql`select ${COLUMNS} from chat_messages
         where tenant_id = ${tenantId} and room = ${room}
           ${query.sinceSeq === undefined ? sql`` : sql`and seq > ${query.sinceSeq}`}
           ${before ? sql`and seq < (select seq from chat_messages where tenant_id = ${tenantId} and id = ${before}::uuid)` : sql``}

@@ -1,6 +1,6 @@
 import { Redis } from "@upstash/redis/cloudflare";
 import { sql } from "drizzle-orm";
-import { createDatabase } from "../../../db/client";
+import { regionDatabase } from "../../../db/client";
 import { revocationListState } from "../auth/revocation-list";
 import type { Config } from "../env";
 import { upstashUsage } from "../lib/upstash";
@@ -39,9 +39,7 @@ async function timed(check: (signal: AbortSignal) => Promise<unknown>): Promise<
 }
 
 export function checkDatabase(config: Config): Promise<DependencyReport> {
-  return timed(() =>
-    createDatabase({ url: config.databaseUrl, httpEndpoint: config.databaseHttpUrl }).execute(sql`select 1`),
-  );
+  return timed(() => regionDatabase(config).execute(sql`select 1`));
 }
 
 export function checkUpstash(config: Config): Promise<DependencyReport> {
