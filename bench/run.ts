@@ -42,7 +42,7 @@ const BUSY_WARNING_PERCENT = 15;
 
 const cleanup = new Cleanup();
 /** Chat messages timed at every socket per fan-out run (after two unmeasured ones). */
-const REALTIME_MESSAGES = 20;
+const REALTIME_MESSAGES = 50;
 /** Contact creates measured by `--only webhooks` (after two unmeasured ones). */
 const WEBHOOK_DELIVERIES = 30;
 

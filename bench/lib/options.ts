@@ -1,4 +1,5 @@
 import { parseArgs } from "node:util";
+import { socketCeiling } from "./socket-ceiling";
 
 export interface BenchOptions {
   /** Measured seconds per scenario. */
@@ -21,13 +22,13 @@ export interface BenchOptions {
   activations: number;
   /** Only one section's figures, no load scenarios (quick; no JSON report is written). */
   only: "activations" | "realtime" | "webhooks" | undefined;
-  /** Socket counts of the realtime fan-out runs. */
+  /** Socket counts of the realtime fan-out runs (`max`: as many as this machine holds, see socket-ceiling.ts). */
   realtimeSockets: number[];
 }
 
 export const USAGE = `usage: npm run bench -- [--duration 10] [--connections 50] [--warmup 3] [--pool-size 10]
                         [--overhead-connections 1] [--output bench/results/latest.json] [--keep] [--breakdown]
-                        [--activations 20] [--realtime-sockets 1000,4000] [--only activations|realtime|webhooks]
+                        [--activations 20] [--realtime-sockets 1000,max] [--only activations|realtime|webhooks]
 Environment (flags win): BENCH_DURATION, BENCH_CONNECTIONS, BENCH_WARMUP, BENCH_POOL_SIZE,
 BENCH_OVERHEAD_CONNECTIONS, BENCH_ACTIVATIONS, BENCH_REALTIME_SOCKETS.
 Postgres: 127.0.0.1:5432, superuser postgres, trust auth (NEXUS_TEST_PG_HOST/PORT/USER override).`;
@@ -84,8 +85,10 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptio
     output: values.output ?? "bench/results/latest.json",
     activations: positiveNumber("--activations", values.activations ?? env.BENCH_ACTIVATIONS, 20, true),
     only: onlyOption(values.only),
-    realtimeSockets: (values["realtime-sockets"] ?? env.BENCH_REALTIME_SOCKETS ?? "1000,4000")
+    realtimeSockets: (values["realtime-sockets"] ?? env.BENCH_REALTIME_SOCKETS ?? "1000,max")
       .split(",")
-      .map((n) => positiveNumber("--realtime-sockets", n.trim(), 0, true)),
+      .map((n) =>
+        n.trim() === "max" ? socketCeiling() : positiveNumber("--realtime-sockets", n.trim(), 0, true),
+      ),
   };
 }
