@@ -42,6 +42,16 @@ export default defineConfig({
         },
       },
       {
+        // Processes killed on purpose: the built Worker on workerd directly (bench/lib/bench-stack.ts).
+        test: {
+          name: "crash",
+          include: ["test/crash/**/*.test.ts"],
+          environment: "node",
+          testTimeout: 120_000,
+          hookTimeout: 240_000,
+        },
+      },
+      {
         test: {
           name: "build",
           include: ["test/build/**/*.test.ts"],

@@ -8,6 +8,7 @@ import { buildWorker } from "./build";
 import type { Cleanup } from "./cleanup";
 import { BENCH_TENANT, migrateAndSeed } from "./fixture";
 import { startGatewayProcess } from "./gateway";
+import { hasExited } from "./processes";
 import { progress } from "./progress";
 import { freePort, resolveWorkerd, startWorkerd, waitForHealth } from "./workerd";
 import { renderWorkerdConfig } from "./workerd-config";
@@ -24,6 +25,16 @@ const HEALTH_TIMEOUT_MS = 30_000;
 export interface RunningWorker {
   url: string;
   pid: number;
+  /** `POST` here runs the cron handler once (only with `scheduledTriggerPort`). */
+  scheduledUrl?: string;
+  /** SIGKILL: the process dies with whatever it was doing, as a crashed host would take it. */
+  kill(): Promise<void>;
+}
+
+export interface WorkerOptions {
+  /** "test" enables the Nexus-Test-Fault header (test/crash/); the bench runs "development". */
+  environment?: "development" | "test";
+  scheduledTriggerPort?: number;
 }
 
 export interface BenchStack {
@@ -34,8 +45,16 @@ export interface BenchStack {
   gateway: { url: string; pid: number };
   workerd: ReturnType<typeof resolveWorkerd>;
   work: string;
-  /** Another workerd process with the same bundle, storage of its own. */
-  startWorker(name: string, listenPort: number, rateLimits: "on" | "off"): Promise<RunningWorker>;
+  /**
+   * A workerd process with the bundle; each name has storage of its own, kept across restarts
+   * (start the same name again after a kill and its Durable Objects find their state).
+   */
+  startWorker(
+    name: string,
+    listenPort: number,
+    rateLimits: "on" | "off",
+    options?: WorkerOptions,
+  ): Promise<RunningWorker>;
 }
 
 /**
@@ -97,7 +116,12 @@ export async function startBenchStack(options: {
 
   // One key for every instance of this run, so any of them signs for endpoints another registered.
   const dataEncryptionKey = randomBytes(32).toString("base64");
-  const startWorker = async (name: string, listenPort: number, rateLimits: "on" | "off") => {
+  const startWorker = async (
+    name: string,
+    listenPort: number,
+    rateLimits: "on" | "off",
+    workerOptions: WorkerOptions = {},
+  ): Promise<RunningWorker> => {
     const url = `http://${HOST}:${listenPort}`;
     const storage = join(storageDir, name);
     mkdirSync(storage, { recursive: true });
@@ -112,7 +136,7 @@ export async function startBenchStack(options: {
         // Every var of [env.local-eu.vars], pointed at this run's processes.
         textBindings: {
           REGION: "eu",
-          ENVIRONMENT: "development",
+          ENVIRONMENT: workerOptions.environment ?? "development",
           REGION_URLS: JSON.stringify({ eu: workerUrl, lagos: LAGOS_URL }),
           JWT_AUDIENCE: AUDIENCE,
           JWKS: credentials.jwks,
@@ -136,15 +160,37 @@ export async function startBenchStack(options: {
         ],
         durableObjectStoragePath: storage,
         uniqueKeyPrefix: `nexus-bench-${name}`,
+        ...(workerOptions.scheduledTriggerPort === undefined
+          ? {}
+          : { scheduledTrigger: { host: HOST, port: workerOptions.scheduledTriggerPort } }),
       }),
     );
     progress(`workerd (${name}, RATE_LIMITS=${rateLimits}): starting on ${url}`);
     const logFile = join(work, `workerd-${name}.log`);
-    const started = startWorkerd({ binary: workerd.path, configFile, cwd: bundleDir, logFile });
+    const started = startWorkerd({
+      binary: workerd.path,
+      configFile,
+      cwd: bundleDir,
+      logFile,
+      experimental: workerOptions.scheduledTriggerPort !== undefined,
+    });
     cleanup.add(`workerd ${name} (pid ${started.running.pid})`, started.running.stop);
     await waitForHealth({ url, child: started.child, logFile, timeoutMs: HEALTH_TIMEOUT_MS });
     progress(`workerd (${name}): /health is 200`);
-    return { url, pid: started.running.pid };
+    const { child } = started;
+    return {
+      url,
+      pid: started.running.pid,
+      ...(workerOptions.scheduledTriggerPort === undefined
+        ? {}
+        : { scheduledUrl: `http://${HOST}:${workerOptions.scheduledTriggerPort}/scheduled` }),
+      kill: async () => {
+        if (hasExited(child)) return;
+        const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+        child.kill("SIGKILL");
+        await exited;
+      },
+    };
   };
 
   return { workerUrl, port, credentials, gateway, workerd, work, startWorker };

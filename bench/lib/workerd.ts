@@ -59,9 +59,17 @@ export interface RunningWorkerd {
  * path). The lines are still built, so their CPU is measured. stderr (runtime messages and the
  * error handler's console.error) goes to the log file, shown when something fails.
  */
-export function startWorkerd(options: { binary: string; configFile: string; cwd: string; logFile: string }) {
+export function startWorkerd(options: {
+  binary: string;
+  configFile: string;
+  cwd: string;
+  logFile: string;
+  /** --experimental: the scheduled trigger's service_binding_extra_handlers needs it (Miniflare always passes it). */
+  experimental?: boolean;
+}) {
   const log = openSync(options.logFile, "a");
-  const child = spawn(options.binary, ["serve", options.configFile], {
+  const args = ["serve", ...(options.experimental ? ["--experimental"] : []), options.configFile];
+  const child = spawn(options.binary, args, {
     cwd: options.cwd,
     stdio: ["ignore", "ignore", log],
   });

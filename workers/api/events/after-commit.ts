@@ -4,11 +4,20 @@ import { regionDatabase } from "../../../db/client";
 import type { AppEnv } from "../app-env";
 import { logError } from "../lib/log-error";
 import { deferOf } from "../lib/service-context";
+import { injectedFault } from "../lib/test-faults";
 import { defaultSinks } from "./default-sinks";
 import { publishPending } from "./publisher";
 
 /** Enough for any one request's events, plus a few a crashed request of the tenant left behind. */
 const BATCH = 100;
+
+/**
+ * Test deployments: `Nexus-Test-Fault: events:hold-publish` keeps the publish waiting this long
+ * after the response, so a test can kill the process in between — a Worker that died after its
+ * commit — and show the scheduled sweep delivering what it left (test/crash/).
+ */
+const FAULTS = ["events:hold-publish"] as const;
+const HOLD_MS = 120_000;
 
 /** What a route calls after a service wrote events: publish the tenant's events once committed. */
 export function publishAfterCommit(c: Context<AppEnv>): void {
@@ -31,10 +40,15 @@ export const publishEvents = () =>
     if (tenantId === undefined || !defer) return;
     const config = c.get("config");
     const db = regionDatabase(config);
+    const held = injectedFault(c, FAULTS)
+      ? new Promise((resolve) => setTimeout(resolve, HOLD_MS))
+      : undefined;
     defer(
-      publishPending(db, defaultSinks(c.env, config), { tenantId, limit: BATCH }).then(
-        () => {},
-        (error: unknown) => logError("publishing events failed", c.get("requestId"), error),
-      ),
+      Promise.resolve(held)
+        .then(() => publishPending(db, defaultSinks(c.env, config), { tenantId, limit: BATCH }))
+        .then(
+          () => {},
+          (error: unknown) => logError("publishing events failed", c.get("requestId"), error),
+        ),
     );
   });
