@@ -114,6 +114,7 @@ export class WebhookDispatcher extends DurableObject<Env> {
       dataKey: config.dataEncryptionKey,
       allowPrivateTargets: config.webhookAllowPrivateTargets,
       retryBaseMs: config.webhookRetryBaseMs,
+      timeoutMs: config.webhookTimeoutMs,
     };
     for (;;) {
       const due = this.#due(CONCURRENCY);

@@ -1,5 +1,4 @@
 import { fileURLToPath } from "node:url";
-import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type BenchStack, type RunningWorker, startBenchStack } from "../../bench/lib/bench-stack";
 import { Cleanup } from "../../bench/lib/cleanup";
@@ -10,6 +9,7 @@ import {
   startWebhookReceiver,
   type WebhookReceiver,
 } from "../support/webhook-receiver";
+import { verifyStandard } from "../support/webhook-verify";
 
 /**
  * The outbox's promise with a real process killed: the Worker commits a change and answers 201,
@@ -114,11 +114,11 @@ describe("a Worker killed right after its commit", () => {
       return received[0];
     });
 
-    const event = new Webhook(endpoint.secret).verify(delivered.body, {
-      "webhook-id": delivered.headers["webhook-id"] ?? "",
-      "webhook-timestamp": delivered.headers["webhook-timestamp"] ?? "",
-      "webhook-signature": delivered.headers["webhook-signature"] ?? "",
-    }) as { event_id: string; event_type: string; data: { id: string } };
+    const event = verifyStandard(endpoint.secret, delivered) as {
+      event_id: string;
+      event_type: string;
+      data: { id: string };
+    };
     expect(event.event_type).toBe("contact.created");
     expect(event.data.id).toBe(contactId);
     expect(delivered.headers["webhook-id"]).toBe(row?.id);

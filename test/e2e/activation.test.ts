@@ -1,15 +1,9 @@
-import { neon, neonConfig } from "@neondatabase/serverless";
 import { describe, expect, inject, it } from "vitest";
 import { cliSignIn } from "../../scripts/lib/cli-sign-in";
+import { rowsIn } from "../support/e2e-stack";
 
 const stack = inject("e2e");
 const PASSWORD = "a long and sturdy passphrase";
-
-/** Reads a region's database directly, through its gateway, as the superuser. */
-async function rowsIn(region: "eu" | "lagos", text: string, params: unknown[]) {
-  neonConfig.fetchEndpoint = `${stack.gateways[region]}/sql`;
-  return neon("postgres://postgres@localhost/postgres").query(text, params);
-}
 
 interface Status {
   id: string;

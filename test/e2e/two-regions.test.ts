@@ -1,37 +1,8 @@
-import { execFile } from "node:child_process";
-import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
-import { neon, neonConfig } from "@neondatabase/serverless";
 import { describe, expect, inject, it } from "vitest";
 import { DEMO_TENANTS } from "../../db/seed/demo";
+import { rowsIn, stackToken } from "../support/e2e-stack";
 
-const root = fileURLToPath(new URL("../..", import.meta.url));
 const stack = inject("e2e");
-
-/** `npm run token` as the README shows it, against this stack's data folder. */
-async function token(region: "eu" | "lagos", role = "Owner"): Promise<string> {
-  const { stdout } = await promisify(execFile)(
-    process.execPath,
-    [
-      "node_modules/tsx/dist/cli.mjs",
-      "scripts/token.ts",
-      "--region",
-      region,
-      "--role",
-      role,
-      "--data-dir",
-      stack.dataDir,
-    ],
-    { cwd: root },
-  );
-  return stdout.trim();
-}
-
-/** Reads a region's database directly, through its gateway, as the superuser. */
-async function rowsIn(region: "eu" | "lagos", text: string, params: unknown[]) {
-  neonConfig.fetchEndpoint = `${stack.gateways[region]}/sql`;
-  return neon("postgres://postgres@localhost/postgres").query(text, params);
-}
 
 describe("the local two-region stack (npm run dev)", () => {
   it("serves /health on both regions with every dependency up", async () => {
@@ -59,7 +30,7 @@ describe("the local two-region stack (npm run dev)", () => {
   it("prints how to get a token, and the token works", async () => {
     expect(stack.output).toContain("npm run -s token -- --region eu --role Owner");
     const res = await fetch(`${stack.eu}/api/v1/crm/contacts`, {
-      headers: { Authorization: `Bearer ${await token("eu")}` },
+      headers: { Authorization: `Bearer ${await stackToken("eu")}` },
     });
     expect(res.status).toBe(200);
     const body = (await res.json()) as { data: { tags: string[] }[] };
@@ -67,7 +38,7 @@ describe("the local two-region stack (npm run dev)", () => {
   });
 
   it("counts a request forwarded from Lagos under the client's address, as Lagos signed it", async () => {
-    const eu = await token("eu");
+    const eu = await stackToken("eu");
     const ipLayer = (res: Response) => /"ip";r=(\d+);/.exec(res.headers.get("RateLimit") ?? "")?.[1];
     const viaLagos = (ip: string) =>
       fetch(`${stack.lagos}/api/v1/crm/contacts?limit=1`, {
@@ -86,7 +57,7 @@ describe("the local two-region stack (npm run dev)", () => {
     const email = `residency-${crypto.randomUUID()}@example.com`;
     const res = await fetch(`${stack.lagos}/api/v1/crm/contacts`, {
       method: "POST",
-      headers: { Authorization: `Bearer ${await token("eu")}`, "Content-Type": "application/json" },
+      headers: { Authorization: `Bearer ${await stackToken("eu")}`, "Content-Type": "application/json" },
       // The EU demo tenant is a professional-services firm: its contacts need client_status.
       body: JSON.stringify({ first_name: "Residency", email, custom_fields: { client_status: "prospect" } }),
     });
@@ -106,7 +77,7 @@ describe("the local two-region stack (npm run dev)", () => {
 
   it("serves a Lagos token sent to the EU port from Lagos", async () => {
     const res = await fetch(`${stack.eu}/api/v1/crm/contacts?limit=10`, {
-      headers: { Authorization: `Bearer ${await token("lagos")}` },
+      headers: { Authorization: `Bearer ${await stackToken("lagos")}` },
     });
     expect(res.status).toBe(200);
     expect(res.headers.get("Nexus-Region")).toBe("lagos");
@@ -116,7 +87,7 @@ describe("the local two-region stack (npm run dev)", () => {
   });
 
   it("answers every /api response in the envelope, including errors", async () => {
-    const auth = { Authorization: `Bearer ${await token("eu")}` };
+    const auth = { Authorization: `Bearer ${await stackToken("eu")}` };
     const cases: [string, RequestInit, number][] = [
       ["/api/v1/crm/contacts", {}, 401],
       ["/api/v1/crm/contacts", { headers: auth }, 200],

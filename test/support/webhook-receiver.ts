@@ -1,4 +1,4 @@
-import { createServer } from "node:http";
+import { createServer, type IncomingHttpHeaders } from "node:http";
 import type { AddressInfo } from "node:net";
 
 /** One request as the receiver got it; `at` is the Node clock's arrival time (ms). */
@@ -20,13 +20,25 @@ export interface WebhookReceiver {
  *
  * - `POST /hooks/{name}`: recorded; answers 500 while the name has failures left, else 200.
  * - `POST /control/{name}?fail=N`: the next N deliveries to the name fail.
+ * - `POST /control/{name}?hang=N`: the next N deliveries get no answer (recorded with status 0;
+ *   the connection is dropped when the sender gives up, or after HANG_MS).
  * - `GET /control/{name}`: what the name received, oldest first.
  */
+/** Longest a hung delivery's connection stays open (past every sender's timeout in tests). */
+const HANG_MS = 10_000;
+
+function headersOf(raw: IncomingHttpHeaders): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(raw).map(([k, v]) => [k, Array.isArray(v) ? v.join(", ") : (v ?? "")]),
+  );
+}
+
 export async function startWebhookReceiver(
   onDelivery: (name: string, received: ReceivedWebhook) => void = () => {},
 ): Promise<WebhookReceiver> {
   const received = new Map<string, ReceivedWebhook[]>();
   const failures = new Map<string, number>();
+  const hangs = new Map<string, number>();
   const server = createServer((req, res) => {
     const at = Date.now();
     const url = new URL(req.url ?? "/", "http://receiver");
@@ -35,12 +47,21 @@ export async function startWebhookReceiver(
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
       if (kind === "hooks" && req.method === "POST") {
+        const hanging = hangs.get(name) ?? 0;
+        if (hanging > 0) {
+          hangs.set(name, hanging - 1);
+          const headers = headersOf(req.headers);
+          const entry = { at, headers, body: Buffer.concat(chunks).toString("utf8"), status: 0 };
+          received.set(name, [...(received.get(name) ?? []), entry]);
+          onDelivery(name, entry);
+          const timer = setTimeout(() => req.socket.destroy(), HANG_MS);
+          req.socket.once("close", () => clearTimeout(timer));
+          return;
+        }
         const left = failures.get(name) ?? 0;
         const status = left > 0 ? 500 : 200;
         if (left > 0) failures.set(name, left - 1);
-        const headers = Object.fromEntries(
-          Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(", ") : (v ?? "")]),
-        );
+        const headers = headersOf(req.headers);
         const entry = { at, headers, body: Buffer.concat(chunks).toString("utf8"), status };
         received.set(name, [...(received.get(name) ?? []), entry]);
         onDelivery(name, entry);
@@ -49,6 +70,7 @@ export async function startWebhookReceiver(
       }
       if (kind === "control" && req.method === "POST") {
         failures.set(name, Number(url.searchParams.get("fail") ?? "0"));
+        hangs.set(name, Number(url.searchParams.get("hang") ?? "0"));
         res.writeHead(204);
         return res.end();
       }
@@ -63,6 +85,10 @@ export async function startWebhookReceiver(
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
 }

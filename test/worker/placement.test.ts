@@ -3,6 +3,8 @@ import { describe, expect, it } from "vitest";
 import { placedStub } from "../../durable-objects/placement";
 import type { RateLimiter } from "../../durable-objects/rate-limiter";
 import { consumeRateLimit } from "../../durable-objects/rate-limiter-client";
+import { realtimeShard, tenantHub } from "../../durable-objects/tenant-hub-client";
+import { webhookDispatcher } from "../../durable-objects/webhook-dispatcher-client";
 
 const namespace = () => env.RATE_LIMITER as unknown as DurableObjectNamespace<RateLimiter>;
 
@@ -56,6 +58,29 @@ describe("Durable Object placement by region", () => {
         ),
       );
       expect(results.filter((r) => r.allowed)).toHaveLength(2);
+    }
+  });
+
+  it("places a tenant's realtime hub, shards and webhook dispatchers in its home region", () => {
+    const clients = {
+      hub: (ns: DurableObjectNamespace<any>, region: "eu" | "lagos") =>
+        tenantHub(ns, { region, localRuntime: false }, "t1"),
+      shard: (ns: DurableObjectNamespace<any>, region: "eu" | "lagos") =>
+        realtimeShard(ns, { region, localRuntime: false }, "t1", 3),
+      dispatcher: (ns: DurableObjectNamespace<any>, region: "eu" | "lagos") =>
+        webhookDispatcher(ns, { region, localRuntime: false }, "e1"),
+    };
+    const names = { hub: "hub:t1", shard: "realtime:t1:3", dispatcher: "webhooks:e1" };
+    for (const [kind, client] of Object.entries(clients) as [
+      keyof typeof clients,
+      (typeof clients)["hub"],
+    ][]) {
+      const lagos = recordingNamespace();
+      client(lagos.ns, "lagos");
+      expect(lagos.calls).toEqual([`idFromName(${names[kind]})`, "get(afr)"]);
+      const eu = recordingNamespace();
+      client(eu.ns, "eu");
+      expect(eu.calls).toEqual(["jurisdiction(eu)", `idFromName(${names[kind]})`, "get()"]);
     }
   });
 });

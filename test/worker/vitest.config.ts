@@ -35,6 +35,8 @@ export default defineProject({
           // Webhook retries at 0.25, 0.5, 1, 2, 4 s: the 1/2/4/8/16 s schedule scaled by 1/4, so a
           // delivery that fails for good takes under 8 s instead of 31.
           WEBHOOK_RETRY_BASE_MS: "250",
+          // A receiver that hangs is cut off after 1 s instead of 30 (webhook-delivery.test.ts).
+          WEBHOOK_TIMEOUT_MS: "1000",
         },
       },
     })),

@@ -1,13 +1,14 @@
 import { env } from "cloudflare:test";
-import { Webhook } from "standardwebhooks";
 import { expect, inject } from "vitest";
 import { webhookDispatcher } from "../../durable-objects/webhook-dispatcher-client";
 import { loadConfig } from "../../workers/api/env";
 import type { WebhookDeliveryView } from "../../workers/api/services/webhook-deliveries";
 import type { ReceivedWebhook } from "../support/webhook-receiver";
+import { verifyStandard } from "../support/webhook-verify";
 import { type Endpoint, freshTenant, hooks, register } from "./webhook-helpers";
 
 export type { ReceivedWebhook };
+export { verifyStandard };
 
 const receiver = () => inject("webhookReceiverUrl");
 
@@ -27,6 +28,11 @@ export async function receivingTenant(json: Record<string, unknown> = {}) {
 /** The next `times` deliveries to `name` answer 500. */
 export async function failNext(name: string, times: number): Promise<void> {
   await fetch(`${receiver()}/control/${name}?fail=${times}`, { method: "POST" });
+}
+
+/** The next `times` deliveries to `name` get no answer at all (the sender's timeout decides). */
+export async function hangNext(name: string, times: number): Promise<void> {
+  await fetch(`${receiver()}/control/${name}?hang=${times}`, { method: "POST" });
 }
 
 export async function received(name: string): Promise<ReceivedWebhook[]> {
@@ -58,15 +64,6 @@ export async function settled(token: string, endpointId: string, state: string, 
     if (Date.now() > until) throw new Error(`no delivery reached ${state}: ${JSON.stringify(body.data)}`);
     await new Promise((r) => setTimeout(r, 50));
   }
-}
-
-/** The reference library's verdict on one received request (throws when it refuses). */
-export function verifyStandard(secret: string, got: ReceivedWebhook): unknown {
-  return new Webhook(secret).verify(got.body, {
-    "webhook-id": got.headers["webhook-id"] ?? "",
-    "webhook-timestamp": got.headers["webhook-timestamp"] ?? "",
-    "webhook-signature": got.headers["webhook-signature"] ?? "",
-  });
 }
 
 export function expectSameId(got: readonly ReceivedWebhook[], id: string) {

@@ -17,6 +17,7 @@ import {
   dispatcherOf,
   expectSameId,
   failNext,
+  hangNext,
   received,
   receivedAtLeast,
   receivingTenant,
@@ -27,6 +28,8 @@ import { freshTenant, hooks } from "./webhook-helpers";
 
 /** WEBHOOK_RETRY_BASE_MS in test/worker/vitest.config.ts: retries at 1, 2, 4, 8, 16 × this. */
 const BASE_MS = 250;
+/** WEBHOOK_TIMEOUT_MS there: one attempt's timeout, 30 s in deployments. */
+const TIMEOUT_MS = 1000;
 
 async function createContact(token: string) {
   const res = await call("/api/v1/crm/contacts", {
@@ -94,6 +97,45 @@ describe("webhook delivery", () => {
       "HTTP 500",
       null,
     ]);
+  });
+
+  it("cuts off a receiver that never answers after the attempt timeout, logs it and retries", async () => {
+    const t = await receivingTenant();
+    await hangNext(t.name, 1);
+    const eventId = await insertEvent({ tenantId: t.tenantId, eventType: "test.hung" });
+    await runPublisher(t.tenantId);
+    const got = await receivedAtLeast(t.name, 2);
+    expect(got.map((g) => g.status)).toEqual([0, 200]);
+    expectSameId(got, eventId);
+    // The retry comes one timeout and one base delay after the hung attempt began.
+    const gap = (got[1]?.at ?? 0) - (got[0]?.at ?? 0);
+    expect(gap).toBeGreaterThanOrEqual(TIMEOUT_MS + BASE_MS - 20);
+    expect(gap).toBeLessThan(TIMEOUT_MS + BASE_MS + 1000);
+    const delivery = await settled(t.token, t.endpoint.id, "succeeded");
+    expect(delivery.attempts.map((a) => [a.response_status, a.error])).toEqual([
+      [null, "timed out after 1 s"],
+      [200, null],
+    ]);
+    expect(delivery.attempts[0]?.duration_ms).toBeGreaterThanOrEqual(TIMEOUT_MS - 20);
+    expect(delivery.attempts[0]?.duration_ms).toBeLessThan(TIMEOUT_MS + 1000);
+  });
+
+  it("refuses at send time a stored URL the guard refuses now, sending nothing", async () => {
+    const t = await receivingTenant();
+    // As a row stored before a guard change would be: the metadata address is refused under
+    // every policy, even where private targets are allowed (as in tests).
+    await ownerSql().query("update webhook_endpoints set url = $1 where id = $2", [
+      "http://169.254.169.254/latest/meta-data/",
+      t.endpoint.id,
+    ]);
+    await insertEvent({ tenantId: t.tenantId, eventType: "test.refused_url" });
+    await runPublisher(t.tenantId);
+    const delivery = await settled(t.token, t.endpoint.id, "failed");
+    expect(delivery.attempt_count).toBe(1);
+    expect(delivery.attempts).toEqual([
+      expect.objectContaining({ attempt: 1, response_status: null, error: expect.stringMatching(/^url /) }),
+    ]);
+    expect(await received(t.name)).toHaveLength(0);
   });
 
   it("fails after six attempts; a replay delivers it again with the same webhook-id", async () => {

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { isRegionId, REGION_IDS, type RegionId } from "../../regions/registry";
 import { type Jwk, publishedJwkSchema, type Rs256PrivateJwk, rs256PrivateJwkSchema } from "./auth/jwk";
+import { ATTEMPT_TIMEOUT_MS } from "./webhooks/retry-schedule";
 
 export type Bindings = Env;
 
@@ -70,6 +71,11 @@ const configSchema = z.object({
     emptyToUndefined,
     z.coerce.number().int().min(10).max(60_000).default(1000),
   ),
+  // One delivery attempt's timeout: 30 s (SECURITY.md), the most allowed; tests shorten it.
+  WEBHOOK_TIMEOUT_MS: z.preprocess(
+    emptyToUndefined,
+    z.coerce.number().int().min(100).max(ATTEMPT_TIMEOUT_MS).default(ATTEMPT_TIMEOUT_MS),
+  ),
   // How long an isolate trusts a verified API key: the bound on revocation taking effect.
   API_KEY_CACHE_TTL_SECONDS: z.preprocess(
     emptyToUndefined,
@@ -116,6 +122,8 @@ export interface Config {
   webhookAllowPrivateTargets: boolean;
   /** Milliseconds before a failed delivery's first retry; each later one doubles it. */
   webhookRetryBaseMs: number;
+  /** One attempt's timeout: ATTEMPT_TIMEOUT_MS (30 s) in deployments. */
+  webhookTimeoutMs: number;
 }
 
 // Bindings are fixed for the life of an isolate, so parse once per env object.
@@ -175,6 +183,7 @@ export function loadConfig(env: Bindings): Config {
     realtime: { shardCapacity: c.REALTIME_SHARD_CAPACITY, recheckSeconds: c.REALTIME_RECHECK_SECONDS },
     webhookAllowPrivateTargets: c.WEBHOOK_ALLOW_PRIVATE_TARGETS === "true",
     webhookRetryBaseMs: c.WEBHOOK_RETRY_BASE_MS,
+    webhookTimeoutMs: c.WEBHOOK_TIMEOUT_MS,
   };
   cache.set(env, config);
   return config;

@@ -3,7 +3,7 @@ import { PlatformEvent } from "../schemas/event";
 import { openEndpointSecrets } from "../services/webhook-endpoints";
 import { buildDeliveryRequest } from "./delivery-request";
 import { type AttemptOutcome, claimDelivery, recordOutcome } from "./delivery-store";
-import { ATTEMPT_TIMEOUT_MS, retryDelayMs } from "./retry-schedule";
+import { retryDelayMs } from "./retry-schedule";
 import { checkWebhookUrl } from "./url-guard";
 
 export interface AttemptDeps {
@@ -11,6 +11,8 @@ export interface AttemptDeps {
   dataKey: string | undefined;
   allowPrivateTargets: boolean;
   retryBaseMs: number;
+  /** WEBHOOK_TIMEOUT_MS: ATTEMPT_TIMEOUT_MS (30 s) except in tests. */
+  timeoutMs: number;
   /** The network; tests and the bench never replace it, it is here to keep this module pure. */
   fetch?: typeof fetch;
 }
@@ -60,7 +62,7 @@ export async function attemptDelivery(
     event.data,
     { timestamp },
   );
-  const sent = await send(deps.fetch ?? fetch, request);
+  const sent = await send(deps.fetch ?? fetch, request, deps.timeoutMs);
   const outcome: AttemptOutcome = { ...base, durationMs: Date.now() - startedAt, ...sent };
   if (sent.responseStatus !== null && sent.responseStatus >= 200 && sent.responseStatus < 300) {
     await recordOutcome(deps.db, tenantId, deliveryId, outcome, { state: "succeeded" });
@@ -77,9 +79,10 @@ export async function attemptDelivery(
 async function send(
   fetcher: typeof fetch,
   request: Request,
+  timeoutMs: number,
 ): Promise<{ responseStatus: number | null; error: string | null }> {
   try {
-    const response = await fetcher(request, { signal: AbortSignal.timeout(ATTEMPT_TIMEOUT_MS) });
+    const response = await fetcher(request, { signal: AbortSignal.timeout(timeoutMs) });
     await response.body?.cancel();
     const redirect = response.status >= 300 && response.status < 400;
     return {
@@ -88,6 +91,7 @@ async function send(
     };
   } catch (error) {
     const timedOut = error instanceof Error && error.name === "TimeoutError";
-    return { responseStatus: null, error: timedOut ? "timed out after 30 s" : "connection failed" };
+    const reason = timedOut ? `timed out after ${timeoutMs / 1000} s` : "connection failed";
+    return { responseStatus: null, error: reason };
   }
 }
