@@ -8,7 +8,7 @@ import { buildWorker } from "./build";
 import type { Cleanup } from "./cleanup";
 import { BENCH_TENANT, migrateAndSeed } from "./fixture";
 import { startGatewayProcess } from "./gateway";
-import { hasExited } from "./processes";
+import { killProcess } from "./processes";
 import { progress } from "./progress";
 import { freePort, resolveWorkerd, startWorkerd, waitForHealth } from "./workerd";
 import { renderWorkerdConfig } from "./workerd-config";
@@ -123,6 +123,7 @@ export async function startBenchStack(options: {
     workerOptions: WorkerOptions = {},
   ): Promise<RunningWorker> => {
     const url = `http://${HOST}:${listenPort}`;
+    const triggerPort = workerOptions.scheduledTriggerPort;
     const storage = join(storageDir, name);
     mkdirSync(storage, { recursive: true });
     const configFile = join(bundleDir, `workerd-${name}.capnp`);
@@ -160,9 +161,7 @@ export async function startBenchStack(options: {
         ],
         durableObjectStoragePath: storage,
         uniqueKeyPrefix: `nexus-bench-${name}`,
-        ...(workerOptions.scheduledTriggerPort === undefined
-          ? {}
-          : { scheduledTrigger: { host: HOST, port: workerOptions.scheduledTriggerPort } }),
+        ...(triggerPort === undefined ? {} : { scheduledTrigger: { host: HOST, port: triggerPort } }),
       }),
     );
     progress(`workerd (${name}, RATE_LIMITS=${rateLimits}): starting on ${url}`);
@@ -172,24 +171,16 @@ export async function startBenchStack(options: {
       configFile,
       cwd: bundleDir,
       logFile,
-      experimental: workerOptions.scheduledTriggerPort !== undefined,
+      experimental: triggerPort !== undefined,
     });
     cleanup.add(`workerd ${name} (pid ${started.running.pid})`, started.running.stop);
     await waitForHealth({ url, child: started.child, logFile, timeoutMs: HEALTH_TIMEOUT_MS });
     progress(`workerd (${name}): /health is 200`);
-    const { child } = started;
     return {
       url,
       pid: started.running.pid,
-      ...(workerOptions.scheduledTriggerPort === undefined
-        ? {}
-        : { scheduledUrl: `http://${HOST}:${workerOptions.scheduledTriggerPort}/scheduled` }),
-      kill: async () => {
-        if (hasExited(child)) return;
-        const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-        child.kill("SIGKILL");
-        await exited;
-      },
+      ...(triggerPort === undefined ? {} : { scheduledUrl: `http://${HOST}:${triggerPort}/scheduled` }),
+      kill: () => killProcess(started.child),
     };
   };
 

@@ -37,6 +37,14 @@ export async function stopProcess(child: ChildProcess, graceMs = 5_000): Promise
   clearTimeout(timer);
 }
 
+/** SIGKILL and wait for the exit: the process dies mid-work, as a crashed host would take it. */
+export async function killProcess(child: ChildProcess): Promise<void> {
+  if (hasExited(child)) return;
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  child.kill("SIGKILL");
+  await exited;
+}
+
 /** The last lines of a log file, for error messages (a crash is explained by its final words). */
 export function tail(file: string, lines = 30): string {
   try {

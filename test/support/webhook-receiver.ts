@@ -47,24 +47,21 @@ export async function startWebhookReceiver(
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
       if (kind === "hooks" && req.method === "POST") {
-        const hanging = hangs.get(name) ?? 0;
-        if (hanging > 0) {
-          hangs.set(name, hanging - 1);
-          const headers = headersOf(req.headers);
-          const entry = { at, headers, body: Buffer.concat(chunks).toString("utf8"), status: 0 };
-          received.set(name, [...(received.get(name) ?? []), entry]);
-          onDelivery(name, entry);
+        const hanging = (hangs.get(name) ?? 0) > 0;
+        const failing = !hanging && (failures.get(name) ?? 0) > 0;
+        if (hanging) hangs.set(name, (hangs.get(name) ?? 1) - 1);
+        if (failing) failures.set(name, (failures.get(name) ?? 1) - 1);
+        // 0: no answer was given.
+        const status = hanging ? 0 : failing ? 500 : 200;
+        const body = Buffer.concat(chunks).toString("utf8");
+        const entry = { at, headers: headersOf(req.headers), body, status };
+        received.set(name, [...(received.get(name) ?? []), entry]);
+        onDelivery(name, entry);
+        if (hanging) {
           const timer = setTimeout(() => req.socket.destroy(), HANG_MS);
           req.socket.once("close", () => clearTimeout(timer));
           return;
         }
-        const left = failures.get(name) ?? 0;
-        const status = left > 0 ? 500 : 200;
-        if (left > 0) failures.set(name, left - 1);
-        const headers = headersOf(req.headers);
-        const entry = { at, headers, body: Buffer.concat(chunks).toString("utf8"), status };
-        received.set(name, [...(received.get(name) ?? []), entry]);
-        onDelivery(name, entry);
         res.writeHead(status, { "content-type": "text/plain" });
         return res.end(status === 200 ? "ok" : "try again");
       }
