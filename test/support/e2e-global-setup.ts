@@ -1,9 +1,13 @@
 import type { TestProject } from "vitest/node";
 import { startDevStack } from "./dev-stack-process";
 
-/** One two-region stack (the README's `npm run dev`) for every end-to-end test file. */
+/**
+ * One two-region stack (the README's `npm run dev`) for every end-to-end test file.
+ * NEXUS_E2E_PORT_OFFSET lets two checkouts run their e2e tests at once on one machine.
+ */
 export default async function setup(project: TestProject) {
-  const stack = await startDevStack({ portOffset: 3000, extraArgs: ["--quiet-workers"] });
+  const portOffset = Number(process.env.NEXUS_E2E_PORT_OFFSET ?? 3000);
+  const stack = await startDevStack({ portOffset, extraArgs: ["--quiet-workers"] });
   project.provide("e2e", {
     eu: stack.eu,
     lagos: stack.lagos,
