@@ -12,7 +12,12 @@ import {
   insertContacts,
   postgresVersion,
 } from "./lib/fixture";
-import { measureBurstAccuracy, measureLimiterOverhead } from "./lib/limiter";
+import {
+  type BurstAccuracy,
+  type LimiterOverhead,
+  measureBurstAccuracy,
+  measureLimiterOverhead,
+} from "./lib/limiter";
 import { machineInfo, sampleCpuBusyPercent } from "./lib/machine";
 import { measureScenarios } from "./lib/measure";
 import { type BenchOptions, parseOptions, USAGE } from "./lib/options";
@@ -21,8 +26,10 @@ import { type FanOutTimings, measureFanOut, renderFanOut } from "./lib/realtime"
 import {
   activationTarget,
   buildReport,
+  limiterTargets,
   realtimeTargets,
   renderActivations,
+  renderLimiter,
   renderReport,
   renderTarget,
   writeReport,
@@ -36,7 +43,8 @@ import { freePort } from "./lib/workerd";
 // See bench/README.md for what is measured and how to read it.
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
-const DATABASE = "nexus_bench";
+/** BENCH_DATABASE names another, so two checkouts on one machine can each run a bench. */
+const DATABASE = process.env.BENCH_DATABASE || "nexus_bench";
 /** Above this, other work is competing with the run for the 2 cores. */
 const BUSY_WARNING_PERCENT = 15;
 
@@ -75,7 +83,7 @@ async function main(options: BenchOptions): Promise<boolean> {
     cleanup,
   });
   const { credentials, gateway, workerd, work, workerUrl, startWorker } = stack;
-  if (options.only) {
+  if (options.only && options.only !== "limiter") {
     const alone = await startWorker("main", stack.port, "on");
     return runOnly(options, alone.url, credentials.token);
   }
@@ -87,6 +95,13 @@ async function main(options: BenchOptions): Promise<boolean> {
   // so one token verifies at either.
   const main = await startWorker("main", stack.port, "on");
   const unlimited = await startWorker("unlimited", await freePort(new URL(workerUrl).hostname), "off");
+  const measureLimiter = () => measureLimiterSection(options, { main, unlimited, stack });
+  if (options.only === "limiter") {
+    const limiter = await measureLimiter();
+    const targets = limiterTargets(limiter);
+    process.stdout.write(`\n${renderLimiter(limiter)}\n\n${targets.map(renderTarget).join("\n")}\n\n`);
+    return targets.every((t) => t.pass);
+  }
 
   const results = await measureScenarios({
     baseUrl: workerUrl,
@@ -96,31 +111,7 @@ async function main(options: BenchOptions): Promise<boolean> {
     warmupSeconds: options.warmupSeconds,
     pids: { workerd: main.pid, gateway: gateway.pid },
   });
-
-  // At one connection the difference is the limiter's latency; at the run's connections, its
-  // effect on throughput under load (every request of the one tenant goes through one object).
-  const overhead = [];
-  for (const connections of [...new Set([options.overheadConnections, options.connections])]) {
-    progress(`limiter overhead: (b) with limits off and on, ${connections} connection(s)`);
-    overhead.push(
-      await measureLimiterOverhead({
-        on: main,
-        off: unlimited,
-        token: credentials.token,
-        connections,
-        durationSeconds: options.durationSeconds,
-        warmupSeconds: options.warmupSeconds,
-        gatewayPid: gateway.pid,
-      }),
-    );
-  }
-  const burst = await measureBurstAccuracy({
-    baseUrl: main.url,
-    path: `/api/v1/crm/contacts?limit=${PAGE_SIZE}`,
-    token: await credentials.tokenFor(BURST_TENANT.tenantId, BURST_TENANT.ownerId),
-    limit: BURST_LIMIT,
-    extra: BURST_LIMIT,
-  });
+  const limiter = await measureLimiter();
 
   const activation = await measureActivations({ baseUrl: main.url, count: options.activations, warmup: 2 });
   const realtime = await measureRealtime(options, main.url, credentials.token);
@@ -144,7 +135,7 @@ async function main(options: BenchOptions): Promise<boolean> {
       cpuBusyPercentAtStart,
     }),
     scenarios: results,
-    limiter: { overhead, burst },
+    limiter,
     activation,
     realtime,
   });
@@ -154,6 +145,46 @@ async function main(options: BenchOptions): Promise<boolean> {
   progress(`figures written to ${output}`);
   if (options.keep) progress(`kept ${work} (bundle, workerd-*.capnp, workerd-*.log, gateway.log)`);
   return report.pass;
+}
+
+type Worker = { url: string; pid: number };
+
+/**
+ * What the rate limiter adds to (b), with limits off and on: at one connection the difference is
+ * the limiter's latency; at the run's connections, its effect on throughput under load (every
+ * request of the one tenant goes through one object). Then a burst against the burst tenant.
+ */
+async function measureLimiterSection(
+  options: BenchOptions,
+  {
+    main,
+    unlimited,
+    stack,
+  }: { main: Worker; unlimited: Worker; stack: Awaited<ReturnType<typeof startBenchStack>> },
+): Promise<{ overhead: LimiterOverhead[]; burst: BurstAccuracy }> {
+  const overhead = [];
+  for (const connections of [...new Set([options.overheadConnections, options.connections])]) {
+    progress(`limiter overhead: (b) with limits off and on, ${connections} connection(s)`);
+    overhead.push(
+      await measureLimiterOverhead({
+        on: main,
+        off: unlimited,
+        token: stack.credentials.token,
+        connections,
+        durationSeconds: options.durationSeconds,
+        warmupSeconds: options.warmupSeconds,
+        gatewayPid: stack.gateway.pid,
+      }),
+    );
+  }
+  const burst = await measureBurstAccuracy({
+    baseUrl: main.url,
+    path: `/api/v1/crm/contacts?limit=${PAGE_SIZE}`,
+    token: await stack.credentials.tokenFor(BURST_TENANT.tenantId, BURST_TENANT.ownerId),
+    limit: BURST_LIMIT,
+    extra: BURST_LIMIT,
+  });
+  return { overhead, burst };
 }
 
 async function measureRealtime(
@@ -168,7 +199,7 @@ async function measureRealtime(
   return results;
 }
 
-/** `--only activations|realtime|webhooks`: one section on one workerd, its lines and its target. */
+/** `--only activations|realtime|webhooks` (the limiter has its own path in main): one section on one workerd, its lines and its target. */
 async function runOnly(options: BenchOptions, baseUrl: string, token: string): Promise<boolean> {
   if (options.only === "webhooks") {
     // No target yet: the figure is recorded for the issue's bench line.
