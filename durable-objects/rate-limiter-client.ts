@@ -1,6 +1,6 @@
 import type { RegionId } from "../regions/registry";
 import { type PlacementOptions, placedStub } from "./placement";
-import type { LayeredDecision, LimitCheck, LimitDecision, RateLimiter } from "./rate-limiter";
+import type { GiveBack, LayeredDecision, LimitCheck, LimitDecision, RateLimiter } from "./rate-limiter";
 
 /** One counter object per limited subject (`tenant:<id>`, `ip:<prefix>`, …), placed by region. */
 export function consumeRateLimit(
@@ -30,13 +30,17 @@ export function peekRateLimit(
   );
 }
 
-/** Checks and counts all of a request's layers in the subject's object (up to `want` at once). */
+/**
+ * Checks and counts all of a request's layers in the subject's object (up to `want` at once),
+ * first returning `back`, a previous lease's unused admissions.
+ */
 export function hitRateLimits(
   namespace: DurableObjectNamespace<RateLimiter>,
   placement: { region: RegionId } & PlacementOptions,
   subject: string,
   checks: readonly LimitCheck[],
   want = 1,
+  back?: GiveBack,
 ): Promise<LayeredDecision> {
-  return placedStub(namespace, placement.region, subject, placement).hit(checks, want);
+  return placedStub(namespace, placement.region, subject, placement).hit(checks, want, back);
 }

@@ -1,18 +1,18 @@
 import { DurableObject } from "cloudflare:workers";
-import type { LayeredDecision, LimitCheck, LimitDecision } from "./limit-decision";
+import type { GiveBack, LayeredDecision, LimitCheck, LimitDecision } from "./limit-decision";
+import { type Charge, decide, givenBack, Standing } from "./sliding-window";
 
-export type { LayeredDecision, LimitCheck, LimitDecision };
+export type { GiveBack, LayeredDecision, LimitCheck, LimitDecision };
 
-/** A lease is at most this fraction (1/n) of the smallest room left in its layers. */
-export const LEASE_SHARE = 16;
-
-const UPSERT =
-  "insert into windows (policy, window_start, window_ms, count) values {rows} on conflict (policy) do update set window_start = excluded.window_start, window_ms = excluded.window_ms, count = excluded.count";
+const ADD =
+  "insert into hits (policy, leaves_at, count) values {rows} on conflict (policy, leaves_at) do update set count = count + excluded.count";
+const TAKE_BACK = "update hits set count = max(0, count - ?) where (policy, leaves_at) in (values {rows})";
 
 /**
- * Exact fixed-window counters for one key space (one object per tenant, or per sign-in subject).
- * A Durable Object runs one request at a time, so check-and-increment needs no lock: of L+k
- * concurrent calls against a limit of L, exactly L are allowed. Counters hold only ids and
+ * Exact sliding-window counters for one key space (one object per tenant, or per sign-in
+ * subject; see sliding-window.ts). A Durable Object runs one request at a time, so
+ * check-and-increment needs no lock: of L+k concurrent calls against a limit of L, exactly L are
+ * allowed, and no interval of a window's length admits more than L. Counters hold only ids and
  * numbers, never personal data, so any region may place them.
  */
 export class RateLimiter extends DurableObject<Env> {
@@ -23,49 +23,37 @@ export class RateLimiter extends DurableObject<Env> {
     this.sql = ctx.storage.sql;
     ctx.blockConcurrencyWhile(async () => {
       this.sql.exec(
-        "create table if not exists windows (policy text primary key, window_start integer not null, window_ms integer not null, count integer not null)",
+        "create table if not exists hits (policy text not null, leaves_at integer not null, count integer not null, primary key (policy, leaves_at)) without rowid",
       );
+      this.#fromFixedWindows(Date.now());
     });
   }
 
   /**
    * All of a request's layers at once, all or nothing: the request is counted in every layer
    * only if every layer has room, so a refused request uses up no one's allowance. One call is
-   * one round trip, one read and at most one write, however many layers; the object runs it
+   * one round trip, one read and at most two writes, however many layers; the object runs it
    * alone, so it is exact under any concurrency.
    *
    * `want` > 1 asks for a lease: up to that many admissions at once, for the caller to hand out
-   * to the same subjects without asking again. The object grants at most 1/LEASE_SHARE of the
-   * smallest room left, so a lease is large only far from every limit and shrinks to one
-   * admission near it: what passes never exceeds a limit, and near a limit every request is
-   * counted here, one by one.
+   * to the same subjects without asking again until `countedAt`. The object grants at most
+   * 1/LEASE_SHARE of the smallest room left, so a lease is large only far from every limit and
+   * shrinks to one admission near it, and counts a lease as made at its end, so each leased
+   * admission counts for a full window after it is used. `back` returns a previous lease's
+   * admissions that were never used.
    */
-  hit(checks: readonly LimitCheck[], want = 1, now = Date.now()): LayeredDecision {
-    const windows = this.#windows(checks, now);
-    const room = Math.min(...windows.map((w) => w.check.limit - w.used));
-    if (room <= 0) {
-      const decisions = windows.map((w) => decision(w, w.used < w.check.limit, w.used));
-      return { allowed: false, granted: 0, decisions, now };
-    }
-    const granted = Math.max(1, Math.min(want, Math.floor(room / LEASE_SHARE)));
-    this.sql.exec(
-      UPSERT.replace("{rows}", windows.map(() => "(?, ?, ?, ?)").join(", ")),
-      ...windows.flatMap((w) => [w.check.key, w.windowStart, w.check.windowMs, w.used + granted]),
-    );
-    // Expired windows are dead weight: when a window opens, make sure a sweep follows it.
-    const opened = windows.filter((w) => w.used === 0);
-    if (opened.length > 0) void this.#sweepAfter(Math.min(...opened.map((w) => w.resetAt)));
-    return {
-      allowed: true,
-      granted,
-      decisions: windows.map((w) => decision(w, true, w.used + granted)),
-      now,
-    };
+  hit(checks: readonly LimitCheck[], want = 1, back?: GiveBack, now = Date.now()): LayeredDecision {
+    if (back && back.permits > 0) this.#takeBack(givenBack(checks, back));
+    const standings = this.#standings(checks, now);
+    const verdict = decide(standings, want, now);
+    if (verdict.allowed) this.#add(verdict.charges, standings);
+    const { allowed, granted, decisions, countedAt } = verdict;
+    return { allowed, granted, decisions, now, countedAt };
   }
 
   /** Counts one hit against `policy` (e.g. "sign-in-ip") and says whether it is allowed. */
   consume(policy: string, limit: number, windowMs: number, now = Date.now()): LimitDecision {
-    const [result] = this.hit([{ key: policy, limit, windowMs }], 1, now).decisions;
+    const [result] = this.hit([{ key: policy, limit, windowMs }], 1, undefined, now).decisions;
     if (!result) throw new Error("no decision for a single check");
     return result;
   }
@@ -75,50 +63,78 @@ export class RateLimiter extends DurableObject<Env> {
    * account), which look first and count only when the attempt fails.
    */
   peek(policy: string, limit: number, windowMs: number, now = Date.now()): LimitDecision {
-    const [w] = this.#windows([{ key: policy, limit, windowMs }], now);
-    if (!w) throw new Error("no window for a single check");
-    return decision(w, w.used < limit, w.used);
+    const [standing] = this.#standings([{ key: policy, limit, windowMs }], now);
+    if (!standing) throw new Error("no standing for a single check");
+    return standing.decision(standing.room > 0, now);
   }
 
-  /** Hits so far in the window containing `now` for each check, and when that window ends. */
-  #windows(checks: readonly LimitCheck[], now: number) {
-    const stored = new Map(
-      this.sql
-        .exec<{ policy: string; window_start: number; count: number }>(
-          `select policy, window_start, count from windows where policy in (${checks.map(() => "?").join(", ")})`,
-          ...checks.map((check) => check.key),
-        )
-        .toArray()
-        .map((row) => [row.policy, row]),
+  /** Each check's admissions still in its window at `now`. */
+  #standings(checks: readonly LimitCheck[], now: number): Standing[] {
+    const rows = this.sql
+      .exec<{ policy: string; leaves_at: number; count: number }>(
+        `select policy, leaves_at, count from hits where policy in (${checks.map(() => "?").join(", ")}) and leaves_at > ?`,
+        ...checks.map((check) => check.key),
+        now,
+      )
+      .toArray();
+    return checks.map(
+      (check) =>
+        new Standing(
+          check,
+          rows.filter((r) => r.policy === check.key).map((r) => ({ leavesAt: r.leaves_at, count: r.count })),
+        ),
     );
-    return checks.map((check) => {
-      const windowStart = now - (now % check.windowMs);
-      const row = stored.get(check.key);
-      return {
-        check,
-        windowStart,
-        resetAt: windowStart + check.windowMs,
-        used: row?.window_start === windowStart ? row.count : 0,
-      };
-    });
   }
 
-  async #sweepAfter(resetAt: number): Promise<void> {
+  #add(charges: readonly Charge[], standings: readonly Standing[]): void {
+    this.sql.exec(
+      ADD.replace("{rows}", charges.map(() => "(?, ?, ?)").join(", ")),
+      ...charges.flatMap((c) => [c.key, c.leavesAt, c.count]),
+    );
+    // Rows nobody counts any more are dead weight: when a key starts afresh, a sweep follows it.
+    const fresh = charges.filter((_, i) => standings[i]?.used === 0);
+    if (fresh.length > 0) void this.#sweepAfter(Math.min(...fresh.map((c) => c.leavesAt)));
+  }
+
+  #takeBack(charges: readonly Charge[]): void {
+    const [first] = charges;
+    if (!first) return;
+    this.sql.exec(
+      TAKE_BACK.replace("{rows}", charges.map(() => "(?, ?)").join(", ")),
+      first.count,
+      ...charges.flatMap((c) => [c.key, c.leavesAt]),
+    );
+  }
+
+  /**
+   * Objects created before windows slid hold fixed-window rows: each count is kept until a
+   * window after its window's end, the latest any of its requests may still count.
+   */
+  #fromFixedWindows(now: number): void {
+    const old = this.sql.exec("select 1 from sqlite_master where type = 'table' and name = 'windows'");
+    if (old.toArray().length === 0) return;
+    this.sql.exec(
+      "insert into hits (policy, leaves_at, count) select policy, window_start + 2 * window_ms, count from windows where window_start + 2 * window_ms > ? and count > 0 on conflict (policy, leaves_at) do update set count = count + excluded.count",
+      now,
+    );
+    this.sql.exec("drop table windows");
+  }
+
+  async #sweepAfter(at: number): Promise<void> {
     const current = await this.ctx.storage.getAlarm();
-    if (current === null || current > resetAt + 1000) await this.ctx.storage.setAlarm(resetAt + 1000);
+    if (current === null || current > at + 1000) await this.ctx.storage.setAlarm(at + 1000);
   }
 
   override async alarm(): Promise<void> {
-    this.sql.exec("delete from windows where window_start + window_ms <= ?", Date.now());
+    this.sql.exec("delete from hits where leaves_at <= ? or count = 0", Date.now());
+    // Next when some key's rows have all left: a busy key's expired rows go once per window,
+    // not once per bucket.
     const next = this.sql
-      .exec<{ t: number | null }>("select min(window_start + window_ms) as t from windows")
+      .exec<{ t: number | null }>(
+        "select min(last) as t from (select max(leaves_at) as last from hits group by policy)",
+      )
       .one().t;
     // An empty table costs nothing; deleteAll() would also drop the schema under this instance.
     if (next !== null) await this.ctx.storage.setAlarm(next + 1000);
   }
-}
-
-/** A window as a decision, with `count` hits in it. */
-function decision(w: { check: LimitCheck; resetAt: number }, allowed: boolean, count: number): LimitDecision {
-  return { allowed, limit: w.check.limit, remaining: Math.max(0, w.check.limit - count), resetAt: w.resetAt };
 }

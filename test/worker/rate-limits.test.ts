@@ -76,6 +76,26 @@ describe("layered rate limits: exactly L of L+k concurrent requests pass", () =>
   });
 });
 
+describe("sliding windows", () => {
+  it("a burst of L just before a fixed window's boundary and L just after: L pass, not 2L", async () => {
+    const tenantId = await limitedTenant(only({ tenant: { limit: 5, window_seconds: 2 } }));
+    // Just before a 2 s boundary, where a fixed window would start counting afresh.
+    const toBoundary = 2000 - (Date.now() % 2000);
+    if (toBoundary < 600) await new Promise((r) => setTimeout(r, toBoundary + 1400));
+    else if (toBoundary > 600) await new Promise((r) => setTimeout(r, toBoundary - 600));
+    const before = await Promise.all(Array.from({ length: 5 }, (_, i) => hit(tenantId, { ip: ipv4(i) })));
+    const boundary = Math.ceil(Date.now() / 2000) * 2000;
+    await new Promise((r) => setTimeout(r, boundary - Date.now() + 50));
+    const after = await Promise.all(Array.from({ length: 5 }, (_, i) => hit(tenantId, { ip: ipv4(i + 10) })));
+    expect([statuses(before), statuses(after)]).toEqual([{ 200: 5 }, { 429: 5 }]);
+    // Refused until the first burst leaves the window, 2 s after it: then the allowance is back.
+    const retryAfter = Number(after[0]?.headers.get("Retry-After"));
+    expect(retryAfter).toBeLessThanOrEqual(3);
+    await new Promise((r) => setTimeout(r, retryAfter * 1000));
+    expect((await hit(tenantId, { ip: ipv4(30) })).status).toBe(200);
+  });
+});
+
 describe("leases far from the limits", () => {
   const counted = async (tenantId: string) => {
     const ns = env.RATE_LIMITER as DurableObjectNamespace<RateLimiter>;
@@ -83,8 +103,11 @@ describe("leases far from the limits", () => {
       ns.get(ns.idFromName(limiterName(tenantId))),
       (_instance, state) =>
         state.storage.sql
-          .exec<{ count: number }>("select count from windows where policy like 'tenant/%'")
-          .one().count,
+          .exec<{ n: number }>(
+            "select coalesce(sum(count), 0) as n from hits where policy like 'tenant/%' and leaves_at > ?",
+            Date.now(),
+          )
+          .one().n,
     );
   };
 
@@ -144,7 +167,7 @@ describe("isolation and cost", () => {
     // Empty the object's counters: a request that reached it would now pass.
     const ns = env.RATE_LIMITER as DurableObjectNamespace<RateLimiter>;
     await runInDurableObject(ns.get(ns.idFromName(limiterName(tenantId))), (_instance, state) => {
-      state.storage.sql.exec("delete from windows");
+      state.storage.sql.exec("delete from hits");
     });
     const again = await hit(tenantId);
     expect(again.status).toBe(429);
@@ -172,7 +195,8 @@ describe("rate-limit headers", () => {
     expect(first.headers.get("X-RateLimit-Remaining")).toBe("3");
     const reset = Number(first.headers.get("X-RateLimit-Reset"));
     expect(reset).toBeGreaterThanOrEqual(before);
-    expect(reset).toBeLessThanOrEqual(before + 61);
+    // When this request leaves the window: a minute on, rounded up to the window's 1/60 (1 s).
+    expect(reset).toBeLessThanOrEqual(before + 62);
     expect(first.headers.get("Retry-After")).toBeNull();
     expect((await hit(tenantId)).headers.get("X-RateLimit-Remaining")).toBe("2");
   });
@@ -187,9 +211,7 @@ describe("rate-limit headers", () => {
 
   it("a 429 is the envelope with Retry-After, and waiting that long is enough", async () => {
     const tenantId = await limitedTenant(only({ tenant: { limit: 2, window_seconds: 2 } }));
-    // Stay clear of a window edge, so the three requests fall in one window.
-    const intoWindow = Date.now() % 2000;
-    if (intoWindow > 1500) await new Promise((r) => setTimeout(r, 2000 - intoWindow + 20));
+    const first = Date.now();
     await hit(tenantId);
     await hit(tenantId);
     const refused = await hit(tenantId);
@@ -200,12 +222,14 @@ describe("rate-limit headers", () => {
     expect(refused.headers.get("X-Request-Id")).toBe(body.request_id);
     const retryAfter = Number(refused.headers.get("Retry-After"));
     const resetEpoch = Number(refused.headers.get("X-RateLimit-Reset"));
+    // Until the first request leaves the window: 2 s after it, rounded up to the window's 1/60.
     expect(retryAfter).toBeGreaterThanOrEqual(1);
-    expect(retryAfter).toBeLessThanOrEqual(2);
-    // Never earlier than the reset: now + Retry-After is at or after the window's end.
+    expect(retryAfter).toBeLessThanOrEqual(3);
+    expect(resetEpoch).toBeLessThanOrEqual(Math.ceil((first + 2_034) / 1000));
+    // Never earlier than the reset: now + Retry-After is at or after it.
     expect(Math.floor(Date.now() / 1000) + retryAfter).toBeGreaterThanOrEqual(resetEpoch - 1);
     expect(refused.headers.get("X-RateLimit-Remaining")).toBe("0");
-    expect(refused.headers.get("RateLimit")).toMatch(/"tenant";r=0;t=[12]/);
+    expect(refused.headers.get("RateLimit")).toMatch(/"tenant";r=0;t=[123],/);
     await new Promise((r) => setTimeout(r, retryAfter * 1000));
     expect((await hit(tenantId)).status).toBe(200);
   });

@@ -1,4 +1,4 @@
-import type { LayeredDecision } from "../../../durable-objects/limit-decision";
+import type { GiveBack, LayeredDecision } from "../../../durable-objects/limit-decision";
 import { TtlCache } from "../lib/ttl-cache";
 import { BlockedKeys } from "./blocked-keys";
 import type { LayerState } from "./rate-limit-headers";
@@ -18,8 +18,10 @@ interface Lease {
   permits: number;
   /** Per layer: the limiter's remaining count after granting the lease, and its reset (local ms). */
   layers: { policy: Policy; remaining: number; resetAt: number }[];
-  /** The lease ends with the first of its windows: a permit never crosses into a new window. */
+  /** Local ms after which no permit is handed out: never later than the limiter counted them. */
   until: number;
+  /** The limiter's `countedAt`, to give unused permits back. */
+  countedAt: number;
 }
 
 function statesOf(policies: readonly Policy[], result: LayeredDecision, localNow: number) {
@@ -40,30 +42,36 @@ function statesOf(policies: readonly Policy[], result: LayeredDecision, localNow
  *
  * - counters known to be full are refused here (BlockedKeys), without a round trip;
  * - far from every limit the object grants a lease of several admissions for the same subjects
- *   (tenant, credential, address), which this isolate hands out without asking again: one round
- *   trip serves up to LEASE_WANT requests. Near a limit leases shrink to one admission, so every
- *   request is counted by the object and of L + k concurrent requests exactly L pass;
+ *   (tenant, credential, address), which this isolate hands out without asking again for a
+ *   short while (1/16 of the shortest window): one round trip serves up to LEASE_WANT requests.
+ *   Near a limit leases shrink to one admission, so every request is counted by the object and
+ *   of L + k concurrent requests exactly L pass;
  * - concurrent requests for the same subjects wait for the one call in flight and share its
  *   lease, rather than each asking.
  *
- * A lease counts its admissions before they are used, so the limits hold across isolates; the
- * price is that admissions leased to an isolate that then goes quiet are lost for the rest of
- * their window (at most 1/16 of the room left when it was granted).
+ * A lease is counted before it is used, as if used at its end, so the limits hold across
+ * isolates and over any window-length interval. Its time is measured from before the call that
+ * got it, so neither the answer's latency nor a skew between this isolate's clock and the
+ * object's makes a permit outlive its count. Permits a lease did not hand out in time are given
+ * back on the next call for the same subjects; those of an isolate that then goes quiet stay
+ * counted until they leave the window (at most 1/16 of the room left when granted).
  */
 export class Admissions {
   private readonly blocked = new BlockedKeys();
-  // Each lease lives until the first of its windows ends.
+  // Kept past their `until`, so the next call can give back what they did not hand out.
   private readonly leases = new TtlCache<Lease>(0);
   private readonly inflight = new Map<string, Promise<void>>();
+
+  constructor(private readonly clock: () => number = Date.now) {}
 
   async admit(
     keys: readonly string[],
     policies: readonly Policy[],
-    ask: (want: number) => Promise<LayeredDecision>,
+    ask: (want: number, back?: GiveBack) => Promise<LayeredDecision>,
   ): Promise<Admission> {
     const subjects = keys.join("\n");
     for (;;) {
-      const now = Date.now();
+      const now = this.clock();
       // A lease first: its admissions are already counted, even when another subject of the same
       // tenant has since filled the tenant layer.
       const leased = this.#take(subjects, now);
@@ -83,8 +91,11 @@ export class Admissions {
       }),
     );
     try {
-      const result = await ask(LEASE_WANT);
-      const now = Date.now();
+      const asked = this.clock();
+      // Given back at most once: if the call fails they stay counted (the object may have taken
+      // them back already, and twice would count too few).
+      const result = await ask(LEASE_WANT, this.#leftover(subjects));
+      const now = this.clock();
       const layers = statesOf(policies, result, now);
       if (!result.allowed) {
         const states = layers.map((l) => state(l, l.remaining, now, l.allowed));
@@ -96,8 +107,8 @@ export class Admissions {
       }
       const spare = result.granted - 1;
       if (spare > 0) {
-        const until = Math.min(...layers.map((l) => l.resetAt));
-        this.#lease(subjects, { permits: spare, layers, until }, now);
+        const until = asked + (result.countedAt - result.now);
+        this.#lease(subjects, { permits: spare, layers, until, countedAt: result.countedAt }, now);
       }
       return { allowed: true, states: layers.map((l) => state(l, l.remaining + spare, now, true)) };
     } finally {
@@ -108,17 +119,23 @@ export class Admissions {
 
   #take(subjects: string, now: number): LayerState[] | undefined {
     const lease = this.leases.get(subjects, now);
-    if (!lease) return undefined;
-    if (lease.permits <= 0) {
-      this.leases.delete(subjects);
-      return undefined;
-    }
+    if (!lease || lease.permits <= 0 || now >= lease.until) return undefined;
     lease.permits -= 1;
     return lease.layers.map((l) => state(l, l.remaining + lease.permits, now, true));
   }
 
+  /** The permits of a lease whose time ran out, taken out of this isolate for good. */
+  #leftover(subjects: string): GiveBack | undefined {
+    const lease = this.leases.get(subjects, this.clock());
+    if (!lease) return undefined;
+    this.leases.delete(subjects);
+    return lease.permits > 0 ? { countedAt: lease.countedAt, permits: lease.permits } : undefined;
+  }
+
   #lease(subjects: string, lease: Lease, now: number): void {
-    this.leases.set(subjects, lease, now, lease.until - now);
+    // Past `until` a lease's rows still count for a window: until then, giving back is worth it.
+    const keepMs = lease.until - now + Math.min(...lease.layers.map((l) => l.policy.windowSeconds)) * 1000;
+    this.leases.set(subjects, lease, now, keepMs);
   }
 }
 

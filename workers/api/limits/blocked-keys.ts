@@ -2,10 +2,12 @@ import { TtlCache } from "../lib/ttl-cache";
 import type { LayerState } from "./rate-limit-headers";
 
 /**
- * Counters this isolate has seen refuse, until their window ends. A fixed window's count never
- * goes down before its reset, so while an entry is live the limiter would refuse too: the
- * request is refused here, without the round trip, and a tenant hammering past its limit costs
- * its Durable Object nothing. (A plan raised mid-window takes effect at the next window here.)
+ * Counters this isolate has seen refuse, until the time the limiter said one more request may
+ * pass (enough counted requests have left the sliding window). Until then the limiter would
+ * refuse too (unless leased admissions were given back meanwhile: then this isolate refuses a
+ * little early, never admits too many), so the request is refused here, without the round trip,
+ * and a tenant hammering past its limit costs its Durable Object nothing. (A plan raised while
+ * refused takes effect here at that time.)
  */
 export class BlockedKeys {
   // Each entry lives exactly until its window's reset.

@@ -3,7 +3,8 @@ import type { tenantTiers } from "../../../db/schema/tenants";
 
 /**
  * The limits every authenticated /api/ request is counted against (API.md, edge policies). Each
- * layer is a fixed window; all layers are checked together, in the tenant's RateLimiter object,
+ * layer is a sliding window (no window-length interval admits more than its limit); all layers are
+ * checked together, in the tenant's RateLimiter object,
  * and a request passes only if every layer has room (a refused request consumes nothing).
  *
  * - tenant: the whole tenant, by plan tier.

@@ -57,13 +57,14 @@ export const rateLimit = (publicRoutes: PublicRoutes) =>
     if (!namespace) throw new Error("RATE_LIMITER binding is missing");
     let admission: Awaited<ReturnType<Admissions["admit"]>>;
     try {
-      admission = await admissions.admit(keys, policies, (want) =>
+      admission = await admissions.admit(keys, policies, (want, back) =>
         hitRateLimits(
           namespace,
           { region: config.region, localRuntime: config.localRuntime },
           limiterName(actor.tenantId),
           checks,
           want,
+          back,
         ),
       );
     } catch (cause) {
