@@ -1,5 +1,6 @@
 import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { RateLimiter } from "../../durable-objects/rate-limiter";
 
 const limiter = (name: string) => env.RATE_LIMITER!.get(env.RATE_LIMITER!.idFromName(name));
 
@@ -80,6 +81,28 @@ describe("RateLimiter Durable Object", () => {
     const back = await stub.hit(checks, 1, { countedAt: lease.countedAt, permits: 20 }, t0 + 4_000);
     expect(back.decisions[0]?.remaining).toBe(1000 - 12 - 1);
   });
+  it("keeps the counts an object held in fixed windows, for as long as they may still count", async () => {
+    const stub = limiter(`migrate-${crypto.randomUUID()}`);
+    await runInDurableObject(stub, async (_instance, state) => {
+      const sql = state.storage.sql;
+      sql.exec("drop table hits");
+      sql.exec(
+        "create table windows (policy text primary key, window_start integer not null, window_ms integer not null, count integer not null)",
+      );
+      const start = Date.now() - (Date.now() % 60_000);
+      sql.exec(
+        "insert into windows values ('k', ?, 60000, 7), ('gone', ?, 60000, 3)",
+        start,
+        start - 120_000,
+      );
+      const upgraded = new RateLimiter(state, env);
+      await new Promise((r) => setTimeout(r, 10)); // its constructor's blockConcurrencyWhile
+      expect(upgraded.peek("k", 10, 60_000)).toMatchObject({ remaining: 3, resetAt: start + 120_000 });
+      expect(upgraded.peek("gone", 10, 60_000).remaining).toBe(10);
+      expect(sql.exec("select name from sqlite_master where name = 'windows'").toArray()).toEqual([]);
+    });
+  });
+
   it("clears rows that have left their window in its alarm", async () => {
     const stub = limiter(`alarm-${crypto.randomUUID()}`);
     await stub.consume("a", 5, 1000, Date.now() - 10_000);
