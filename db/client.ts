@@ -13,6 +13,35 @@ export interface DatabaseOptions {
    * own endpoint is derived from the URL's host.
    */
   httpEndpoint?: string | undefined;
+  /** How long one call (a statement, a batch, its answer included) may take; DATABASE_TIMEOUT_MS. */
+  timeoutMs?: number | undefined;
+}
+
+/**
+ * A call's deadline unless the deployment sets one: long enough for a cold Neon compute to wake,
+ * short enough that a frozen database answers 503 instead of holding every request.
+ */
+export const DEFAULT_DATABASE_TIMEOUT_MS = 5_000;
+
+/**
+ * Fetch options whose `signal` is a fresh deadline each time it is read: the driver spreads these
+ * options into every request's init, so each query and batch (and its response body) gets its own.
+ * An abort surfaces as a "TimeoutError", which lib/db-errors.ts maps to 503 + Retry-After.
+ */
+export function deadlineFetchOptions(timeoutMs: number): { readonly signal: AbortSignal } {
+  return {
+    get signal() {
+      return AbortSignal.timeout(timeoutMs);
+    },
+  };
+}
+
+/** A database call (on the WebSocket path) that passed its deadline; named as an AbortSignal.timeout abort. */
+export class DatabaseTimeoutError extends Error {
+  constructor(timeoutMs: number) {
+    super(`Database did not answer within ${timeoutMs} ms`);
+    this.name = "TimeoutError";
+  }
 }
 
 const databases = new Map<string, Database>();
@@ -28,21 +57,34 @@ const databases = new Map<string, Database>();
 export function createDatabase(options: DatabaseOptions): Database {
   // Global in the driver; every request of an isolate sets the same value.
   if (options.httpEndpoint) neonConfig.fetchEndpoint = options.httpEndpoint;
-  const key = `${options.httpEndpoint ?? ""} ${options.url}`;
+  const timeoutMs = options.timeoutMs ?? DEFAULT_DATABASE_TIMEOUT_MS;
+  const key = `${options.httpEndpoint ?? ""} ${timeoutMs} ${options.url}`;
   let db = databases.get(key);
   if (!db) {
-    db = drizzle({ client: neon(options.url), schema });
+    db = drizzle({ client: neon(options.url, { fetchOptions: deadlineFetchOptions(timeoutMs) }), schema });
     databases.set(key, db);
   }
   return db;
 }
 
 /** The region's database as a deployment's configuration names it (workers/api/env.ts Config). */
-export function regionDatabase(config: {
+export function regionDatabase(config: RegionDatabaseConfig): Database {
+  return createDatabase(regionDatabaseOptions(config));
+}
+
+export interface RegionDatabaseConfig {
   databaseUrl: string;
   databaseHttpUrl: string | undefined;
-}): Database {
-  return createDatabase({ url: config.databaseUrl, httpEndpoint: config.databaseHttpUrl });
+  databaseTimeoutMs: number;
+}
+
+/** The options every connection of the region uses, the WebSocket path's included. */
+export function regionDatabaseOptions(config: RegionDatabaseConfig): DatabaseOptions {
+  return {
+    url: config.databaseUrl,
+    httpEndpoint: config.databaseHttpUrl,
+    timeoutMs: config.databaseTimeoutMs,
+  };
 }
 
 /** `set_config(…, true)` lasts until the end of the batch's transaction, and no longer. */

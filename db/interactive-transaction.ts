@@ -1,6 +1,12 @@
 import { Client, type NeonQueryFunction } from "@neondatabase/serverless";
 import { drizzle } from "drizzle-orm/neon-http";
-import { type Database, type DatabaseOptions, SET_TENANT_SQL } from "./client";
+import {
+  type Database,
+  type DatabaseOptions,
+  DatabaseTimeoutError,
+  DEFAULT_DATABASE_TIMEOUT_MS,
+  SET_TENANT_SQL,
+} from "./client";
 import * as schema from "./schema";
 
 /** What a statement sent through the neon-http interface asks for (neon()'s own defaults: false). */
@@ -32,12 +38,14 @@ function configureTunnel(client: Client, httpEndpoint: string | undefined): void
   config.pipelineTLS = false;
 }
 
-const CONNECT_TIMEOUT_MS = 5_000;
-
 /**
  * One interactive transaction on its own WebSocket connection, for work that must commit
  * together with something neon-http cannot batch with it (the idempotency record and the
  * request's own writes). Create per request: a Worker cannot reuse a connection across requests.
+ *
+ * Every exchange with the database (connect, each statement, COMMIT, ROLLBACK, the close) has the
+ * deadline of `options.timeoutMs`. One that passes it abandons the connection: Postgres rolls back
+ * what was open when the connection goes, and the caller gets a DatabaseTimeoutError (503).
  */
 export class InteractiveTransaction {
   /** The first statement that failed: the transaction is aborted and can only roll back. */
@@ -45,29 +53,24 @@ export class InteractiveTransaction {
   private finished = false;
   private tenantId: string | undefined;
 
-  private constructor(private readonly client: Client) {}
+  private constructor(
+    private readonly client: Client,
+    private readonly timeoutMs: number,
+  ) {}
 
   static async connect(options: DatabaseOptions): Promise<InteractiveTransaction> {
     const client = new Client(options.url);
     configureTunnel(client, options.httpEndpoint);
     // A swallowed 'error' event would otherwise be thrown by the emitter; queries report it.
     client.on("error", () => {});
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new Error(`Error connecting to database: timed out after ${CONNECT_TIMEOUT_MS} ms`)),
-        CONNECT_TIMEOUT_MS,
-      );
-    });
+    const timeoutMs = options.timeoutMs ?? DEFAULT_DATABASE_TIMEOUT_MS;
     try {
-      await Promise.race([client.connect(), timeout]);
+      await withDeadline(client.connect(), timeoutMs);
     } catch (error) {
       void client.end().catch(() => {});
       throw new Error(`Error connecting to database: ${String(error)}`, { cause: error });
-    } finally {
-      clearTimeout(timer);
     }
-    return new InteractiveTransaction(client);
+    return new InteractiveTransaction(client, timeoutMs);
   }
 
   get failed(): boolean {
@@ -101,16 +104,33 @@ export class InteractiveTransaction {
     // After a failure Postgres refuses everything but ROLLBACK; the first error is the real one.
     if (this.failure) throw this.failure.error;
     try {
-      return await send();
+      return await this.bounded(send());
     } catch (error) {
       this.failure = { error };
       throw error;
     }
   }
 
+  /**
+   * `work` within the deadline. Past it the connection is given up (not waited for: a frozen
+   * endpoint would hold the close too), so nothing more is sent on it and ROLLBACK is Postgres's.
+   */
+  private async bounded<T>(work: Promise<T>): Promise<T> {
+    try {
+      return await withDeadline(work, this.timeoutMs);
+    } catch (error) {
+      if (error instanceof DatabaseTimeoutError) {
+        this.failure ??= { error };
+        this.finished = true;
+        void this.client.end().catch(() => {});
+      }
+      throw error;
+    }
+  }
+
   async commit(): Promise<void> {
     this.finished = true;
-    await this.client.query("commit");
+    await this.bounded(this.client.query("commit"));
   }
 
   /** A last script that ends in COMMIT: one round trip for the final statements and the commit. */
@@ -130,17 +150,30 @@ export class InteractiveTransaction {
   async rollback(): Promise<void> {
     if (this.finished) return;
     this.finished = true;
-    await this.client.query("rollback");
+    await this.bounded(this.client.query("rollback"));
   }
 
   /** Ends the connection; an open transaction is rolled back by Postgres when it goes. */
   async close(): Promise<void> {
-    await this.client.end();
+    await withDeadline(this.client.end(), this.timeoutMs);
   }
 
   /** A drizzle database whose every statement runs inside this transaction. */
   database(): Database {
     return drizzle({ client: queryFunctionOver(this), schema }) as unknown as Database;
+  }
+}
+
+/** `work`, or a DatabaseTimeoutError once `timeoutMs` has passed without its answer. */
+async function withDeadline<T>(work: Promise<T>, timeoutMs: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new DatabaseTimeoutError(timeoutMs)), timeoutMs);
+  });
+  try {
+    return await Promise.race([work, deadline]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

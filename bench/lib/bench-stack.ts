@@ -7,7 +7,7 @@ import { type BenchCredentials, createCredentials } from "./auth";
 import { buildWorker } from "./build";
 import type { Cleanup } from "./cleanup";
 import { BENCH_TENANT, migrateAndSeed } from "./fixture";
-import { startGatewayProcess } from "./gateway";
+import { type RunningGateway, startGatewayProcess } from "./gateway";
 import { killProcess } from "./processes";
 import { progress } from "./progress";
 import { freePort, resolveWorkerd, startWorkerd, waitForHealth } from "./workerd";
@@ -35,6 +35,8 @@ export interface WorkerOptions {
   /** "test" enables the Nexus-Test-Fault header (test/crash/); the bench runs "development". */
   environment?: "development" | "test";
   scheduledTriggerPort?: number;
+  /** DATABASE_TIMEOUT_MS (unset: the Worker's default). */
+  databaseTimeoutMs?: number;
 }
 
 export interface BenchStack {
@@ -42,7 +44,7 @@ export interface BenchStack {
   workerUrl: string;
   port: number;
   credentials: BenchCredentials;
-  gateway: { url: string; pid: number };
+  gateway: Pick<RunningGateway, "url" | "pid" | "signal">;
   workerd: ReturnType<typeof resolveWorkerd>;
   work: string;
   /**
@@ -151,6 +153,9 @@ export async function startBenchStack(options: {
           // the receiver in the bench process on 127.0.0.1.
           DATA_ENCRYPTION_KEY: dataEncryptionKey,
           WEBHOOK_ALLOW_PRIVATE_TARGETS: "true",
+          ...(workerOptions.databaseTimeoutMs === undefined
+            ? {}
+            : { DATABASE_TIMEOUT_MS: String(workerOptions.databaseTimeoutMs) }),
         },
         durableObjects: [
           { binding: "RATE_LIMITER", className: "RateLimiter" },

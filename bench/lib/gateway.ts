@@ -8,6 +8,8 @@ export interface RunningGateway {
   url: string;
   pid: number;
   stop(): Promise<void>;
+  /** SIGSTOP freezes it (connections are accepted by the kernel, nothing answers), SIGCONT thaws it. */
+  signal(name: "SIGSTOP" | "SIGCONT"): void;
 }
 
 const START_TIMEOUT_MS = 30_000;
@@ -54,7 +56,7 @@ export async function startGatewayProcess(options: {
       });
       child.once("error", reject);
     });
-    return { url, pid: child.pid!, stop };
+    return { url, pid: child.pid!, stop, signal: (name) => child.kill(name) };
   } catch (error) {
     await stop();
     throw error;

@@ -195,10 +195,18 @@ export function createHttpHandler(
           msg: "sql request failed",
           status,
           code: body.code,
-          error: error instanceof Error ? error.message : String(error),
+          // The gateway's own refusals and the upstream's unavailability say nothing about the
+          // statement; anything else (a 500) might quote its values, so only its name and frames.
+          ...(status === 500 ? internalFailure(error) : { error: (error as Error).message }),
         });
       }
       send(res, status, body, status === 413 ? { connection: "close" } : {});
     });
   };
+}
+
+function internalFailure(error: unknown): { error: string; stack?: string } {
+  if (!(error instanceof Error)) return { error: typeof error };
+  const frames = (error.stack ?? "").split("\n").filter((line) => /^\s+at /.test(line));
+  return { error: error.name, stack: frames.join("\n") };
 }

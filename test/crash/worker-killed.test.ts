@@ -4,6 +4,7 @@ import { type BenchStack, type RunningWorker, startBenchStack } from "../../benc
 import { Cleanup } from "../../bench/lib/cleanup";
 import { freePort } from "../../bench/lib/workerd";
 import { queryAsOwner } from "../support/postgres";
+import { until } from "../support/until";
 import {
   type ReceivedWebhook,
   startWebhookReceiver,
@@ -59,16 +60,6 @@ function api(
     },
     ...(init.json === undefined ? {} : { body: JSON.stringify(init.json) }),
   });
-}
-
-async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const found = await probe();
-    if (found !== undefined) return found;
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
 }
 
 describe("a Worker killed right after its commit", () => {

@@ -1,5 +1,5 @@
 import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
-import { describe, expect, it } from "vitest";
+import { describe, expect, inject, it } from "vitest";
 import { buildApp } from "../../workers/api/app";
 import { BASE, envelope, tokenFor } from "./helpers";
 
@@ -31,6 +31,34 @@ describe("a dependency down", () => {
     expect(body.errors?.[0]).toMatchObject({ code: "SERVICE_UNAVAILABLE", message: "Database unavailable" });
     expect(JSON.stringify(body)).not.toMatch(/127\.0\.0\.1|fetch|stack/i);
     expect(elapsedMs).toBeLessThan(5000);
+  });
+
+  it("answers 503 with Retry-After within DATABASE_TIMEOUT_MS when the database endpoint never answers", async () => {
+    // The webhook receiver's hang mode: it takes each request and never answers (a frozen gateway).
+    const receiver = inject("webhookReceiverUrl");
+    await fetch(`${receiver}/control/frozen-database?hang=20`, { method: "POST" });
+    const frozen = { DATABASE_HTTP_URL: `${receiver}/hooks/frozen-database`, DATABASE_TIMEOUT_MS: "1000" };
+    const requests = [
+      ["/api/v1/crm/contacts", {}],
+      [
+        "/api/v1/crm/contacts",
+        {
+          method: "POST",
+          headers: { "Content-Type": "application/json" },
+          body: JSON.stringify({ first_name: "Frozen" }),
+        },
+      ],
+    ] as const;
+    for (const [path, init] of requests) {
+      const { response, elapsedMs } = await callWith(frozen, path, init);
+      expect(response.status).toBe(503);
+      expect(response.headers.get("Retry-After")).toBe("5");
+      const body = await envelope(response);
+      expect(body.errors?.[0]).toMatchObject({ code: "SERVICE_UNAVAILABLE" });
+      // One deadline (1 s), not the receiver's 10 s hang; a margin for a loaded machine.
+      expect(elapsedMs).toBeGreaterThanOrEqual(900);
+      expect(elapsedMs).toBeLessThan(3000);
+    }
   });
 
   it("writes nothing and answers 503 when a write cannot reach the database", async () => {

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { DEFAULT_DATABASE_TIMEOUT_MS } from "../../db/client";
 import { isRegionId, REGION_IDS, type RegionId } from "../../regions/registry";
 import { type Jwk, publishedJwkSchema, type Rs256PrivateJwk, rs256PrivateJwkSchema } from "./auth/jwk";
 import { ATTEMPT_TIMEOUT_MS } from "./webhooks/retry-schedule";
@@ -45,6 +46,11 @@ const configSchema = z.object({
   CORS_ORIGINS: z.string().default(""),
   DATABASE_URL: z.string().startsWith("postgres"),
   DATABASE_HTTP_URL: optionalUrl,
+  // One database call's deadline (a statement or batch, answer included); past it: 503 + Retry-After.
+  DATABASE_TIMEOUT_MS: z.preprocess(
+    emptyToUndefined,
+    z.coerce.number().int().min(100).max(30_000).default(DEFAULT_DATABASE_TIMEOUT_MS),
+  ),
   BACKEND_URL: optionalUrl,
   UPSTASH_REDIS_REST_URL: optionalUrl,
   UPSTASH_REDIS_REST_TOKEN: optionalString,
@@ -106,6 +112,8 @@ export interface Config {
   corsOrigins: string[];
   databaseUrl: string;
   databaseHttpUrl: string | undefined;
+  /** Milliseconds one database call may take before it fails (503 + Retry-After). */
+  databaseTimeoutMs: number;
   backendUrl: string | undefined;
   /** The global directory and caches (no personal data); undefined: off, Postgres answers. */
   upstash: { url: string; token: string; keyPrefix: string } | undefined;
@@ -167,6 +175,7 @@ export function loadConfig(env: Bindings): Config {
       .filter(Boolean),
     databaseUrl: c.DATABASE_URL,
     databaseHttpUrl: c.DATABASE_HTTP_URL,
+    databaseTimeoutMs: c.DATABASE_TIMEOUT_MS,
     backendUrl: c.BACKEND_URL,
     upstash:
       c.UPSTASH_REDIS_REST_URL && c.UPSTASH_REDIS_REST_TOKEN

@@ -3,6 +3,7 @@ import type { Database } from "../../../db/client";
 import { rowsOf } from "../../../db/rows";
 import type { Config } from "../env";
 import { ApiError } from "../lib/errors";
+import { describeError } from "../lib/log-error";
 import { type Defer, deferOrAwait, tryUpstash } from "../lib/upstash";
 import { CLOCK_TOLERANCE_SECONDS } from "./access-token";
 import type { AccessClaims } from "./token-format";
@@ -158,11 +159,7 @@ async function reload(config: Config, list: RevocationList, db: () => Database):
     return true;
   } catch (error) {
     console.warn(
-      JSON.stringify({
-        level: "warn",
-        msg: "revocation list could not be loaded",
-        error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
-      }),
+      JSON.stringify({ level: "warn", msg: "revocation list could not be loaded", ...describeError(error) }),
     );
     return false;
   }

@@ -1,9 +1,13 @@
 import { ApiError } from "./errors";
 
 interface PgLikeError {
+  name?: unknown;
   code?: unknown;
   message?: unknown;
   constraint?: unknown;
+  /** drizzle's DrizzleQueryError: its message is the SQL text and the parameters. */
+  query?: unknown;
+  params?: unknown;
 }
 
 function* causes(error: unknown): Generator<PgLikeError> {
@@ -43,7 +47,12 @@ export function fromDatabaseError(error: unknown): ApiError | undefined {
     if (code && (/^08/.test(code) || /^53/.test(code) || /^57P0/.test(code))) {
       return ApiError.unavailable("Database unavailable", 5, error);
     }
-    const message = typeof e.message === "string" ? e.message : "";
+    // A call past its deadline (AbortSignal.timeout on SQL over HTTP, DatabaseTimeoutError on
+    // the WebSocket path). A write may or may not have committed: the client retries, and an
+    // Idempotency-Key makes that retry safe.
+    if (e.name === "TimeoutError") return ApiError.unavailable("Database unavailable", 5, error);
+    // The wrapper's message carries the statement's parameters: what they say decides nothing.
+    const message = typeof e.message === "string" && e.params === undefined ? e.message : "";
     if (
       /fetch failed|Error connecting to database|HTTP status 5\d\d|network connection|ECONNREFUSED|timed? ?out/i.test(
         message,

@@ -1,6 +1,7 @@
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import { matchedRoutes } from "hono/route";
+import { regionDatabaseOptions } from "../../../db/client";
 import { InteractiveTransaction } from "../../../db/interactive-transaction";
 import type { AppEnv } from "../app-env";
 import { fromDatabaseError } from "../lib/db-errors";
@@ -156,10 +157,7 @@ export const idempotency = (routes: IdempotencyRoutes) =>
     const config = c.get("config");
     let tx: InteractiveTransaction;
     try {
-      tx = await InteractiveTransaction.connect({
-        url: config.databaseUrl,
-        httpEndpoint: config.databaseHttpUrl,
-      });
+      tx = await InteractiveTransaction.connect(regionDatabaseOptions(config));
     } catch (error) {
       throw fromDatabaseError(error) ?? ApiError.unavailable("Database unavailable", 5, error);
     }
