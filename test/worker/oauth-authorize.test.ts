@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { REGIONS } from "../../regions/registry";
 import { SIGN_IN_LIMITS } from "../../workers/api/oauth/sign-in-throttle";
 import { TEST_TENANTS } from "../support/tenants";
 import { BASE } from "./helpers";
@@ -91,6 +92,7 @@ describe("GET /oauth/authorize", () => {
     ["localhost instead of the loopback literal", "http://localhost:5000/callback"],
     ["https on loopback", "https://127.0.0.1:5000/callback"],
     ["an extra query", "http://127.0.0.1:5000/callback?x=1"],
+    ["port 0 on loopback", "http://127.0.0.1:0/callback"],
   ])("shows an error page and never redirects for a mismatched redirect_uri: %s", async (_, redirectUri) => {
     const { challenge } = await pkcePair();
     const { page, html } = await openSignIn({ challenge, redirectUri });
@@ -182,6 +184,41 @@ describe("POST /oauth/authorize", () => {
     expect(crossSite.headers.get("Location")).toBeNull();
   });
 
+  it("refuses Origin null, and a foreign Referer without Origin, like another site's Origin", async () => {
+    const { challenge } = await pkcePair();
+    const o = { challenge };
+    const { jar, ip, csrf } = await openSignIn(o);
+    const body = new URLSearchParams(authorizeQuery(o));
+    const fields = { email: TEST_TENANTS.a.ownerEmail, password: DEMO_PASSWORD, consent: "approve" };
+    for (const [k, v] of Object.entries({ ...fields, csrf_token: csrf })) body.set(k, v);
+    const post = (headers: Record<string, string>) =>
+      fetchWorker("/oauth/authorize", {
+        method: "POST",
+        headers: {
+          "Content-Type": "application/x-www-form-urlencoded",
+          Cookie: jar.header(),
+          "CF-Connecting-IP": ip,
+          ...headers,
+        },
+        body,
+      });
+    const refused: Record<string, string>[] = [
+      { Origin: "null" },
+      { Referer: "https://evil.example/page" },
+      { Referer: "not a url" },
+      { Origin: "null", Referer: `${BASE}/oauth/authorize` },
+    ];
+    for (const headers of refused) {
+      const res = await post(headers);
+      expect(res.status, JSON.stringify(headers)).toBe(403);
+      expect(res.headers.get("Location")).toBeNull();
+      expect(await res.text()).toContain("sent from another site");
+    }
+    // Our own page as Referer (a browser that sends no Origin) still signs in.
+    const own = await post({ Referer: `${BASE}/oauth/authorize?${authorizeQuery(o)}` });
+    expect(own.status).toBe(303);
+  });
+
   it("says the same thing for an unknown account and a wrong password", async () => {
     const wrongPassword = await signInForCode({ password: "not-the-password-at-all" });
     const unknown = await signInForCode({ email: "nobody-here@tenant-a.example" });
@@ -189,7 +226,12 @@ describe("POST /oauth/authorize", () => {
     expect(unknown.res.status).toBe(401);
     const message = (html: string) => /<p role="alert"[^>]*>([^<]*)<\/p>/.exec(html)?.[1];
     const [a, b] = [await wrongPassword.res.text(), await unknown.res.text()];
-    expect(message(a)).toBe("The email or password is not right.");
+    // It says that accounts belong to a region (this one; the other is named), not which it was.
+    expect(message(a)).toBe(
+      "The email or password is not right. Accounts belong to the region their business is in; this is " +
+        `${REGIONS.eu.name}. If your business is in ${REGIONS.lagos.name}, its accounts are there: sign in ` +
+        "through that region.",
+    );
     expect(message(b)).toBe(message(a));
     expect(wrongPassword.location).toBeNull();
   });

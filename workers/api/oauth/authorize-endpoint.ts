@@ -1,5 +1,6 @@
 import type { Context } from "hono";
 import type { Database } from "../../../db/client";
+import { REGION_IDS, REGIONS, type RegionId } from "../../../regions/registry";
 import type { AppEnv } from "../app-env";
 import type { Rs256PrivateJwk } from "../auth/jwk";
 import { requestInfo } from "../lib/request-info";
@@ -15,7 +16,7 @@ import {
   checkAuthorizeRequest,
   pickAuthorizeParams,
 } from "./authorize-request";
-import { csrfTokenFor, csrfValid, readSessionCookie, writeSessionCookie } from "./cookies";
+import { csrfTokenFor, csrfValid, postedFromOwnPage, readSessionCookie, writeSessionCookie } from "./cookies";
 import { randomToken } from "./encoding";
 import { errorPage } from "./pages/error-page";
 import { pageHeaders } from "./pages/layout";
@@ -25,8 +26,19 @@ import { openValue, sealValue } from "./server-secret";
 import { countSignInFailure, throttleSignIn } from "./sign-in-throttle";
 
 const MFA_TICKET_TTL_SECONDS = 5 * 60;
-/** The same words for an unknown account, a wrong password and an account without one. */
-const WRONG_CREDENTIALS = "The email or password is not right.";
+/**
+ * The same words for an unknown account, a wrong password and an account without one. Accounts
+ * live in their business's region, so someone at the wrong region's page is told where else to
+ * look, whichever it was.
+ */
+function wrongCredentials(region: RegionId): string {
+  const others = REGION_IDS.filter((id) => id !== region).map((id) => REGIONS[id].name);
+  return (
+    `The email or password is not right. Accounts belong to the region their business is in; this is ` +
+    `${REGIONS[region].name}. If your business is in ${others.join(" or ")}, its accounts are there: sign in ` +
+    "through that region."
+  );
+}
 
 type Status = 200 | 400 | 401 | 403 | 429 | 503;
 
@@ -107,12 +119,9 @@ export async function submitAuthorize(c: Context<AppEnv>) {
   if (!type.startsWith("application/x-www-form-urlencoded") && !type.startsWith("multipart/form-data")) {
     return showError(c, "The form was not sent as a form.", 400);
   }
-  // A browser names the page a post came from; another site's form is refused outright (the
-  // CSRF token would fail too, this just says so earlier and plainly).
-  const origin = c.req.header("Origin");
-  if (origin && origin !== "null" && origin !== new URL(issuer(c)).origin) {
-    return showError(c, "This form was sent from another site.", 403);
-  }
+  // Another site's form is refused outright (the CSRF token would fail too, this just says so
+  // earlier and plainly).
+  if (!postedFromOwnPage(c)) return showError(c, "This form was sent from another site.", 403);
   const form = await c.req.parseBody();
   if (!(await csrfValid(c, key, form.csrf_token))) {
     return showError(c, "This page has expired. Go back to the application and start again.", 403);
@@ -195,7 +204,14 @@ export async function submitAuthorize(c: Context<AppEnv>) {
     if (!checked.user) {
       await countSignInFailure(c.env.RATE_LIMITER, c.get("config"), email);
       await recordSignIn(db, checked.knownUserId, "failure", info, { reason: "bad_credentials" });
-      return showPage(c, key, request, { kind: "credentials", email }, 401, WRONG_CREDENTIALS);
+      return showPage(
+        c,
+        key,
+        request,
+        { kind: "credentials", email },
+        401,
+        wrongCredentials(c.get("config").region),
+      );
     }
     if (checked.user.mfa_enabled) {
       const ticket = await sealValue(key, "mfa", { uid: checked.user.id }, MFA_TICKET_TTL_SECONDS);
