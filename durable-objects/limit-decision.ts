@@ -25,3 +25,15 @@ export interface LayeredDecision {
   /** This object's clock, so callers compute time to reset without trusting their own. */
   now: number;
 }
+
+/** A run of consecutive failures (sign-in), kept until `forgetMs` after the last one. */
+export interface StreakCheck {
+  key: string;
+  forgetMs: number;
+}
+
+export interface Streak {
+  failures: number;
+  /** Epoch milliseconds of the last failure; null when there is no streak. */
+  lastAt: number | null;
+}

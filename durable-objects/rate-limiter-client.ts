@@ -1,6 +1,13 @@
 import type { RegionId } from "../regions/registry";
 import { type PlacementOptions, placedStub } from "./placement";
-import type { LayeredDecision, LimitCheck, LimitDecision, RateLimiter } from "./rate-limiter";
+import type {
+  LayeredDecision,
+  LimitCheck,
+  LimitDecision,
+  RateLimiter,
+  Streak,
+  StreakCheck,
+} from "./rate-limiter";
 
 /** One counter object per limited subject (`tenant:<id>`, `ip:<prefix>`, …), placed by region. */
 export function consumeRateLimit(
@@ -39,4 +46,34 @@ export function hitRateLimits(
   want = 1,
 ): Promise<LayeredDecision> {
   return placedStub(namespace, placement.region, subject, placement).hit(checks, want);
+}
+
+/** The subject's failure streaks (see RateLimiter.streaks). */
+export function readStreaks(
+  namespace: DurableObjectNamespace<RateLimiter>,
+  placement: { region: RegionId } & PlacementOptions,
+  subject: string,
+  checks: readonly StreakCheck[],
+): Promise<Streak[]> {
+  return placedStub(namespace, placement.region, subject, placement).streaks(checks);
+}
+
+/** One more failure in each of the subject's streaks. */
+export function recordFailure(
+  namespace: DurableObjectNamespace<RateLimiter>,
+  placement: { region: RegionId } & PlacementOptions,
+  subject: string,
+  checks: readonly StreakCheck[],
+): Promise<Streak[]> {
+  return placedStub(namespace, placement.region, subject, placement).failed(checks);
+}
+
+/** Ends the subject's streaks under these keys. */
+export function clearStreaks(
+  namespace: DurableObjectNamespace<RateLimiter>,
+  placement: { region: RegionId } & PlacementOptions,
+  subject: string,
+  keys: readonly string[],
+): Promise<void> {
+  return placedStub(namespace, placement.region, subject, placement).cleared(keys);
 }

@@ -1,7 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
-import type { LayeredDecision, LimitCheck, LimitDecision } from "./limit-decision";
+import type { LayeredDecision, LimitCheck, LimitDecision, Streak, StreakCheck } from "./limit-decision";
 
-export type { LayeredDecision, LimitCheck, LimitDecision };
+export type { LayeredDecision, LimitCheck, LimitDecision, Streak, StreakCheck };
 
 /** A lease is at most this fraction (1/n) of the smallest room left in its layers. */
 export const LEASE_SHARE = 16;
@@ -10,7 +10,8 @@ const UPSERT =
   "insert into windows (policy, window_start, window_ms, count) values {rows} on conflict (policy) do update set window_start = excluded.window_start, window_ms = excluded.window_ms, count = excluded.count";
 
 /**
- * Exact fixed-window counters for one key space (one object per tenant, or per sign-in subject).
+ * Exact fixed-window counters for one key space (one object per tenant, or per sign-in subject),
+ * and failure streaks (consecutive failed sign-ins, for a growing delay).
  * A Durable Object runs one request at a time, so check-and-increment needs no lock: of L+k
  * concurrent calls against a limit of L, exactly L are allowed. Counters hold only ids and
  * numbers, never personal data, so any region may place them.
@@ -24,6 +25,9 @@ export class RateLimiter extends DurableObject<Env> {
     ctx.blockConcurrencyWhile(async () => {
       this.sql.exec(
         "create table if not exists windows (policy text primary key, window_start integer not null, window_ms integer not null, count integer not null)",
+      );
+      this.sql.exec(
+        "create table if not exists streaks (key text primary key, failures integer not null, last_at integer not null, forget_ms integer not null)",
       );
     });
   }
@@ -80,6 +84,43 @@ export class RateLimiter extends DurableObject<Env> {
     return decision(w, w.used < limit, w.used);
   }
 
+  /** The consecutive failures under each key (none once `forgetMs` has passed since the last). */
+  streaks(checks: readonly StreakCheck[], now = Date.now()): Streak[] {
+    const stored = new Map(
+      this.sql
+        .exec<{ key: string; failures: number; last_at: number }>(
+          `select key, failures, last_at from streaks where key in (${checks.map(() => "?").join(", ")})`,
+          ...checks.map((check) => check.key),
+        )
+        .toArray()
+        .map((row) => [row.key, row]),
+    );
+    return checks.map((check) => {
+      const row = stored.get(check.key);
+      return row && row.last_at + check.forgetMs > now
+        ? { failures: row.failures, lastAt: row.last_at }
+        : { failures: 0, lastAt: null };
+    });
+  }
+
+  /** One more failure under each key, now; answers the streaks as they stand after it. */
+  failed(checks: readonly StreakCheck[], now = Date.now()): Streak[] {
+    const after = this.streaks(checks, now).map((s) => ({ failures: s.failures + 1, lastAt: now }));
+    this.sql.exec(
+      `insert into streaks (key, failures, last_at, forget_ms) values ${checks.map(() => "(?, ?, ?, ?)").join(", ")}
+       on conflict (key) do update set failures = excluded.failures, last_at = excluded.last_at, forget_ms = excluded.forget_ms`,
+      ...checks.flatMap((check, i) => [check.key, after[i]?.failures ?? 1, now, check.forgetMs]),
+    );
+    void this.#sweepAfter(now + Math.min(...checks.map((check) => check.forgetMs)));
+    return after;
+  }
+
+  /** Ends the streaks under these keys (a successful sign-in). */
+  cleared(keys: readonly string[]): void {
+    if (keys.length === 0) return;
+    this.sql.exec(`delete from streaks where key in (${keys.map(() => "?").join(", ")})`, ...keys);
+  }
+
   /** Hits so far in the window containing `now` for each check, and when that window ends. */
   #windows(checks: readonly LimitCheck[], now: number) {
     const stored = new Map(
@@ -109,9 +150,13 @@ export class RateLimiter extends DurableObject<Env> {
   }
 
   override async alarm(): Promise<void> {
-    this.sql.exec("delete from windows where window_start + window_ms <= ?", Date.now());
+    const now = Date.now();
+    this.sql.exec("delete from windows where window_start + window_ms <= ?", now);
+    this.sql.exec("delete from streaks where last_at + forget_ms <= ?", now);
     const next = this.sql
-      .exec<{ t: number | null }>("select min(window_start + window_ms) as t from windows")
+      .exec<{ t: number | null }>(
+        "select min(t) as t from (select min(window_start + window_ms) as t from windows union all select min(last_at + forget_ms) from streaks)",
+      )
       .one().t;
     // An empty table costs nothing; deleteAll() would also drop the schema under this instance.
     if (next !== null) await this.ctx.storage.setAlarm(next + 1000);

@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { REGIONS } from "../../regions/registry";
-import { SIGN_IN_LIMITS } from "../../workers/api/oauth/sign-in-throttle";
+import { SIGN_IN_BACKOFF, SIGN_IN_LIMITS } from "../../workers/api/oauth/sign-in-throttle";
 import { TEST_TENANTS } from "../support/tenants";
 import { BASE } from "./helpers";
+import { memberWhoCanSignIn } from "./iam-helpers";
 import {
   authorizeQuery,
   awayFromWindowEdge,
@@ -268,33 +269,66 @@ describe("POST /oauth/authorize", () => {
     expect(url.searchParams.get("code")).toBeNull();
   });
 
-  it("throttles sign-in per account: the 11th attempt in 15 minutes is refused with Retry-After", async () => {
-    await awayFromWindowEdge(SIGN_IN_LIMITS.accountFailures.windowMs);
-    const email = `throttle-${crypto.randomUUID()}@tenant-a.example`;
+  it("an attacker's 20 wrong passwords do not keep the owner out: the owner signs in from their own address", async () => {
+    const owner = await memberWhoCanSignIn("Member");
+    const attacker = randomIp();
     const statuses: number[] = [];
-    for (let i = 0; i < 11; i++) {
-      // A new address each time: the per-account limit holds however the attempts are spread.
-      const { res } = await signInForCode({ email, password: "wrong-password-123", ip: randomIp() });
+    for (let i = 0; i < 20; i++) {
+      const { res } = await signInForCode({ email: owner.email, password: `guess-${i}-wrong`, ip: attacker });
       statuses.push(res.status);
-      if (res.status === 429) {
-        expect(Number(res.headers.get("Retry-After"))).toBeGreaterThan(0);
-      }
     }
-    expect(statuses.slice(0, 10).every((s) => s === 401)).toBe(true);
-    expect(statuses[10]).toBe(429);
+    expect(statuses.slice(0, SIGN_IN_BACKOFF.pair.free)).toEqual([401, 401, 401]);
+    expect(statuses.slice(SIGN_IN_BACKOFF.pair.free).every((s) => s === 429)).toBe(true);
+    // Right after, from an address that has not been failing: the right password works.
+    const signedIn = await signInForCode({ email: owner.email, ip: randomIp() });
+    expect(signedIn.res.status).toBe(303);
+    expect(signedIn.code).toMatch(/^nxac_/);
+    // The attacker's address is still slowed, even with the right password.
+    expect((await signInForCode({ email: owner.email, ip: attacker })).res.status).toBe(429);
   }, 45_000);
 
-  it("throttles sign-in per IP: 30 attempts in 10 minutes, then 429", async () => {
-    await awayFromWindowEdge(SIGN_IN_LIMITS.ip.windowMs);
+  it("slows a guesser with a growing delay: 2^(n - free) s after the nth failure, Retry-After says so", async () => {
+    const email = `throttle-${crypto.randomUUID()}@tenant-a.example`;
     const ip = randomIp();
+    const attempt = async () => (await signInForCode({ email, password: "wrong-password-123", ip })).res;
+    for (let i = 0; i < SIGN_IN_BACKOFF.pair.free; i++) expect((await attempt()).status).toBe(401);
+    for (const seconds of [1, 2, 4]) {
+      const refused = await attempt();
+      expect(refused.status).toBe(429);
+      expect(refused.headers.get("Retry-After")).toBe(String(seconds));
+      expect(await refused.text()).toContain(
+        `Too many sign-in attempts. Try again in ${seconds} second${seconds === 1 ? "" : "s"}.`,
+      );
+      await new Promise((r) => setTimeout(r, seconds * 1000 + 100));
+      // The wait is over: the next attempt is checked (and fails, so the next wait doubles).
+      expect((await attempt()).status).toBe(401);
+    }
+  }, 45_000);
+
+  it("slows an address failing across accounts, and counts every attempt per address: 30 in 10 minutes", async () => {
+    const sprayer = randomIp();
     const statuses: number[] = [];
-    for (let i = 0; i < 31; i++) {
-      const { res } = await signInForCode({ email: `spray-${i}-${crypto.randomUUID()}@x.example`, ip });
+    for (let i = 0; i <= SIGN_IN_BACKOFF.address.free; i++) {
+      const { res } = await signInForCode({
+        email: `spray-${i}-${crypto.randomUUID()}@x.example`,
+        ip: sprayer,
+      });
       statuses.push(res.status);
     }
-    expect(statuses.filter((s) => s === 401)).toHaveLength(30);
-    expect(statuses[30]).toBe(429);
-  }, 45_000);
+    expect(statuses.slice(0, SIGN_IN_BACKOFF.address.free).every((s) => s === 401)).toBe(true);
+    expect(statuses[SIGN_IN_BACKOFF.address.free]).toBe(429);
+
+    // Right passwords count in the window too (a flood), so the 31st attempt is refused.
+    await awayFromWindowEdge(SIGN_IN_LIMITS.ip.windowMs);
+    const member = await memberWhoCanSignIn("Member");
+    const ip = randomIp();
+    const flood: number[] = [];
+    for (let i = 0; i < SIGN_IN_LIMITS.ip.limit + 1; i++) {
+      flood.push((await signInForCode({ email: member.email, ip })).res.status);
+    }
+    expect(flood.slice(0, SIGN_IN_LIMITS.ip.limit).every((s) => s === 303)).toBe(true);
+    expect(flood[SIGN_IN_LIMITS.ip.limit]).toBe(429);
+  }, 60_000);
 
   it("a tampered hidden redirect_uri is validated again on submit", async () => {
     const { challenge } = await pkcePair();

@@ -23,7 +23,7 @@ import { pageHeaders } from "./pages/layout";
 import { type SignInStep, signInPage } from "./pages/sign-in-page";
 import { redirectWith } from "./redirect-uri";
 import { openValue, sealValue } from "./server-secret";
-import { countSignInFailure, throttleSignIn } from "./sign-in-throttle";
+import { countSignInFailure, countSignInSuccess, throttleSignIn } from "./sign-in-throttle";
 
 const MFA_TICKET_TTL_SECONDS = 5 * 60;
 /**
@@ -170,7 +170,7 @@ export async function submitAuthorize(c: Context<AppEnv>) {
       c.get("config").dataEncryptionKey,
     );
     if (result === "invalid" || result === "replayed") {
-      await countSignInFailure(c.env.RATE_LIMITER, c.get("config"), pending.email);
+      await countSignInFailure(c.env.RATE_LIMITER, c.get("config"), info.ip, pending.email);
       await recordSignIn(db, pending.id, "failure", info, { reason: `mfa_${result}` });
       const again = { kind: "mfa", ticket: mfaTicket } as const;
       return showPage(
@@ -202,7 +202,7 @@ export async function submitAuthorize(c: Context<AppEnv>) {
     if (!throttle.allowed) return tooMany(c, key, request, throttle.retryAfterSeconds);
     const checked = await checkPassword(db, email, password);
     if (!checked.user) {
-      await countSignInFailure(c.env.RATE_LIMITER, c.get("config"), email);
+      await countSignInFailure(c.env.RATE_LIMITER, c.get("config"), info.ip, email);
       await recordSignIn(db, checked.knownUserId, "failure", info, { reason: "bad_credentials" });
       return showPage(
         c,
@@ -230,6 +230,7 @@ export async function submitAuthorize(c: Context<AppEnv>) {
   }
 
   if (signedInNow) {
+    await countSignInSuccess(c.env.RATE_LIMITER, c.get("config"), info.ip, user.email);
     const { cookie, session } = await createSession(db, user.id);
     writeSessionCookie(c, cookie);
     authTime = session.createdAt;
@@ -260,15 +261,17 @@ export async function submitAuthorize(c: Context<AppEnv>) {
   return redirectBack(c, request.redirectUri, { code, state: request.state });
 }
 
+const plural = (n: number, unit: string) => `${n} ${unit}${n === 1 ? "" : "s"}`;
+
 function tooMany(c: Context<AppEnv>, key: Rs256PrivateJwk, request: AuthorizeRequest, retryAfter: number) {
-  const minutes = Math.max(1, Math.ceil(retryAfter / 60));
+  const wait = retryAfter < 120 ? plural(retryAfter, "second") : plural(Math.ceil(retryAfter / 60), "minute");
   return showPage(
     c,
     key,
     request,
     { kind: "credentials" },
     429,
-    `Too many sign-in attempts. Try again in ${minutes} minute${minutes === 1 ? "" : "s"}.`,
+    `Too many sign-in attempts. Try again in ${wait}.`,
     { "Retry-After": String(retryAfter) },
   );
 }
