@@ -7,6 +7,11 @@ import { requestInfo } from "../lib/request-info";
 import { serviceDatabase } from "../lib/service-context";
 import { recordSignIn } from "../services/identity/audit";
 import { issueCode } from "../services/identity/grants";
+import {
+  answerInvitation,
+  type InvitationAnswer,
+  pendingInvitations,
+} from "../services/identity/invitations";
 import { createSession, resumeSession } from "../services/identity/sessions";
 import { checkPassword, checkSecondFactor } from "../services/identity/sign-in";
 import { findUserById, markSignedIn, type SignInUser, userTenants } from "../services/identity/users";
@@ -95,6 +100,30 @@ async function grantableTenants(db: Database, user: SignInUser, request: Authori
     .map((t) => ({ id: t.tenant_id, name: t.tenant_name }));
 }
 
+const INVITATION_ANSWER =
+  /^(accept|decline):([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i;
+
+function invitationAnswer(value: string | undefined): InvitationAnswer | undefined {
+  const match = value === undefined ? null : INVITATION_ANSWER.exec(value);
+  return match?.[2] ? { tenantId: match[2], accept: match[1]?.toLowerCase() === "accept" } : undefined;
+}
+
+/**
+ * A signed-in user's pending invitations come before the application's request: each accepted
+ * or declined, or all left for later in this flow. Undefined: none to show.
+ */
+async function invitationsStep(db: Database, user: SignInUser, later: boolean) {
+  if (later) return undefined;
+  const pending = await pendingInvitations(db, user.id);
+  if (pending.length === 0) return undefined;
+  const invitations = pending.map((i) => ({
+    tenantId: i.tenant_id,
+    tenantName: i.tenant_name,
+    roleName: i.role_name,
+  }));
+  return { kind: "invitations", userName: user.name, invitations } as const;
+}
+
 /** GET /oauth/authorize: validate, then the sign-in page (or consent, with a live session). */
 export async function showAuthorize(c: Context<AppEnv>) {
   const key = signingKey(c);
@@ -105,6 +134,8 @@ export async function showAuthorize(c: Context<AppEnv>) {
   const session = await resumeSession(db, readSessionCookie(c));
   const user = session ? await findUserById(db, session.userId) : undefined;
   if (user) {
+    const invitations = await invitationsStep(db, user, false);
+    if (invitations) return showPage(c, key, check.request, invitations);
     const tenants = await grantableTenants(db, user, check.request);
     return showPage(c, key, check.request, { kind: "consent", userName: user.name, tenants });
   }
@@ -237,11 +268,17 @@ export async function submitAuthorize(c: Context<AppEnv>) {
     await markSignedIn(db, user.id);
   }
 
+  const answer = invitationAnswer(text("invitation"));
+  if (answer) await answerInvitation(db, user.id, answer, info);
+  const later = text("invitations") === "later";
+  const invitations = await invitationsStep(db, user, later);
+  if (invitations) return showPage(c, key, request, invitations);
+
   const tenants = await grantableTenants(db, user, request);
   if (tenants.length === 0) {
     return showError(c, "Your account is not an active member of a business this application can use.", 403);
   }
-  const consentStep = { kind: "consent", userName: user.name, tenants } as const;
+  const consentStep = { kind: "consent", userName: user.name, tenants, invitationsLater: later } as const;
   if (text("consent") !== "approve") return showPage(c, key, request, consentStep);
   const chosen = text("tenant") ?? (tenants.length === 1 ? tenants[0]?.id : undefined);
   if (!chosen || !tenants.some((t) => t.id === chosen)) {
