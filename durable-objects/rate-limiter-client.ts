@@ -1,13 +1,6 @@
 import type { RegionId } from "../regions/registry";
 import { type PlacementOptions, placedStub } from "./placement";
-import type {
-  LayeredDecision,
-  LimitCheck,
-  LimitDecision,
-  RateLimiter,
-  Streak,
-  StreakCheck,
-} from "./rate-limiter";
+import type { BackoffCheck, LayeredDecision, LimitCheck, LimitDecision, RateLimiter } from "./rate-limiter";
 
 /** One counter object per limited subject (`tenant:<id>`, `ip:<prefix>`, …), placed by region. */
 export function consumeRateLimit(
@@ -48,32 +41,22 @@ export function hitRateLimits(
   return placedStub(namespace, placement.region, subject, placement).hit(checks, want);
 }
 
-/** The subject's failure streaks (see RateLimiter.streaks). */
-export function readStreaks(
+/** One attempt against the subject's growing delays, counted in advance (see RateLimiter.attempt). */
+export function attemptBackoff(
   namespace: DurableObjectNamespace<RateLimiter>,
   placement: { region: RegionId } & PlacementOptions,
   subject: string,
-  checks: readonly StreakCheck[],
-): Promise<Streak[]> {
-  return placedStub(namespace, placement.region, subject, placement).streaks(checks);
+  checks: readonly BackoffCheck[],
+): Promise<{ allowed: boolean; retryAt: number }> {
+  return placedStub(namespace, placement.region, subject, placement).attempt(checks);
 }
 
-/** One more failure in each of the subject's streaks. */
-export function recordFailure(
+/** An attempt that was not a failure: clears or takes back its streaks (see RateLimiter.settled). */
+export function settleBackoff(
   namespace: DurableObjectNamespace<RateLimiter>,
   placement: { region: RegionId } & PlacementOptions,
   subject: string,
-  checks: readonly StreakCheck[],
-): Promise<Streak[]> {
-  return placedStub(namespace, placement.region, subject, placement).failed(checks);
-}
-
-/** Ends the subject's streaks under these keys. */
-export function clearStreaks(
-  namespace: DurableObjectNamespace<RateLimiter>,
-  placement: { region: RegionId } & PlacementOptions,
-  subject: string,
-  keys: readonly string[],
+  outcome: { clear: readonly string[]; undo: readonly string[] },
 ): Promise<void> {
-  return placedStub(namespace, placement.region, subject, placement).cleared(keys);
+  return placedStub(namespace, placement.region, subject, placement).settled(outcome.clear, outcome.undo);
 }

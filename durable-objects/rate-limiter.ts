@@ -1,7 +1,15 @@
 import { DurableObject } from "cloudflare:workers";
-import type { LayeredDecision, LimitCheck, LimitDecision, Streak, StreakCheck } from "./limit-decision";
+import {
+  type BackoffCheck,
+  type LayeredDecision,
+  type LimitCheck,
+  type LimitDecision,
+  nextAttemptAt,
+  type Streak,
+  type StreakCheck,
+} from "./limit-decision";
 
-export type { LayeredDecision, LimitCheck, LimitDecision, Streak, StreakCheck };
+export type { BackoffCheck, LayeredDecision, LimitCheck, LimitDecision, Streak, StreakCheck };
 
 /** A lease is at most this fraction (1/n) of the smallest room left in its layers. */
 export const LEASE_SHARE = 16;
@@ -104,7 +112,7 @@ export class RateLimiter extends DurableObject<Env> {
   }
 
   /** One more failure under each key, now; answers the streaks as they stand after it. */
-  failed(checks: readonly StreakCheck[], now = Date.now()): Streak[] {
+  #failed(checks: readonly StreakCheck[], now: number): Streak[] {
     const after = this.streaks(checks, now).map((s) => ({ failures: s.failures + 1, lastAt: now }));
     this.sql.exec(
       `insert into streaks (key, failures, last_at, forget_ms) values ${checks.map(() => "(?, ?, ?, ?)").join(", ")}
@@ -115,10 +123,42 @@ export class RateLimiter extends DurableObject<Env> {
     return after;
   }
 
-  /** Ends the streaks under these keys (a successful sign-in). */
-  cleared(keys: readonly string[]): void {
-    if (keys.length === 0) return;
-    this.sql.exec(`delete from streaks where key in (${keys.map(() => "?").join(", ")})`, ...keys);
+  /**
+   * An attempt against growing delays, checked and counted at once: refused (counting nothing)
+   * while any streak says wait; otherwise counted as a failure in every streak in advance, for
+   * the caller to take back (`settled`) if it was not one. Counting first is what makes it exact:
+   * of parallel attempts, each sees the ones before it.
+   */
+  attempt(checks: readonly BackoffCheck[], now = Date.now()): { allowed: boolean; retryAt: number } {
+    const streaks = this.streaks(checks, now);
+    const failuresOf = new Map(checks.map((check, i) => [check.key, streaks[i]?.failures ?? 0]));
+    const retryAt = Math.max(
+      0,
+      ...checks.map((check, i) => {
+        const applies = !check.when || (failuresOf.get(check.when.key) ?? 0) >= check.when.atLeast;
+        return applies && streaks[i] ? nextAttemptAt(streaks[i], check) : 0;
+      }),
+    );
+    if (retryAt > now) return { allowed: false, retryAt };
+    this.#failed(checks, now);
+    return { allowed: true, retryAt: 0 };
+  }
+
+  /**
+   * After an attempt that was not a failure: `clear` ends those streaks, `undo` takes back the
+   * failure `attempt` counted in advance (its time stays: at worst a shared streak's wait starts
+   * a moment later).
+   */
+  settled(clear: readonly string[], undo: readonly string[]): void {
+    if (clear.length > 0) {
+      this.sql.exec(`delete from streaks where key in (${clear.map(() => "?").join(", ")})`, ...clear);
+    }
+    if (undo.length > 0) {
+      this.sql.exec(
+        `update streaks set failures = max(0, failures - 1) where key in (${undo.map(() => "?").join(", ")})`,
+        ...undo,
+      );
+    }
   }
 
   /** Hits so far in the window containing `now` for each check, and when that window ends. */

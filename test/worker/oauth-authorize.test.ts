@@ -287,6 +287,17 @@ describe("POST /oauth/authorize", () => {
     expect((await signInForCode({ email: owner.email, ip: attacker })).res.status).toBe(429);
   }, 45_000);
 
+  it("counts parallel guesses exactly: of 10 at once from one address, only the free ones are checked", async () => {
+    const email = `parallel-${crypto.randomUUID()}@tenant-a.example`;
+    const ip = randomIp();
+    const results = await Promise.all(
+      Array.from({ length: 10 }, () => signInForCode({ email, password: "wrong-password-123", ip })),
+    );
+    const statuses = results.map((r) => r.res.status).sort();
+    expect(statuses.filter((s) => s === 401)).toHaveLength(SIGN_IN_BACKOFF.pair.free);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(10 - SIGN_IN_BACKOFF.pair.free);
+  }, 45_000);
+
   it("slows a guesser with a growing delay: 2^(n - free) s after the nth failure, Retry-After says so", async () => {
     const email = `throttle-${crypto.randomUUID()}@tenant-a.example`;
     const ip = randomIp();

@@ -28,7 +28,7 @@ import { pageHeaders } from "./pages/layout";
 import { type SignInStep, signInPage } from "./pages/sign-in-page";
 import { redirectWith } from "./redirect-uri";
 import { openValue, sealValue } from "./server-secret";
-import { countSignInFailure, countSignInSuccess, throttleSignIn } from "./sign-in-throttle";
+import { settleSignIn, throttleSignIn } from "./sign-in-throttle";
 
 const MFA_TICKET_TTL_SECONDS = 5 * 60;
 /**
@@ -201,7 +201,6 @@ export async function submitAuthorize(c: Context<AppEnv>) {
       c.get("config").dataEncryptionKey,
     );
     if (result === "invalid" || result === "replayed") {
-      await countSignInFailure(c.env.RATE_LIMITER, c.get("config"), info.ip, pending.email);
       await recordSignIn(db, pending.id, "failure", info, { reason: `mfa_${result}` });
       const again = { kind: "mfa", ticket: mfaTicket } as const;
       return showPage(
@@ -229,11 +228,11 @@ export async function submitAuthorize(c: Context<AppEnv>) {
         "Enter your email and password.",
       );
     }
+    // Counted as a failure already; taken back below if it is not one.
     const throttle = await throttleSignIn(c.env.RATE_LIMITER, c.get("config"), info.ip, email);
     if (!throttle.allowed) return tooMany(c, key, request, throttle.retryAfterSeconds);
     const checked = await checkPassword(db, email, password);
     if (!checked.user) {
-      await countSignInFailure(c.env.RATE_LIMITER, c.get("config"), info.ip, email);
       await recordSignIn(db, checked.knownUserId, "failure", info, { reason: "bad_credentials" });
       return showPage(
         c,
@@ -245,6 +244,7 @@ export async function submitAuthorize(c: Context<AppEnv>) {
       );
     }
     if (checked.user.mfa_enabled) {
+      await settleSignIn(c.env.RATE_LIMITER, c.get("config"), info.ip, email, "second_factor");
       const ticket = await sealValue(key, "mfa", { uid: checked.user.id }, MFA_TICKET_TTL_SECONDS);
       return showPage(c, key, request, { kind: "mfa", ticket });
     }
@@ -261,7 +261,7 @@ export async function submitAuthorize(c: Context<AppEnv>) {
   }
 
   if (signedInNow) {
-    await countSignInSuccess(c.env.RATE_LIMITER, c.get("config"), info.ip, user.email);
+    await settleSignIn(c.env.RATE_LIMITER, c.get("config"), info.ip, user.email, "signed_in");
     const { cookie, session } = await createSession(db, user.id);
     writeSessionCookie(c, cookie);
     authTime = session.createdAt;
