@@ -44,3 +44,32 @@ export interface LayeredDecision {
    */
   countedAt: number;
 }
+
+/** A run of consecutive failures (sign-in), kept until `forgetMs` after the last one. */
+export interface StreakCheck {
+  key: string;
+  forgetMs: number;
+}
+
+export interface Streak {
+  failures: number;
+  /** Epoch milliseconds of the last failure; null when there is no streak. */
+  lastAt: number | null;
+}
+
+/**
+ * A streak that delays attempts: after `free` consecutive failures, the nth failure must be
+ * followed by a wait of 2^(n - free) s (at most `capMs`) before the next attempt is checked.
+ * `when`: the streak applies only while another streak of the same call has `atLeast` failures.
+ */
+export interface BackoffCheck extends StreakCheck {
+  free: number;
+  capMs: number;
+  when?: { key: string; atLeast: number };
+}
+
+/** When a streak lets the next attempt be checked (epoch ms; 0: at once). */
+export function nextAttemptAt(streak: Streak, policy: { free: number; capMs: number }): number {
+  if (streak.lastAt === null || streak.failures < policy.free) return 0;
+  return streak.lastAt + Math.min(policy.capMs, 1000 * 2 ** (streak.failures - policy.free));
+}

@@ -1,6 +1,13 @@
 import type { RegionId } from "../regions/registry";
 import { type PlacementOptions, placedStub } from "./placement";
-import type { GiveBack, LayeredDecision, LimitCheck, LimitDecision, RateLimiter } from "./rate-limiter";
+import type {
+  BackoffCheck,
+  GiveBack,
+  LayeredDecision,
+  LimitCheck,
+  LimitDecision,
+  RateLimiter,
+} from "./rate-limiter";
 
 /** One counter object per limited subject (`tenant:<id>`, `ip:<prefix>`, …), placed by region. */
 export function consumeRateLimit(
@@ -43,4 +50,24 @@ export function hitRateLimits(
   back?: GiveBack,
 ): Promise<LayeredDecision> {
   return placedStub(namespace, placement.region, subject, placement).hit(checks, want, back);
+}
+
+/** One attempt against the subject's growing delays, counted in advance (see RateLimiter.attempt). */
+export function attemptBackoff(
+  namespace: DurableObjectNamespace<RateLimiter>,
+  placement: { region: RegionId } & PlacementOptions,
+  subject: string,
+  checks: readonly BackoffCheck[],
+): Promise<{ allowed: boolean; retryAt: number }> {
+  return placedStub(namespace, placement.region, subject, placement).attempt(checks);
+}
+
+/** An attempt that was not a failure: clears or takes back its streaks (see RateLimiter.settled). */
+export function settleBackoff(
+  namespace: DurableObjectNamespace<RateLimiter>,
+  placement: { region: RegionId } & PlacementOptions,
+  subject: string,
+  outcome: { clear: readonly string[]; undo: readonly string[] },
+): Promise<void> {
+  return placedStub(namespace, placement.region, subject, placement).settled(outcome.clear, outcome.undo);
 }

@@ -1,8 +1,17 @@
 import { DurableObject } from "cloudflare:workers";
-import type { GiveBack, LayeredDecision, LimitCheck, LimitDecision } from "./limit-decision";
+import {
+  type BackoffCheck,
+  type GiveBack,
+  type LayeredDecision,
+  type LimitCheck,
+  type LimitDecision,
+  nextAttemptAt,
+  type Streak,
+  type StreakCheck,
+} from "./limit-decision";
 import { type Charge, decide, givenBack, Standing } from "./sliding-window";
 
-export type { GiveBack, LayeredDecision, LimitCheck, LimitDecision };
+export type { BackoffCheck, GiveBack, LayeredDecision, LimitCheck, LimitDecision, Streak, StreakCheck };
 
 const ADD =
   "insert into hits (policy, leaves_at, count) values {rows} on conflict (policy, leaves_at) do update set count = count + excluded.count";
@@ -13,7 +22,8 @@ const TAKE_BACK = "update hits set count = max(0, count - ?) where (policy, leav
  * subject; see sliding-window.ts). A Durable Object runs one request at a time, so
  * check-and-increment needs no lock: of L+k concurrent calls against a limit of L, exactly L are
  * allowed, and no interval of a window's length admits more than L. Counters hold only ids and
- * numbers, never personal data, so any region may place them.
+ * numbers, never personal data, so any region may place them. It also keeps failure streaks
+ * (consecutive failed sign-ins, for a growing delay).
  */
 export class RateLimiter extends DurableObject<Env> {
   private readonly sql: SqlStorage;
@@ -24,6 +34,9 @@ export class RateLimiter extends DurableObject<Env> {
     ctx.blockConcurrencyWhile(async () => {
       this.sql.exec(
         "create table if not exists hits (policy text not null, leaves_at integer not null, count integer not null, primary key (policy, leaves_at)) without rowid",
+      );
+      this.sql.exec(
+        "create table if not exists streaks (key text primary key, failures integer not null, last_at integer not null, forget_ms integer not null)",
       );
       this.#fromFixedWindows(Date.now());
     });
@@ -66,6 +79,75 @@ export class RateLimiter extends DurableObject<Env> {
     const [standing] = this.#standings([{ key: policy, limit, windowMs }], now);
     if (!standing) throw new Error("no standing for a single check");
     return standing.decision(standing.room > 0, now);
+  }
+
+  /** The consecutive failures under each key (none once `forgetMs` has passed since the last). */
+  streaks(checks: readonly StreakCheck[], now = Date.now()): Streak[] {
+    const stored = new Map(
+      this.sql
+        .exec<{ key: string; failures: number; last_at: number }>(
+          `select key, failures, last_at from streaks where key in (${checks.map(() => "?").join(", ")})`,
+          ...checks.map((check) => check.key),
+        )
+        .toArray()
+        .map((row) => [row.key, row]),
+    );
+    return checks.map((check) => {
+      const row = stored.get(check.key);
+      return row && row.last_at + check.forgetMs > now
+        ? { failures: row.failures, lastAt: row.last_at }
+        : { failures: 0, lastAt: null };
+    });
+  }
+
+  /** One more failure under each key, now; answers the streaks as they stand after it. */
+  #failed(checks: readonly StreakCheck[], now: number): Streak[] {
+    const after = this.streaks(checks, now).map((s) => ({ failures: s.failures + 1, lastAt: now }));
+    this.sql.exec(
+      `insert into streaks (key, failures, last_at, forget_ms) values ${checks.map(() => "(?, ?, ?, ?)").join(", ")}
+       on conflict (key) do update set failures = excluded.failures, last_at = excluded.last_at, forget_ms = excluded.forget_ms`,
+      ...checks.flatMap((check, i) => [check.key, after[i]?.failures ?? 1, now, check.forgetMs]),
+    );
+    void this.#sweepAfter(now + Math.min(...checks.map((check) => check.forgetMs)));
+    return after;
+  }
+
+  /**
+   * An attempt against growing delays, checked and counted at once: refused (counting nothing)
+   * while any streak says wait; otherwise counted as a failure in every streak in advance, for
+   * the caller to take back (`settled`) if it was not one. Counting first is what makes it exact:
+   * of parallel attempts, each sees the ones before it.
+   */
+  attempt(checks: readonly BackoffCheck[], now = Date.now()): { allowed: boolean; retryAt: number } {
+    const streaks = this.streaks(checks, now);
+    const failuresOf = new Map(checks.map((check, i) => [check.key, streaks[i]?.failures ?? 0]));
+    const retryAt = Math.max(
+      0,
+      ...checks.map((check, i) => {
+        const applies = !check.when || (failuresOf.get(check.when.key) ?? 0) >= check.when.atLeast;
+        return applies && streaks[i] ? nextAttemptAt(streaks[i], check) : 0;
+      }),
+    );
+    if (retryAt > now) return { allowed: false, retryAt };
+    this.#failed(checks, now);
+    return { allowed: true, retryAt: 0 };
+  }
+
+  /**
+   * After an attempt that was not a failure: `clear` ends those streaks, `undo` takes back the
+   * failure `attempt` counted in advance (its time stays: at worst a shared streak's wait starts
+   * a moment later).
+   */
+  settled(clear: readonly string[], undo: readonly string[]): void {
+    if (clear.length > 0) {
+      this.sql.exec(`delete from streaks where key in (${clear.map(() => "?").join(", ")})`, ...clear);
+    }
+    if (undo.length > 0) {
+      this.sql.exec(
+        `update streaks set failures = max(0, failures - 1) where key in (${undo.map(() => "?").join(", ")})`,
+        ...undo,
+      );
+    }
   }
 
   /** Each check's admissions still in its window at `now`. */
@@ -126,12 +208,14 @@ export class RateLimiter extends DurableObject<Env> {
   }
 
   override async alarm(): Promise<void> {
-    this.sql.exec("delete from hits where leaves_at <= ? or count = 0", Date.now());
-    // Next when some key's rows have all left: a busy key's expired rows go once per window,
-    // not once per bucket.
+    const now = Date.now();
+    this.sql.exec("delete from hits where leaves_at <= ? or count = 0", now);
+    this.sql.exec("delete from streaks where last_at + forget_ms <= ?", now);
+    // Next when some key's rows have all left (a busy key's expired rows go once per window, not
+    // once per bucket), or a streak is forgotten.
     const next = this.sql
       .exec<{ t: number | null }>(
-        "select min(last) as t from (select max(leaves_at) as last from hits group by policy)",
+        "select min(t) as t from (select max(leaves_at) as t from hits group by policy union all select min(last_at + forget_ms) from streaks)",
       )
       .one().t;
     // An empty table costs nothing; deleteAll() would also drop the schema under this instance.

@@ -149,6 +149,8 @@ export async function startBenchStack(options: {
           BACKEND_URL: gateway.url,
           UPSTASH_REDIS_REST_URL: "",
           RATE_LIMITS: rateLimits,
+          // The run's one token lives as long as the run, which may be longer than any client's.
+          ACCESS_TOKEN_MAX_LIFETIME_SECONDS: String(Math.max(3600, options.tokenTtlSeconds)),
           // Webhook endpoints (bench --only webhooks): secrets sealed under a key of this run, and
           // the receiver in the bench process on 127.0.0.1.
           DATA_ENCRYPTION_KEY: dataEncryptionKey,

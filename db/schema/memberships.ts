@@ -38,9 +38,19 @@ export const memberships = pgTable(
     roleId: uuid("role_id")
       .notNull()
       .references(() => roles.id),
+    /**
+     * `invited`: pending until the user accepts (at their next sign-in); no access until then.
+     * Only an accepted membership is `active` or `suspended`.
+     */
     status: text("status", { enum: ["invited", "active", "suspended"] })
       .notNull()
       .default("active"),
+    /**
+     * What the inviting tenant typed, shown to it while the invitation is pending instead of the
+     * user's own email and name, so inviting an address tells nobody whether it has an account.
+     */
+    inviteEmail: text("invite_email"),
+    inviteName: text("invite_name"),
     ...timestamps,
     ...softDelete,
   },

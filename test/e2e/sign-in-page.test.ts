@@ -57,7 +57,9 @@ describe("the sign-in page in headless Chromium", () => {
       await page.getByLabel("Password").fill("wrong-password-123");
       await page.getByRole("button", { name: "Allow" }).click();
       const wrongMessage = await page.getByRole("alert").textContent();
-      expect(unknownMessage).toBe("The email or password is not right.");
+      expect(unknownMessage).toMatch(
+        /^The email or password is not right\. Accounts belong to the region their business is in; this is Europe/,
+      );
       expect(wrongMessage).toBe(unknownMessage);
       await page.screenshot({ path: "test-results/sign-in-error.png", fullPage: true });
 

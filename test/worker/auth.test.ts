@@ -119,6 +119,26 @@ describe("access token verification", () => {
     await expect401(await signWithEuKey({ ...claims(), nbf: now + 600 }));
   });
 
+  it("rejects a token issued in the future or living longer than the configured maximum", async () => {
+    const jwk = signingKeys().eu;
+    const key = await importJWK(jwk, "RS256");
+    const signed = (times: { iat?: number; exp: number }) =>
+      new SignJWT({ ...claims(), ...times })
+        .setProtectedHeader({ alg: "RS256", typ: "at+jwt", kid: jwk.kid })
+        .sign(key);
+    const now = Math.floor(Date.now() / 1000);
+    // Issued an hour from now, valid for the usual 15 minutes from then.
+    const future = await expect401(await signed({ iat: now + 3600, exp: now + 3600 + 900 }));
+    expect(future.errors?.[0]?.message).toBe("Token issued in the future");
+    const tenYears = await expect401(await signed({ iat: now, exp: now + 10 * 365 * 86_400 }));
+    expect(tenYears.errors?.[0]?.message).toBe("Token lifetime too long");
+    await expect401(await signed({ exp: now + 600 }));
+    // Within the clock tolerance, and at the longest lifetime a client may be given: accepted.
+    const skewed = await signed({ iat: now + 20, exp: now + 20 + 3600 });
+    expect((await call("/api/v1/crm/contacts", { token: skewed })).status).toBe(200);
+    await expect401(await signed({ iat: now, exp: now + 3601 }));
+  });
+
   it("rejects a wrong issuer or audience", async () => {
     await expect401(await signWithEuKey(claims({ iss: "https://evil.example" })));
     await expect401(await signWithEuKey(claims({ aud: "another-api" })));

@@ -1,7 +1,7 @@
 import { sql } from "drizzle-orm";
 import { TEST_TENANTS } from "../support/tenants";
 import { call, type Envelope, envelope, tokenFor } from "./helpers";
-import { rows } from "./oauth-helpers";
+import { asTenant, rows } from "./oauth-helpers";
 
 export type TenantKey = keyof typeof TEST_TENANTS;
 
@@ -25,9 +25,10 @@ export async function iam(
 export const fieldsOf = (body: { errors?: { field?: string }[] }) => (body.errors ?? []).map((e) => e.field);
 
 /**
- * A member who can sign in: added through the API (a new email becomes an invited user), given
- * the seeded demo password directly in the database (the platform has no password-setting flow
- * yet), then activated through the API.
+ * A member who can sign in: invited through the API (a new email becomes a user), given the
+ * seeded demo password directly in the database (the platform has no password-setting flow
+ * yet), and the invitation accepted in the database as the user would at sign-in (the sign-in
+ * flow's own acceptance is tested in iam-members.test.ts).
  */
 export async function memberWhoCanSignIn(role: string, tenant: TenantKey = "c") {
   const email = `${unique("m")}@${TEST_TENANTS[tenant].slug}.example`;
@@ -38,9 +39,18 @@ export async function memberWhoCanSignIn(role: string, tenant: TenantKey = "c") 
     sql`update users set password_hash = (select password_hash from users where id = ${TEST_TENANTS[tenant].ownerId})
         where id = ${id}`,
   );
-  const activated = await iam(`/members/${id}`, { method: "PATCH", json: { status: "active" }, tenant });
-  if (activated.res.status !== 200) throw new Error(`activate failed: ${JSON.stringify(activated.body)}`);
+  await acceptInvitation(TEST_TENANTS[tenant].tenantId, id);
   return { id, email };
+}
+
+/** What the user's "Accept" at sign-in does, without the sign-in. */
+export async function acceptInvitation(tenantId: string, userId: string): Promise<void> {
+  const [accepted = []] = await asTenant(
+    tenantId,
+    sql`update memberships set status = 'active' where tenant_id = ${tenantId} and user_id = ${userId}
+        and status = 'invited' and not is_deleted returning id`,
+  );
+  if (accepted.length !== 1) throw new Error(`no pending invitation of ${userId} in ${tenantId}`);
 }
 
 /** The payload of a JWT, unverified (the tests look at what the server put in it). */

@@ -2,8 +2,18 @@ import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { TEST_TENANTS } from "../support/tenants";
 import { call, tokenFor } from "./helpers";
-import { fieldsOf, iam, memberWhoCanSignIn, unique } from "./iam-helpers";
-import { asTenant, refresh, tokensFor } from "./oauth-helpers";
+import { fieldsOf, iam, jwtPayload, memberWhoCanSignIn, unique } from "./iam-helpers";
+import {
+  asTenant,
+  DEMO_PASSWORD,
+  exchangeCode,
+  openSignIn,
+  pkcePair,
+  postAuthorize,
+  refresh,
+  rows,
+  tokensFor,
+} from "./oauth-helpers";
 
 const C = TEST_TENANTS.c;
 /** An Owner who is not the tenant's seeded owner, so the seeded one can be the target. */
@@ -25,36 +35,140 @@ describe("iam members", () => {
     expect([...data, ...rest].map((m) => m.email)).toContain(C.ownerEmail);
   });
 
-  it("adds an unknown email as an invited user, an existing user as active, and audits it", async () => {
-    const email = `${unique("new")}@example.com`;
-    const { res, body } = await iam("/members", { method: "POST", json: { email, role: "Member" } });
-    expect(res.status).toBe(201);
-    const member = body.data as { id: string; status: string; role: string; name: string };
-    expect(member).toMatchObject({ status: "invited", role: "Member" });
-    expect(res.headers.get("Location")).toBe(`/api/v1/iam/members/${member.id}`);
+  it("invites a known and an unknown email alike: same answer, only what was typed, no access yet", async () => {
+    // Someone with an account (a member of tenant a) whose real name tenant c does not know.
+    const known = await memberWhoCanSignIn("Member", "a");
+    const realName = `Real ${unique("Person")}`;
+    await rows(sql`update users set name = ${realName} where id = ${known.id}`);
+    const unknownEmail = `${unique("new")}@example.com`;
+    const typedKnown = known.email.toUpperCase();
 
-    // The seeded owner of tenant a exists in the region with a password: active at once.
-    const existing = await iam("/members", {
-      method: "POST",
-      json: { email: TEST_TENANTS.b.ownerEmail, role: "Viewer" },
+    const added = [];
+    for (const email of [unknownEmail, typedKnown]) {
+      const { res, body } = await iam("/members", { method: "POST", json: { email, role: "Member" } });
+      expect(res.status).toBe(201);
+      expect(res.headers.get("Location")).toBe(`/api/v1/iam/members/${(body.data as { id: string }).id}`);
+      added.push(body.data as Record<string, string>);
+    }
+    const [unknown, existing] = added as [Record<string, string>, Record<string, string>];
+    const shape = (m: Record<string, string>, email: string) => ({
+      keys: Object.keys(m).sort(),
+      status: m.status,
+      role: m.role,
+      email: m.email === email,
+      name: m.name === email.split("@")[0],
     });
-    expect(existing.res.status).toBe(201);
-    expect(existing.body.data).toMatchObject({
-      status: "active",
-      role: "Viewer",
-      id: TEST_TENANTS.b.ownerId,
-    });
+    expect(shape(existing, typedKnown)).toEqual(shape(unknown, unknownEmail));
+    expect(existing).toMatchObject({ status: "invited", id: known.id, email: typedKnown });
+    expect(JSON.stringify(existing)).not.toContain(realName);
+    // The list and the member's page show the same: what the tenant typed.
+    const read = await iam(`/members/${known.id}`);
+    expect(read.body.data).toMatchObject({ email: typedKnown, name: existing.name, status: "invited" });
+    expect(JSON.stringify((await iam("/members?limit=200")).body)).not.toContain(realName);
 
-    const again = await iam("/members", {
-      method: "POST",
-      json: { email: email.toUpperCase(), role: "Viewer" },
-    });
-    expect(again.res.status).toBe(409);
+    // Only the user accepts: the tenant cannot activate (or suspend) an invitation.
+    for (const status of ["active", "suspended"]) {
+      const patched = await iam(`/members/${known.id}`, { method: "PATCH", json: { status } });
+      expect(patched.res.status).toBe(409);
+    }
+    expect(
+      (await iam("/members", { method: "POST", json: { email: known.email, role: "Viewer" } })).res.status,
+    ).toBe(409);
+    // No access while pending: nothing of tenant c can be issued to them.
+    const [membership = []] = await asTenant(
+      C.tenantId,
+      sql`select status from memberships where user_id = ${known.id} and not is_deleted`,
+    );
+    expect(membership).toEqual([{ status: "invited" }]);
 
     const audit = await iam("/audit?action=iam.member_added&limit=200");
-    const entries = audit.body.data as { details: { role: string } }[];
+    const entries = audit.body.data as { target_id: string; details: { role: string } }[];
     expect(entries.some((e) => e.details.role === "Member")).toBe(true);
-    await iam(`/members/${TEST_TENANTS.b.ownerId}`, { method: "DELETE" });
+    await iam(`/members/${known.id}`, { method: "DELETE" });
+  });
+
+  it("the invited user accepts or declines at sign-in; only then can the tenant be chosen", async () => {
+    const user = await memberWhoCanSignIn("Member", "a");
+    const realName = `Real ${unique("Person")}`;
+    await rows(sql`update users set name = ${realName} where id = ${user.id}`);
+    const invited = await iam("/members", { method: "POST", json: { email: user.email, role: "Viewer" } });
+    expect(invited.res.status).toBe(201);
+
+    // Signing in shows the invitation first, not the application's consent.
+    const { challenge, verifier } = await pkcePair();
+    const o = { challenge };
+    const first = await openSignIn(o);
+    const signedIn = await postAuthorize(o, first.jar, first.ip, {
+      csrf_token: first.csrf,
+      email: user.email,
+      password: DEMO_PASSWORD,
+      consent: "approve",
+    });
+    expect(signedIn.status).toBe(200);
+    const invitationsPage = await signedIn.text();
+    expect(invitationsPage).toContain("Invitations");
+    expect(invitationsPage).toContain(`value="accept:${C.tenantId}"`);
+    expect(invitationsPage).toContain(TEST_TENANTS.c.name);
+    expect(invitationsPage).not.toContain('value="approve"');
+
+    // Later: the consent lists only tenant a; asking for c anyway is refused.
+    const later = await postAuthorize(o, first.jar, first.ip, {
+      csrf_token: first.csrf,
+      invitations: "later",
+    });
+    const laterPage = await later.text();
+    expect(later.status).toBe(200);
+    expect(laterPage).toContain("Allow access?");
+    expect(laterPage).not.toContain(C.tenantId);
+    const sneaky = await postAuthorize(o, first.jar, first.ip, {
+      csrf_token: first.csrf,
+      invitations: "later",
+      consent: "approve",
+      tenant: C.tenantId,
+    });
+    expect(sneaky.status).toBe(400);
+
+    // Accept: now both businesses are offered (a select), and c can be chosen.
+    const accepted = await postAuthorize(o, first.jar, first.ip, {
+      csrf_token: first.csrf,
+      invitation: `accept:${C.tenantId}`,
+    });
+    const consentPage = await accepted.text();
+    expect(accepted.status).toBe(200);
+    expect(consentPage).toContain('<select id="tenant" name="tenant"');
+    expect(consentPage).toContain(`value="${C.tenantId}"`);
+    expect(consentPage).toContain(`value="${TEST_TENANTS.a.tenantId}"`);
+    const approved = await postAuthorize(o, first.jar, first.ip, {
+      csrf_token: first.csrf,
+      consent: "approve",
+      tenant: C.tenantId,
+    });
+    expect(approved.status).toBe(303);
+    const code = new URL(approved.headers.get("Location") ?? "").searchParams.get("code") ?? "";
+    const tokens = (await (await exchangeCode(code, verifier)).json()) as { access_token: string };
+    expect(jwtPayload(tokens.access_token)).toMatchObject({ tenant_id: C.tenantId, role: "Viewer" });
+
+    // Accepted: the tenant now sees the account's own name; the acceptance is audited there.
+    expect((await iam(`/members/${user.id}`)).body.data).toMatchObject({ status: "active", name: realName });
+    const audit = await iam("/audit?action=iam.invitation_accepted&limit=200");
+    expect((audit.body.data as { actor_id: string }[]).some((e) => e.actor_id === user.id)).toBe(true);
+    await iam(`/members/${user.id}`, { method: "DELETE" });
+
+    // Invited again and declined: the invitation is gone, audited, and the flow goes on.
+    expect(
+      (await iam("/members", { method: "POST", json: { email: user.email, role: "Viewer" } })).res.status,
+    ).toBe(201);
+    const again = await openSignIn({ challenge, jar: first.jar, ip: first.ip });
+    expect(again.html).toContain(`value="decline:${C.tenantId}"`);
+    const declined = await postAuthorize(o, again.jar, first.ip, {
+      csrf_token: again.csrf,
+      invitation: `decline:${C.tenantId}`,
+    });
+    expect(declined.status).toBe(200);
+    expect(await declined.text()).toContain("Allow access?");
+    expect((await iam(`/members/${user.id}`)).res.status).toBe(404);
+    const declines = await iam("/audit?action=iam.invitation_declined&limit=200");
+    expect((declines.body.data as { actor_id: string }[]).some((e) => e.actor_id === user.id)).toBe(true);
   });
 
   it("rejects invalid input field by field, unknown fields and unknown roles", async () => {

@@ -86,6 +86,8 @@ describe("iam oauth clients", () => {
     ["http on a public host", { redirect_uris: ["http://app.example/cb"] }, "redirect_uris.0"],
     ["a fragment", { redirect_uris: ["https://app.example/cb#x"] }, "redirect_uris.0"],
     ["a non-normalised URI", { redirect_uris: ["HTTPS://app.example/cb"] }, "redirect_uris.0"],
+    ["a loopback redirect on port 0", { redirect_uris: ["http://127.0.0.1:0/cb"] }, "redirect_uris.0"],
+    ["an https redirect on port 0", { redirect_uris: ["https://app.example:0/cb"] }, "redirect_uris.0"],
     ["no redirect URI", { redirect_uris: [] }, "redirect_uris"],
     [
       "client_credentials on a public client",

@@ -1,7 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { SIGN_IN_LIMITS } from "../../workers/api/oauth/sign-in-throttle";
+import { REGIONS } from "../../regions/registry";
+import { SIGN_IN_BACKOFF, SIGN_IN_LIMITS } from "../../workers/api/oauth/sign-in-throttle";
 import { TEST_TENANTS } from "../support/tenants";
 import { BASE } from "./helpers";
+import { memberWhoCanSignIn } from "./iam-helpers";
 import {
   authorizeQuery,
   awayFromWindowEdge,
@@ -91,6 +93,7 @@ describe("GET /oauth/authorize", () => {
     ["localhost instead of the loopback literal", "http://localhost:5000/callback"],
     ["https on loopback", "https://127.0.0.1:5000/callback"],
     ["an extra query", "http://127.0.0.1:5000/callback?x=1"],
+    ["port 0 on loopback", "http://127.0.0.1:0/callback"],
   ])("shows an error page and never redirects for a mismatched redirect_uri: %s", async (_, redirectUri) => {
     const { challenge } = await pkcePair();
     const { page, html } = await openSignIn({ challenge, redirectUri });
@@ -182,6 +185,41 @@ describe("POST /oauth/authorize", () => {
     expect(crossSite.headers.get("Location")).toBeNull();
   });
 
+  it("refuses Origin null, and a foreign Referer without Origin, like another site's Origin", async () => {
+    const { challenge } = await pkcePair();
+    const o = { challenge };
+    const { jar, ip, csrf } = await openSignIn(o);
+    const body = new URLSearchParams(authorizeQuery(o));
+    const fields = { email: TEST_TENANTS.a.ownerEmail, password: DEMO_PASSWORD, consent: "approve" };
+    for (const [k, v] of Object.entries({ ...fields, csrf_token: csrf })) body.set(k, v);
+    const post = (headers: Record<string, string>) =>
+      fetchWorker("/oauth/authorize", {
+        method: "POST",
+        headers: {
+          "Content-Type": "application/x-www-form-urlencoded",
+          Cookie: jar.header(),
+          "CF-Connecting-IP": ip,
+          ...headers,
+        },
+        body,
+      });
+    const refused: Record<string, string>[] = [
+      { Origin: "null" },
+      { Referer: "https://evil.example/page" },
+      { Referer: "not a url" },
+      { Origin: "null", Referer: `${BASE}/oauth/authorize` },
+    ];
+    for (const headers of refused) {
+      const res = await post(headers);
+      expect(res.status, JSON.stringify(headers)).toBe(403);
+      expect(res.headers.get("Location")).toBeNull();
+      expect(await res.text()).toContain("sent from another site");
+    }
+    // Our own page as Referer (a browser that sends no Origin) still signs in.
+    const own = await post({ Referer: `${BASE}/oauth/authorize?${authorizeQuery(o)}` });
+    expect(own.status).toBe(303);
+  });
+
   it("says the same thing for an unknown account and a wrong password", async () => {
     const wrongPassword = await signInForCode({ password: "not-the-password-at-all" });
     const unknown = await signInForCode({ email: "nobody-here@tenant-a.example" });
@@ -189,7 +227,12 @@ describe("POST /oauth/authorize", () => {
     expect(unknown.res.status).toBe(401);
     const message = (html: string) => /<p role="alert"[^>]*>([^<]*)<\/p>/.exec(html)?.[1];
     const [a, b] = [await wrongPassword.res.text(), await unknown.res.text()];
-    expect(message(a)).toBe("The email or password is not right.");
+    // It says that accounts belong to a region (this one; the other is named), not which it was.
+    expect(message(a)).toBe(
+      "The email or password is not right. Accounts belong to the region their business is in; this is " +
+        `${REGIONS.eu.name}. If your business is in ${REGIONS.lagos.name}, its accounts are there: sign in ` +
+        "through that region.",
+    );
     expect(message(b)).toBe(message(a));
     expect(wrongPassword.location).toBeNull();
   });
@@ -226,33 +269,77 @@ describe("POST /oauth/authorize", () => {
     expect(url.searchParams.get("code")).toBeNull();
   });
 
-  it("throttles sign-in per account: the 11th attempt in 15 minutes is refused with Retry-After", async () => {
-    await awayFromWindowEdge(SIGN_IN_LIMITS.accountFailures.windowMs);
-    const email = `throttle-${crypto.randomUUID()}@tenant-a.example`;
+  it("an attacker's 20 wrong passwords do not keep the owner out: the owner signs in from their own address", async () => {
+    const owner = await memberWhoCanSignIn("Member");
+    const attacker = randomIp();
     const statuses: number[] = [];
-    for (let i = 0; i < 11; i++) {
-      // A new address each time: the per-account limit holds however the attempts are spread.
-      const { res } = await signInForCode({ email, password: "wrong-password-123", ip: randomIp() });
+    for (let i = 0; i < 20; i++) {
+      const { res } = await signInForCode({ email: owner.email, password: `guess-${i}-wrong`, ip: attacker });
       statuses.push(res.status);
-      if (res.status === 429) {
-        expect(Number(res.headers.get("Retry-After"))).toBeGreaterThan(0);
-      }
     }
-    expect(statuses.slice(0, 10).every((s) => s === 401)).toBe(true);
-    expect(statuses[10]).toBe(429);
+    expect(statuses.slice(0, SIGN_IN_BACKOFF.pair.free)).toEqual([401, 401, 401]);
+    expect(statuses.slice(SIGN_IN_BACKOFF.pair.free).every((s) => s === 429)).toBe(true);
+    // Right after, from an address that has not been failing: the right password works.
+    const signedIn = await signInForCode({ email: owner.email, ip: randomIp() });
+    expect(signedIn.res.status).toBe(303);
+    expect(signedIn.code).toMatch(/^nxac_/);
+    // The attacker's address is still slowed, even with the right password.
+    expect((await signInForCode({ email: owner.email, ip: attacker })).res.status).toBe(429);
   }, 45_000);
 
-  it("throttles sign-in per IP: 30 attempts in 10 minutes, then 429", async () => {
-    await awayFromWindowEdge(SIGN_IN_LIMITS.ip.windowMs);
+  it("counts parallel guesses exactly: of 10 at once from one address, only the free ones are checked", async () => {
+    const email = `parallel-${crypto.randomUUID()}@tenant-a.example`;
     const ip = randomIp();
+    const results = await Promise.all(
+      Array.from({ length: 10 }, () => signInForCode({ email, password: "wrong-password-123", ip })),
+    );
+    const statuses = results.map((r) => r.res.status).sort();
+    expect(statuses.filter((s) => s === 401)).toHaveLength(SIGN_IN_BACKOFF.pair.free);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(10 - SIGN_IN_BACKOFF.pair.free);
+  }, 45_000);
+
+  it("slows a guesser with a growing delay: 2^(n - free) s after the nth failure, Retry-After says so", async () => {
+    const email = `throttle-${crypto.randomUUID()}@tenant-a.example`;
+    const ip = randomIp();
+    const attempt = async () => (await signInForCode({ email, password: "wrong-password-123", ip })).res;
+    for (let i = 0; i < SIGN_IN_BACKOFF.pair.free; i++) expect((await attempt()).status).toBe(401);
+    for (const seconds of [1, 2, 4]) {
+      const refused = await attempt();
+      expect(refused.status).toBe(429);
+      expect(refused.headers.get("Retry-After")).toBe(String(seconds));
+      expect(await refused.text()).toContain(
+        `Too many sign-in attempts. Try again in ${seconds} second${seconds === 1 ? "" : "s"}.`,
+      );
+      await new Promise((r) => setTimeout(r, seconds * 1000 + 100));
+      // The wait is over: the next attempt is checked (and fails, so the next wait doubles).
+      expect((await attempt()).status).toBe(401);
+    }
+  }, 45_000);
+
+  it("slows an address failing across accounts, and counts every attempt per address: 30 in 10 minutes", async () => {
+    const sprayer = randomIp();
     const statuses: number[] = [];
-    for (let i = 0; i < 31; i++) {
-      const { res } = await signInForCode({ email: `spray-${i}-${crypto.randomUUID()}@x.example`, ip });
+    for (let i = 0; i <= SIGN_IN_BACKOFF.address.free; i++) {
+      const { res } = await signInForCode({
+        email: `spray-${i}-${crypto.randomUUID()}@x.example`,
+        ip: sprayer,
+      });
       statuses.push(res.status);
     }
-    expect(statuses.filter((s) => s === 401)).toHaveLength(30);
-    expect(statuses[30]).toBe(429);
-  }, 45_000);
+    expect(statuses.slice(0, SIGN_IN_BACKOFF.address.free).every((s) => s === 401)).toBe(true);
+    expect(statuses[SIGN_IN_BACKOFF.address.free]).toBe(429);
+
+    // Right passwords count in the window too (a flood), so the 31st attempt is refused.
+    await awayFromWindowEdge(SIGN_IN_LIMITS.ip.windowMs);
+    const member = await memberWhoCanSignIn("Member");
+    const ip = randomIp();
+    const flood: number[] = [];
+    for (let i = 0; i < SIGN_IN_LIMITS.ip.limit + 1; i++) {
+      flood.push((await signInForCode({ email: member.email, ip })).res.status);
+    }
+    expect(flood.slice(0, SIGN_IN_LIMITS.ip.limit).every((s) => s === 303)).toBe(true);
+    expect(flood[SIGN_IN_LIMITS.ip.limit]).toBe(429);
+  }, 60_000);
 
   it("a tampered hidden redirect_uri is validated again on submit", async () => {
     const { challenge } = await pkcePair();

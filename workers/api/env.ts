@@ -2,6 +2,7 @@ import { z } from "zod";
 import { DEFAULT_DATABASE_TIMEOUT_MS } from "../../db/client";
 import { isRegionId, REGION_IDS, type RegionId } from "../../regions/registry";
 import { type Jwk, publishedJwkSchema, type Rs256PrivateJwk, rs256PrivateJwkSchema } from "./auth/jwk";
+import { MAX_ACCESS_TOKEN_TTL_SECONDS } from "./auth/token-format";
 import { ATTEMPT_TIMEOUT_MS } from "./webhooks/retry-schedule";
 
 export type Bindings = Env;
@@ -87,6 +88,13 @@ const configSchema = z.object({
     emptyToUndefined,
     z.coerce.number().int().min(0).max(300).default(60),
   ),
+  // The longest access-token lifetime (exp - iat) a verifier accepts: by default the longest a
+  // client may be given. Above it, a revoked grant's tokens would outlive their listing on the
+  // revocation list, so larger values are for benchmarks' long-lived test tokens only.
+  ACCESS_TOKEN_MAX_LIFETIME_SECONDS: z.preprocess(
+    emptyToUndefined,
+    z.coerce.number().int().min(60).max(86_400).default(MAX_ACCESS_TOKEN_TTL_SECONDS),
+  ),
   // Sockets per RealtimeShard before a tenant's next connection opens another shard.
   REALTIME_SHARD_CAPACITY: z.preprocess(
     emptyToUndefined,
@@ -121,6 +129,8 @@ export interface Config {
   signingKey: Rs256PrivateJwk | undefined;
   /** AES-256-GCM key (base64) for secrets at rest; never leaves the Worker. */
   dataEncryptionKey: string | undefined;
+  /** Access tokens living longer than this (exp - iat) are refused, however validly signed. */
+  accessTokenMaxLifetimeSeconds: number;
   /** Seconds an isolate may serve a verified API key from memory (0: always ask the database). */
   apiKeyCacheTtlSeconds: number;
   /** The edge rate limits (always on in production). */
@@ -188,6 +198,7 @@ export function loadConfig(env: Bindings): Config {
     signingKey,
     dataEncryptionKey: c.DATA_ENCRYPTION_KEY,
     apiKeyCacheTtlSeconds: c.API_KEY_CACHE_TTL_SECONDS,
+    accessTokenMaxLifetimeSeconds: c.ACCESS_TOKEN_MAX_LIFETIME_SECONDS,
     rateLimitsEnabled: c.RATE_LIMITS === "on",
     realtime: { shardCapacity: c.REALTIME_SHARD_CAPACITY, recheckSeconds: c.REALTIME_RECHECK_SECONDS },
     webhookAllowPrivateTargets: c.WEBHOOK_ALLOW_PRIVATE_TARGETS === "true",

@@ -119,6 +119,14 @@ async function verifyUncached(token: string, config: Config): Promise<AccessClai
 
   const claims = claimsSchema.safeParse(payload);
   if (!claims.success) throw reject("Invalid token claims");
+  // jose checks `iat` only for being a number: a token issued in the future, or one whose
+  // lifetime no issuer here grants, is a forged or mis-issued token however well signed.
+  if (claims.data.iat > Math.floor(Date.now() / 1000) + CLOCK_TOLERANCE_SECONDS) {
+    throw reject("Token issued in the future");
+  }
+  if (claims.data.exp - claims.data.iat > config.accessTokenMaxLifetimeSeconds) {
+    throw reject("Token lifetime too long");
+  }
   if (claims.data.region !== region) throw reject("Token region does not match its issuer");
   // A system role's permissions are fixed in code: a token pairing one with its own list is forged
   // or mis-issued, never honoured.

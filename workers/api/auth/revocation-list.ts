@@ -6,7 +6,7 @@ import { ApiError } from "../lib/errors";
 import { describeError } from "../lib/log-error";
 import { type Defer, deferOrAwait, tryUpstash } from "../lib/upstash";
 import { CLOCK_TOLERANCE_SECONDS } from "./access-token";
-import type { AccessClaims } from "./token-format";
+import { type AccessClaims, MAX_ACCESS_TOKEN_TTL_SECONDS } from "./token-format";
 
 /*
  * The edge revocation list: access tokens revoked before their expiry (by `jti`) and refresh
@@ -23,8 +23,6 @@ import type { AccessClaims } from "./token-format";
  * and at once on the isolate that revoked it.
  */
 
-/** The longest access-token lifetime a client may be given (schemas/oauth-client.ts). */
-export const MAX_ACCESS_TOKEN_TTL_SECONDS = 3600;
 /** After this the copy is reloaded in the background. */
 export const REVOCATION_REFRESH_MS = 2_000;
 /** A copy older than this is never trusted: the request waits for a reload. */

@@ -3,6 +3,8 @@ import type { RegionId } from "../../../regions/registry";
 /** Shared by the verifier and the issuer (and Node tooling, which must not import Worker types). */
 export const ACCESS_TOKEN_TYPE = "at+jwt";
 export const ACCESS_TOKEN_TTL_SECONDS = 15 * 60;
+/** The longest access-token lifetime a client may be given (schemas/oauth-client.ts). */
+export const MAX_ACCESS_TOKEN_TTL_SECONDS = 3600;
 
 /** What a verified access token says, as the rest of the Worker uses it. */
 export interface AccessClaims {

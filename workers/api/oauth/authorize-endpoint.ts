@@ -1,11 +1,17 @@
 import type { Context } from "hono";
 import type { Database } from "../../../db/client";
+import { REGION_IDS, REGIONS, type RegionId } from "../../../regions/registry";
 import type { AppEnv } from "../app-env";
 import type { Rs256PrivateJwk } from "../auth/jwk";
 import { requestInfo } from "../lib/request-info";
 import { serviceDatabase } from "../lib/service-context";
 import { recordSignIn } from "../services/identity/audit";
 import { issueCode } from "../services/identity/grants";
+import {
+  answerInvitation,
+  type InvitationAnswer,
+  pendingInvitations,
+} from "../services/identity/invitations";
 import { createSession, resumeSession } from "../services/identity/sessions";
 import { checkPassword, checkSecondFactor } from "../services/identity/sign-in";
 import { findUserById, markSignedIn, type SignInUser, userTenants } from "../services/identity/users";
@@ -15,18 +21,29 @@ import {
   checkAuthorizeRequest,
   pickAuthorizeParams,
 } from "./authorize-request";
-import { csrfTokenFor, csrfValid, readSessionCookie, writeSessionCookie } from "./cookies";
+import { csrfTokenFor, csrfValid, postedFromOwnPage, readSessionCookie, writeSessionCookie } from "./cookies";
 import { randomToken } from "./encoding";
 import { errorPage } from "./pages/error-page";
 import { pageHeaders } from "./pages/layout";
 import { type SignInStep, signInPage } from "./pages/sign-in-page";
 import { redirectWith } from "./redirect-uri";
 import { openValue, sealValue } from "./server-secret";
-import { countSignInFailure, throttleSignIn } from "./sign-in-throttle";
+import { settleSignIn, throttleSignIn } from "./sign-in-throttle";
 
 const MFA_TICKET_TTL_SECONDS = 5 * 60;
-/** The same words for an unknown account, a wrong password and an account without one. */
-const WRONG_CREDENTIALS = "The email or password is not right.";
+/**
+ * The same words for an unknown account, a wrong password and an account without one. Accounts
+ * live in their business's region, so someone at the wrong region's page is told where else to
+ * look, whichever it was.
+ */
+function wrongCredentials(region: RegionId): string {
+  const others = REGION_IDS.filter((id) => id !== region).map((id) => REGIONS[id].name);
+  return (
+    `The email or password is not right. Accounts belong to the region their business is in; this is ` +
+    `${REGIONS[region].name}. If your business is in ${others.join(" or ")}, its accounts are there: sign in ` +
+    "through that region."
+  );
+}
 
 type Status = 200 | 400 | 401 | 403 | 429 | 503;
 
@@ -83,6 +100,30 @@ async function grantableTenants(db: Database, user: SignInUser, request: Authori
     .map((t) => ({ id: t.tenant_id, name: t.tenant_name }));
 }
 
+const INVITATION_ANSWER =
+  /^(accept|decline):([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i;
+
+function invitationAnswer(value: string | undefined): InvitationAnswer | undefined {
+  const match = value === undefined ? null : INVITATION_ANSWER.exec(value);
+  return match?.[2] ? { tenantId: match[2], accept: match[1]?.toLowerCase() === "accept" } : undefined;
+}
+
+/**
+ * A signed-in user's pending invitations come before the application's request: each accepted
+ * or declined, or all left for later in this flow. Undefined: none to show.
+ */
+async function invitationsStep(db: Database, user: SignInUser, later: boolean) {
+  if (later) return undefined;
+  const pending = await pendingInvitations(db, user.id);
+  if (pending.length === 0) return undefined;
+  const invitations = pending.map((i) => ({
+    tenantId: i.tenant_id,
+    tenantName: i.tenant_name,
+    roleName: i.role_name,
+  }));
+  return { kind: "invitations", userName: user.name, invitations } as const;
+}
+
 /** GET /oauth/authorize: validate, then the sign-in page (or consent, with a live session). */
 export async function showAuthorize(c: Context<AppEnv>) {
   const key = signingKey(c);
@@ -93,6 +134,8 @@ export async function showAuthorize(c: Context<AppEnv>) {
   const session = await resumeSession(db, readSessionCookie(c));
   const user = session ? await findUserById(db, session.userId) : undefined;
   if (user) {
+    const invitations = await invitationsStep(db, user, false);
+    if (invitations) return showPage(c, key, check.request, invitations);
     const tenants = await grantableTenants(db, user, check.request);
     return showPage(c, key, check.request, { kind: "consent", userName: user.name, tenants });
   }
@@ -107,12 +150,9 @@ export async function submitAuthorize(c: Context<AppEnv>) {
   if (!type.startsWith("application/x-www-form-urlencoded") && !type.startsWith("multipart/form-data")) {
     return showError(c, "The form was not sent as a form.", 400);
   }
-  // A browser names the page a post came from; another site's form is refused outright (the
-  // CSRF token would fail too, this just says so earlier and plainly).
-  const origin = c.req.header("Origin");
-  if (origin && origin !== "null" && origin !== new URL(issuer(c)).origin) {
-    return showError(c, "This form was sent from another site.", 403);
-  }
+  // Another site's form is refused outright (the CSRF token would fail too, this just says so
+  // earlier and plainly).
+  if (!postedFromOwnPage(c)) return showError(c, "This form was sent from another site.", 403);
   const form = await c.req.parseBody();
   if (!(await csrfValid(c, key, form.csrf_token))) {
     return showError(c, "This page has expired. Go back to the application and start again.", 403);
@@ -161,7 +201,6 @@ export async function submitAuthorize(c: Context<AppEnv>) {
       c.get("config").dataEncryptionKey,
     );
     if (result === "invalid" || result === "replayed") {
-      await countSignInFailure(c.env.RATE_LIMITER, c.get("config"), pending.email);
       await recordSignIn(db, pending.id, "failure", info, { reason: `mfa_${result}` });
       const again = { kind: "mfa", ticket: mfaTicket } as const;
       return showPage(
@@ -189,15 +228,23 @@ export async function submitAuthorize(c: Context<AppEnv>) {
         "Enter your email and password.",
       );
     }
+    // Counted as a failure already; taken back below if it is not one.
     const throttle = await throttleSignIn(c.env.RATE_LIMITER, c.get("config"), info.ip, email);
     if (!throttle.allowed) return tooMany(c, key, request, throttle.retryAfterSeconds);
     const checked = await checkPassword(db, email, password);
     if (!checked.user) {
-      await countSignInFailure(c.env.RATE_LIMITER, c.get("config"), email);
       await recordSignIn(db, checked.knownUserId, "failure", info, { reason: "bad_credentials" });
-      return showPage(c, key, request, { kind: "credentials", email }, 401, WRONG_CREDENTIALS);
+      return showPage(
+        c,
+        key,
+        request,
+        { kind: "credentials", email },
+        401,
+        wrongCredentials(c.get("config").region),
+      );
     }
     if (checked.user.mfa_enabled) {
+      await settleSignIn(c.env.RATE_LIMITER, c.get("config"), info.ip, email, "second_factor");
       const ticket = await sealValue(key, "mfa", { uid: checked.user.id }, MFA_TICKET_TTL_SECONDS);
       return showPage(c, key, request, { kind: "mfa", ticket });
     }
@@ -214,17 +261,24 @@ export async function submitAuthorize(c: Context<AppEnv>) {
   }
 
   if (signedInNow) {
+    await settleSignIn(c.env.RATE_LIMITER, c.get("config"), info.ip, user.email, "signed_in");
     const { cookie, session } = await createSession(db, user.id);
     writeSessionCookie(c, cookie);
     authTime = session.createdAt;
     await markSignedIn(db, user.id);
   }
 
+  const answer = invitationAnswer(text("invitation"));
+  if (answer) await answerInvitation(db, user.id, answer, info);
+  const later = text("invitations") === "later";
+  const invitations = await invitationsStep(db, user, later);
+  if (invitations) return showPage(c, key, request, invitations);
+
   const tenants = await grantableTenants(db, user, request);
   if (tenants.length === 0) {
     return showError(c, "Your account is not an active member of a business this application can use.", 403);
   }
-  const consentStep = { kind: "consent", userName: user.name, tenants } as const;
+  const consentStep = { kind: "consent", userName: user.name, tenants, invitationsLater: later } as const;
   if (text("consent") !== "approve") return showPage(c, key, request, consentStep);
   const chosen = text("tenant") ?? (tenants.length === 1 ? tenants[0]?.id : undefined);
   if (!chosen || !tenants.some((t) => t.id === chosen)) {
@@ -244,15 +298,17 @@ export async function submitAuthorize(c: Context<AppEnv>) {
   return redirectBack(c, request.redirectUri, { code, state: request.state });
 }
 
+const plural = (n: number, unit: string) => `${n} ${unit}${n === 1 ? "" : "s"}`;
+
 function tooMany(c: Context<AppEnv>, key: Rs256PrivateJwk, request: AuthorizeRequest, retryAfter: number) {
-  const minutes = Math.max(1, Math.ceil(retryAfter / 60));
+  const wait = retryAfter < 120 ? plural(retryAfter, "second") : plural(Math.ceil(retryAfter / 60), "minute");
   return showPage(
     c,
     key,
     request,
     { kind: "credentials" },
     429,
-    `Too many sign-in attempts. Try again in ${minutes} minute${minutes === 1 ? "" : "s"}.`,
+    `Too many sign-in attempts. Try again in ${wait}.`,
     { "Retry-After": String(retryAfter) },
   );
 }

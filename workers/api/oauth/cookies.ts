@@ -12,10 +12,11 @@ import { openValue, sealValue } from "./server-secret";
  * SameSite=Lax: sent on the top-level navigation from the client app (so a signed-in user skips
  * the password), not on cross-site posts.
  */
-function secure(c: Context<AppEnv>): boolean {
+function ownUrl(c: Context<AppEnv>): string {
   const config = c.get("config");
-  return config.regionUrls[config.region].startsWith("https:");
+  return config.regionUrls[config.region];
 }
+const secure = (c: Context<AppEnv>) => ownUrl(c).startsWith("https:");
 const name = (c: Context<AppEnv>, base: string) => (secure(c) ? `__Host-${base}` : base);
 
 const options = (c: Context<AppEnv>, maxAge: number) =>
@@ -49,4 +50,23 @@ export async function csrfValid(c: Context<AppEnv>, key: Rs256PrivateJwk, field:
   if (!cookie || typeof field !== "string") return false;
   const opened = await openValue(key, "csrf", field);
   return opened?.r === cookie;
+}
+
+/**
+ * Whether a browser says this form was posted from one of our own pages. `Origin` decides when
+ * present, and `null` (a sandboxed frame, a data: URL, a redirect across sites) is no origin of
+ * ours; without it, `Referer` decides. Neither: not a browser that tells (the CSRF token still
+ * applies). Another site's form is refused before anything is read.
+ */
+export function postedFromOwnPage(c: Context<AppEnv>): boolean {
+  const own = new URL(ownUrl(c)).origin;
+  const origin = c.req.header("Origin");
+  if (origin !== undefined) return origin === own;
+  const referer = c.req.header("Referer");
+  if (referer === undefined) return true;
+  try {
+    return new URL(referer).origin === own;
+  } catch {
+    return false;
+  }
 }

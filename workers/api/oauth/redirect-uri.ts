@@ -1,24 +1,26 @@
-const LOOPBACK_HOSTS = new Set(["127.0.0.1", "[::1]"]);
+import { isPortZero, LOOPBACK_HOSTS } from "./redirect-registration";
 
 /**
  * Exact string match against a registered redirect URI, with one exception (RFC 8252 §7.3):
  * a public (native) client registered with a loopback IP literal may use any port, since the
  * operating system hands it one at run time. Everything else (scheme, host, path, query) must
- * still match exactly; `localhost` is not a loopback literal here (RFC 8252 §8.3).
+ * still match exactly; `localhost` is not a loopback literal here (RFC 8252 §8.3). Port 0 never
+ * matches: it is no port a client listens on.
  */
 export function redirectUriMatches(
   requested: string,
   registered: readonly string[],
   isPublic: boolean,
 ): boolean {
-  if (registered.includes(requested)) return true;
-  if (!isPublic) return false;
   let url: URL;
   try {
     url = new URL(requested);
   } catch {
     return false;
   }
+  if (isPortZero(url)) return false;
+  if (registered.includes(requested)) return true;
+  if (!isPublic) return false;
   if (url.protocol !== "http:" || !LOOPBACK_HOSTS.has(url.hostname) || url.username || url.password)
     return false;
   return registered.some((candidate) => {

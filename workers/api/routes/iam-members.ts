@@ -55,12 +55,15 @@ export function registerMemberRoutes(app: OpenAPIHono<AppEnv>, base: string): vo
       ...acceptsIdempotencyKey(),
       method: "post",
       path,
-      summary: "Add a member",
+      summary: "Invite a member",
       description:
-        "Adds the region's user with this email, with a role you may grant (never above your own; Owner only by an " +
-        "Owner). There is no invitation e-mail yet: an unknown email becomes a user without a password, member " +
-        "with status `invited`, who can sign in once a password is set (a later flow). 409 if already a member. " +
-        "Audited as `iam.member_added`.",
+        "Invites the region's user with this email, with a role you may grant (never above your own; Owner only " +
+        "by an Owner). The answer is the same whether or not the email has an account: status `invited`, and the " +
+        "email and name you gave (name defaults to the email's local part), never the account's own. The user " +
+        "accepts or declines at their next sign-in (the invitation e-mail is a later flow; an unknown email " +
+        "becomes a user without a password); until then the invitation gives no access, and only then does the " +
+        "member show the account's email and name. 409 if already a member or invited. Audited as " +
+        "`iam.member_added`; the answer as `iam.invitation_accepted` / `iam.invitation_declined`.",
       request: jsonBody(MemberInput),
       responses: {
         201: jsonResponse(successOf(Member), "Added"),
@@ -101,7 +104,8 @@ export function registerMemberRoutes(app: OpenAPIHono<AppEnv>, base: string): vo
       path: `${path}/{id}`,
       summary: "Change a member's role or status",
       description:
-        "Nobody changes their own membership (403); you may only change members whose role, and grant roles, " +
+        "Nobody changes their own membership (403); a pending invitation's status is the user's to change (409; " +
+        "change its role or remove it). You may only change members whose role, and grant roles, " +
         "not above your own; the last active Owner cannot be demoted or suspended (409). The member's tokens " +
         "carry the new role from their next refresh (at most one access-token lifetime, 15 minutes by default); " +
         "a suspended member gets no new token. Their realtime sockets close (4001), so a reconnect carries the new " +

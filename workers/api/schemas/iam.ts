@@ -36,9 +36,17 @@ export const MemberInput = z
   .strictObject({
     email: z.email("Invalid email format").max(254),
     role: RoleName.openapi({ description: "A role name of this tenant (system or custom)." }),
-    name: z.string().trim().min(1).max(200).optional().openapi({
-      description: "Used only when the email has no user yet (defaults to the email's local part).",
-    }),
+    name: z
+      .string()
+      .trim()
+      .min(1)
+      .max(200)
+      .optional()
+      .openapi({
+        description:
+          "The name you see while the invitation is pending, and the new user's name when the email has no " +
+          "account yet (defaults to the email's local part).",
+      }),
   })
   .openapi("MemberInput");
 

@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { SYSTEM_ROLES } from "../../../db/schema/memberships";
+import { MAX_ACCESS_TOKEN_TTL_SECONDS } from "../auth/token-format";
 import { redirectUriProblem } from "../oauth/redirect-registration";
 import { SUPPORTED_SCOPES } from "../oauth/scopes";
 
@@ -29,7 +30,7 @@ export const OAuthClientInput = z
       description:
         "Role of client_credentials tokens (required with that grant); not above the creator's role.",
     }),
-    access_token_ttl_seconds: z.number().int().min(60).max(3600).default(900),
+    access_token_ttl_seconds: z.number().int().min(60).max(MAX_ACCESS_TOKEN_TTL_SECONDS).default(900),
     refresh_token_ttl_seconds: z
       .number()
       .int()

@@ -25,7 +25,7 @@ export function layout(title: string, nonce: string, body: HtmlEscapedString | P
   <head>
     <meta charset="utf-8" />
     <meta name="viewport" content="width=device-width, initial-scale=1" />
-    <meta name="referrer" content="no-referrer" />
+    <meta name="referrer" content="same-origin" />
     <title>${title} · Nexus Edge</title>
     <style nonce="${nonce}">${raw(STYLE)}</style>
   </head>
@@ -36,8 +36,9 @@ export function layout(title: string, nonce: string, body: HtmlEscapedString | P
 }
 
 /**
- * Headers of every page: never framed (clickjacking), never cached, no referrer (the URL holds
- * the authorization request), and a CSP that allows the inline style and form posts to this
+ * Headers of every page: never framed (clickjacking), never cached, no referrer to other sites
+ * (the URL holds the authorization request; `same-origin`, not `no-referrer`, since with that a
+ * browser posts the form with `Origin: null`, which is refused like another site's), and a CSP that allows the inline style and form posts to this
  * origin and the client's redirect (Chromium applies form-action to the redirect after a post).
  */
 export function pageHeaders(nonce: string, formTargets: string[] = []): Record<string, string> {
@@ -47,6 +48,6 @@ export function pageHeaders(nonce: string, formTargets: string[] = []): Record<s
     "X-Frame-Options": "DENY",
     "Cache-Control": "no-store",
     Pragma: "no-cache",
-    "Referrer-Policy": "no-referrer",
+    "Referrer-Policy": "same-origin",
   };
 }

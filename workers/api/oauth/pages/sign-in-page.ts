@@ -22,7 +22,18 @@ const SCOPE_TEXT: Readonly<Record<string, string>> & Record<(typeof SUPPORTED_SC
 export type SignInStep =
   | { kind: "credentials"; email?: string }
   | { kind: "mfa"; ticket: string }
-  | { kind: "consent"; userName: string; tenants: { id: string; name: string }[] };
+  | {
+      kind: "consent";
+      userName: string;
+      tenants: { id: string; name: string }[];
+      /** The user chose to answer their invitations later: carried so they are not asked again. */
+      invitationsLater?: boolean;
+    }
+  | {
+      kind: "invitations";
+      userName: string;
+      invitations: { tenantId: string; tenantName: string; roleName: string }[];
+    };
 
 export interface SignInPageInput {
   request: AuthorizeRequest;
@@ -65,8 +76,25 @@ function stepFields(step: SignInStep) {
         <input id="totp" name="totp" inputmode="numeric" autocomplete="one-time-code" required autofocus
           aria-describedby="totp-help" maxlength="32" />
         <p id="totp-help"><small>The 6-digit code from your authenticator app, or one of your recovery codes.</small></p>`;
-    case "consent":
+    case "invitations":
       return html`<p>Signed in as <strong>${step.userName}</strong>.</p>
+        <p>You have been invited to join:</p>
+        <ul class="invitations">
+          ${step.invitations.map(
+            (i) => html`<li>
+              <strong>${i.tenantName}</strong>, as ${i.roleName}
+              <div class="actions">
+                <button type="submit" name="invitation" value="accept:${i.tenantId}">Accept</button>
+                <button type="submit" name="invitation" value="decline:${i.tenantId}">Decline</button>
+              </div>
+            </li>`,
+          )}
+        </ul>
+        <p><small>Until you accept, that business cannot see your name or use your account.</small></p>
+        <button type="submit" name="invitations" value="later">Decide later</button>`;
+    case "consent":
+      return html`${step.invitationsLater ? html`<input type="hidden" name="invitations" value="later" />` : ""}
+        <p>Signed in as <strong>${step.userName}</strong>.</p>
         ${
           step.tenants.length > 1
             ? html`<label for="tenant">Business</label>
@@ -81,11 +109,19 @@ function stepFields(step: SignInStep) {
   }
 }
 
+const HEADINGS: Record<SignInStep["kind"], string> = {
+  credentials: "Sign in",
+  mfa: "Two-step verification",
+  invitations: "Invitations",
+  consent: "Allow access?",
+};
+
 /** The one page of the authorization endpoint: sign in, the MFA step, or consent. */
 export function signInPage(input: SignInPageInput) {
   const { request, step } = input;
-  const heading =
-    step.kind === "mfa" ? "Two-step verification" : step.kind === "consent" ? "Allow access?" : "Sign in";
+  const heading = HEADINGS[step.kind];
+  // Invitations are answered on their own, before the application's request is.
+  const requestPart = step.kind === "invitations" ? "" : html`${scopes(request)} ${actions}`;
   return layout(
     heading,
     input.nonce,
@@ -93,7 +129,7 @@ export function signInPage(input: SignInPageInput) {
       <p class="app"><strong>${request.client.name}</strong> wants to use your Nexus Edge account.</p>
       ${input.error ? html`<p role="alert" class="error" id="form-error">${input.error}</p>` : ""}
       <form method="post" action="/oauth/authorize" ${input.error ? html`aria-describedby="form-error"` : ""}>
-        ${hiddenFields(request, input.csrfToken)} ${stepFields(step)} ${scopes(request)} ${actions}
+        ${hiddenFields(request, input.csrfToken)} ${stepFields(step)} ${requestPart}
       </form>`,
   );
 }

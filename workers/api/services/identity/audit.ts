@@ -31,6 +31,8 @@ export const AUDIT_ACTIONS = [
   "iam.member_added",
   "iam.member_role_changed",
   "iam.member_removed",
+  "iam.invitation_accepted",
+  "iam.invitation_declined",
   "iam.role_created",
   "iam.role_updated",
   "iam.role_deleted",

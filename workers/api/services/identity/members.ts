@@ -10,8 +10,15 @@ import { auditedChange, byActor } from "./audited-change";
 import type { RequestInfo } from "./request-info";
 import { findRole, holderOf, ROLE_COLUMNS, type RoleRecord } from "./role-records";
 
-/** A member is a user in a tenant; its id in the API is the user's id (stable across re-adds). */
-const MEMBER_COLUMNS = sql`u.id, u.email, u.name, r.name as role, m.status,
+/**
+ * A member is a user in a tenant; its id in the API is the user's id (stable across re-adds).
+ * While the invitation is pending, the tenant sees what it typed, never the account's own email
+ * or name: whether the address had an account is not its business until the user accepts.
+ */
+const MEMBER_COLUMNS = sql`u.id,
+  case when m.status = 'invited' then coalesce(m.invite_email, u.email) else u.email end as email,
+  case when m.status = 'invited' then coalesce(m.invite_name, u.name) else u.name end as name,
+  r.name as role, m.status,
   ${utcIso(sql`m.created_at`)} as created_at, ${utcIso(sql`m.updated_at`)} as updated_at`;
 const MEMBER_FROM = sql`memberships m join users u on u.id = m.user_id join roles r on r.id = m.role_id`;
 
@@ -61,9 +68,10 @@ async function grantableRole(ctx: ServiceContext, name: string): Promise<RoleRec
 }
 
 /**
- * Adds a user of this region to the tenant. There is no invitation e-mail yet: an unknown email
- * becomes a user without a password, member with status `invited` (it cannot sign in until a
- * password is set by a later flow).
+ * Invites the region's user with this email (an unknown email becomes a user without a
+ * password). The membership is `invited` whoever the email belongs to, and the answer is built
+ * from the input alone, so it is the same whether or not an account exists; the user accepts or
+ * declines at their next sign-in. There is no invitation e-mail yet.
  */
 export async function addMember(
   ctx: ServiceContext,
@@ -73,15 +81,14 @@ export async function addMember(
   const role = await grantableRole(ctx, input.role);
   const tenantId = ctx.actor.tenantId;
   const membershipId = crypto.randomUUID();
-  const name = input.name ?? input.email.split("@")[0] ?? input.email;
+  const name = input.name ?? defaultName(input.email);
   const [, added = [], rows = []] = await tenantRows(ctx.db, tenantId, [
     sql`insert into users (email, name) values (${input.email}, ${name})
         on conflict (lower(email)) where not is_deleted do nothing`,
     auditedChange(
       sql`change as (
-        insert into memberships (id, tenant_id, user_id, role_id, status)
-        select ${membershipId}, ${tenantId}, u.id, ${role.id},
-               case when u.password_hash is null then 'invited' else 'active' end
+        insert into memberships (id, tenant_id, user_id, role_id, status, invite_email, invite_name)
+        select ${membershipId}, ${tenantId}, u.id, ${role.id}, 'invited', ${input.email}, ${name}
         from users u
         where lower(u.email) = lower(${input.email}) and not u.is_deleted
           and not exists (select 1 from memberships x where x.tenant_id = ${tenantId} and x.user_id = u.id and not x.is_deleted)
@@ -99,6 +106,8 @@ export async function addMember(
   if (added.length === 0) throw new ApiError("CONFLICT", "This user is already a member", { field: "email" });
   return rows[0] as MemberView;
 }
+
+const defaultName = (email: string) => email.split("@")[0] || email;
 
 interface Target {
   membershipId: string;
@@ -134,6 +143,13 @@ export async function changeMember(
   patch: MemberPatch,
 ): Promise<MemberView> {
   const target = await changeableMember(ctx, userId);
+  if (target.status === "invited" && patch.status !== undefined) {
+    throw new ApiError(
+      "CONFLICT",
+      "An invitation becomes a membership only when the user accepts it; remove it to withdraw it",
+      { field: "status" },
+    );
+  }
   const role = patch.role === undefined ? target.role : await grantableRole(ctx, patch.role);
   const status = patch.status ?? target.status;
   const losesOwner =
