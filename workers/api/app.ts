@@ -11,12 +11,14 @@ import { IDEMPOTENCY_PARAMETERS, IdempotencyRoutes } from "./lib/idempotency";
 import { createRouter } from "./lib/openapi";
 import { withEdgePolicies } from "./lib/openapi-edge-policies";
 import { PublicRoutes } from "./lib/public-routes";
+import { RequestShapes } from "./lib/request-shapes";
 import { RouteTable } from "./lib/route-table";
 import { authenticate } from "./middleware/authenticate";
-import { limitBody, requireJsonBody } from "./middleware/body-rules";
+import { apiBodyRules, oauthBodyRules } from "./middleware/body-rules";
 import { config } from "./middleware/config";
 import { cors } from "./middleware/cors";
 import { idempotency } from "./middleware/idempotency";
+import { strictQuery } from "./middleware/query-rules";
 import { rateLimit } from "./middleware/rate-limit";
 import { requestId } from "./middleware/request-id";
 import { requestLog } from "./middleware/request-log";
@@ -35,7 +37,7 @@ import { registerRoleRoutes } from "./routes/iam-roles";
 import { iamTagDescription } from "./routes/iam-tag";
 import { registerActivationRoutes } from "./routes/nexus-activation";
 import { registerPresetRoutes } from "./routes/nexus-presets";
-import { registerOAuthRoutes } from "./routes/oauth";
+import { oauthTextRefusal, registerOAuthRoutes } from "./routes/oauth";
 import { REALTIME_TAG, registerRealtimeRoutes } from "./routes/realtime";
 import { registerWebhookDeliveryRoutes } from "./routes/webhooks-deliveries";
 import { registerWebhookEndpointRoutes, WEBHOOKS_TAG } from "./routes/webhooks-endpoints";
@@ -57,10 +59,11 @@ export function buildApp() {
   // Filled from the OpenAPI registry below, once every route has declared its mode and access.
   const idempotencyRoutes = new IdempotencyRoutes();
   const publicRoutes = new PublicRoutes();
+  const requestShapes = new RequestShapes();
   app.use(
     "/api/*",
-    limitBody(),
-    requireJsonBody(),
+    apiBodyRules(requestShapes),
+    strictQuery(requestShapes),
     authenticate(publicRoutes),
     residency(),
     rateLimit(publicRoutes),
@@ -68,7 +71,7 @@ export function buildApp() {
     publishEvents(),
     idempotency(idempotencyRoutes),
   );
-  app.use("/oauth/*", limitBody());
+  app.use("/oauth/*", oauthBodyRules(oauthTextRefusal));
 
   registerHealthRoutes(app);
   registerWellKnownRoutes(app);
@@ -160,6 +163,7 @@ export function buildApp() {
     if (!def.route.path.startsWith("/api/")) continue;
     idempotencyRoutes.add(def.route);
     publicRoutes.add(def.route);
+    requestShapes.add(def.route);
   }
   routes.add("get", "/openapi.json");
   routes.add("get", "/docs");
