@@ -119,7 +119,11 @@ export function buildApp() {
       version: pkg.version,
       description:
         "Multi-tenant, multi-region business API. Every `/api/*` response uses the envelope " +
-        "`{status, data, meta, errors, request_id}`; errors carry a closed set of codes.",
+        "`{status, data, meta, errors, request_id}`; errors carry a closed set of codes. Requests carry only " +
+        "what their operation declares: a body on an operation without `requestBody` is 400 `BAD_REQUEST`, " +
+        "a JSON body without `application/json` 415, a query parameter not listed (or repeated) 400 naming it. " +
+        "Text is UTF-8 without BOM, with no NUL or lone surrogate anywhere; JSON nests at most 32 levels, " +
+        "has no `__proto__` key and no number beyond ±(2^53−1) (400).",
     },
     tags: [
       { name: "iam", description: iamTagDescription() },
