@@ -11,12 +11,14 @@ import { IDEMPOTENCY_PARAMETERS, IdempotencyRoutes } from "./lib/idempotency";
 import { createRouter } from "./lib/openapi";
 import { withEdgePolicies } from "./lib/openapi-edge-policies";
 import { PublicRoutes } from "./lib/public-routes";
+import { RequestShapes } from "./lib/request-shapes";
 import { RouteTable } from "./lib/route-table";
 import { authenticate } from "./middleware/authenticate";
-import { limitBody, requireJsonBody } from "./middleware/body-rules";
+import { apiBodyRules, oauthBodyRules } from "./middleware/body-rules";
 import { config } from "./middleware/config";
 import { cors } from "./middleware/cors";
 import { idempotency } from "./middleware/idempotency";
+import { strictQuery } from "./middleware/query-rules";
 import { rateLimit } from "./middleware/rate-limit";
 import { requestId } from "./middleware/request-id";
 import { requestLog } from "./middleware/request-log";
@@ -35,7 +37,7 @@ import { registerRoleRoutes } from "./routes/iam-roles";
 import { iamTagDescription } from "./routes/iam-tag";
 import { registerActivationRoutes } from "./routes/nexus-activation";
 import { registerPresetRoutes } from "./routes/nexus-presets";
-import { registerOAuthRoutes } from "./routes/oauth";
+import { oauthTextRefusal, registerOAuthRoutes } from "./routes/oauth";
 import { REALTIME_TAG, registerRealtimeRoutes } from "./routes/realtime";
 import { registerWebhookDeliveryRoutes } from "./routes/webhooks-deliveries";
 import { registerWebhookEndpointRoutes, WEBHOOKS_TAG } from "./routes/webhooks-endpoints";
@@ -57,10 +59,11 @@ export function buildApp() {
   // Filled from the OpenAPI registry below, once every route has declared its mode and access.
   const idempotencyRoutes = new IdempotencyRoutes();
   const publicRoutes = new PublicRoutes();
+  const requestShapes = new RequestShapes();
   app.use(
     "/api/*",
-    limitBody(),
-    requireJsonBody(),
+    apiBodyRules(requestShapes),
+    strictQuery(requestShapes),
     authenticate(publicRoutes),
     residency(),
     rateLimit(publicRoutes),
@@ -68,7 +71,7 @@ export function buildApp() {
     publishEvents(),
     idempotency(idempotencyRoutes),
   );
-  app.use("/oauth/*", limitBody());
+  app.use("/oauth/*", oauthBodyRules(oauthTextRefusal));
 
   registerHealthRoutes(app);
   registerWellKnownRoutes(app);
@@ -116,7 +119,11 @@ export function buildApp() {
       version: pkg.version,
       description:
         "Multi-tenant, multi-region business API. Every `/api/*` response uses the envelope " +
-        "`{status, data, meta, errors, request_id}`; errors carry a closed set of codes.",
+        "`{status, data, meta, errors, request_id}`; errors carry a closed set of codes. Requests carry only " +
+        "what their operation declares: a body on an operation without `requestBody` is 400 `BAD_REQUEST`, " +
+        "a JSON body without `application/json` 415, a query parameter not listed (or repeated) 400 naming it. " +
+        "Text is UTF-8 without BOM, with no NUL or lone surrogate anywhere; JSON nests at most 32 levels, " +
+        "has no `__proto__` key and no number beyond ±(2^53−1) (400).",
     },
     tags: [
       { name: "iam", description: iamTagDescription() },
@@ -160,6 +167,7 @@ export function buildApp() {
     if (!def.route.path.startsWith("/api/")) continue;
     idempotencyRoutes.add(def.route);
     publicRoutes.add(def.route);
+    requestShapes.add(def.route);
   }
   routes.add("get", "/openapi.json");
   routes.add("get", "/docs");

@@ -13,6 +13,9 @@ function toApiError(error: unknown): ApiError {
     if (error.status === 400) return new ApiError("BAD_REQUEST", "Malformed request body", { cause: error });
     if (error.status === 413)
       return new ApiError("PAYLOAD_TOO_LARGE", "Request body too large", { cause: error });
+    // @hono/zod-openapi's media-type gate, should a body reach it that the edge's rules let by.
+    if (error.status === 415)
+      return new ApiError("UNSUPPORTED_MEDIA_TYPE", "Unsupported media type", { cause: error });
   }
   return (
     fromDatabaseError(error) ?? new ApiError("INTERNAL_ERROR", "Internal server error", { cause: error })

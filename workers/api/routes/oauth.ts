@@ -7,6 +7,7 @@ import { logError } from "../lib/log-error";
 import { showAuthorize, submitAuthorize } from "../oauth/authorize-endpoint";
 import { randomToken } from "../oauth/encoding";
 import { authorizationServerMetadata } from "../oauth/metadata";
+import { OAuthError } from "../oauth/oauth-error";
 import { oauthErrorResponse } from "../oauth/oauth-response";
 import { errorPage } from "../oauth/pages/error-page";
 import { pageHeaders } from "../oauth/pages/layout";
@@ -48,6 +49,18 @@ const page =
       });
     }
   };
+
+/**
+ * How the OAuth endpoints answer a form or query string the edge's text rules refuse (a NUL,
+ * invalid UTF-8…): the sign-in page as a page, the others as RFC 6749 `invalid_request`.
+ */
+export function oauthTextRefusal(c: Context<AppEnv>, message: string): Response | Promise<Response> {
+  if (c.req.path === "/oauth/authorize") {
+    const nonce = randomToken(16);
+    return c.html(errorPage(`The request cannot be read: ${message}`, nonce), 400, pageHeaders(nonce));
+  }
+  return oauthErrorResponse(c, new OAuthError("invalid_request", message));
+}
 
 const FORM = "application/x-www-form-urlencoded";
 const OAuthErrorBody = z

@@ -9,12 +9,30 @@ export const UuidParam = z.object({
 export const MAX_PAGE_SIZE = 200;
 export const DEFAULT_PAGE_SIZE = 50;
 
+/**
+ * A whole number in a query string: decimal digits only (`0x10`, `1e2`, ` 5` and `-1` are refused,
+ * which `Number()` would take), at most 15 so it stays exact. Documented as an integer.
+ */
+export const queryInteger = (bounds: { min: number; max?: number }) =>
+  z
+    .string()
+    .regex(/^\d{1,15}$/, "A whole number in decimal digits")
+    .transform(Number)
+    .pipe(
+      z
+        .number()
+        .int()
+        .min(bounds.min)
+        .max(bounds.max ?? Number.MAX_SAFE_INTEGER),
+    )
+    .openapi({
+      type: "integer",
+      minimum: bounds.min,
+      ...(bounds.max === undefined ? {} : { maximum: bounds.max }),
+    });
+
 export const ListQuery = z.object({
-  limit: z.coerce
-    .number()
-    .int()
-    .min(1)
-    .max(MAX_PAGE_SIZE)
+  limit: queryInteger({ min: 1, max: MAX_PAGE_SIZE })
     .default(DEFAULT_PAGE_SIZE)
     .openapi({ param: { name: "limit", in: "query" }, description: `Page size, 1–${MAX_PAGE_SIZE}.` }),
   cursor: z

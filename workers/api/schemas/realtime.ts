@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { Room } from "../realtime/protocol";
-import { ListQuery } from "./common";
+import { ListQuery, queryInteger } from "./common";
 
 export const RealtimeTicket = z
   .object({
@@ -23,10 +23,7 @@ export const RoomParam = z.object({
 });
 
 export const ChatHistoryQuery = ListQuery.omit({ include_total: true }).extend({
-  since_seq: z.coerce
-    .number()
-    .int()
-    .min(0)
+  since_seq: queryInteger({ min: 0 })
     .optional()
     .openapi({
       param: { name: "since_seq", in: "query" },
