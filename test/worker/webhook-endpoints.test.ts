@@ -363,6 +363,11 @@ describe("webhook endpoints: URL guard at the route", () => {
       expect(res.status, url).toBe(400);
       const body = await envelope(res);
       expect(body.errors?.[0], url).toMatchObject({ code: "VALIDATION_ERROR", field: "url" });
+      if (url.startsWith("http:")) {
+        expect(body.errors?.[0]?.message).toBe(
+          "url must use https (this deployment accepts https only, not http)",
+        );
+      }
     }
     const ok = await callWith(STRICT, ENDPOINTS, {
       method: "POST",
