@@ -118,6 +118,30 @@ describe("platform routes", () => {
     expect(doc.paths["/health"]).toBeDefined();
   });
 
+  it("states every pattern as a JSON Schema regex (no /flags suffix) that accepts the values it documents", async () => {
+    const doc = (await (await call("/openapi.json", { token: null })).json()) as unknown;
+    const patterns: { at: string; pattern: string; example?: unknown }[] = [];
+    const walk = (node: unknown, at: string) => {
+      if (!node || typeof node !== "object") return;
+      const o = node as Record<string, unknown>;
+      if (typeof o.pattern === "string") patterns.push({ at, pattern: o.pattern, example: o.example });
+      for (const [k, v] of Object.entries(o)) walk(v, `${at}/${k}`);
+    };
+    walk(doc, "#");
+    expect(patterns.length).toBeGreaterThan(5);
+    for (const { at, pattern, example } of patterns) {
+      expect(pattern, at).not.toMatch(/\/[dgimsuvy]+$/);
+      // As JSON Schema validators (Ajv) compile them: ECMA-262 with the u flag.
+      const re = new RegExp(pattern, "u");
+      if (typeof example === "string") expect(re.test(example), `${at}: ${example}`).toBe(true);
+    }
+    const roleName = patterns.find((p) => p.at === "#/components/schemas/RoleInput/properties/name");
+    expect(roleName).toBeDefined();
+    const role = new RegExp(roleName?.pattern ?? "", "u");
+    for (const name of ["Sales team", "Équipe 2", "ops_eu-1.0"]) expect(role.test(name), name).toBe(true);
+    for (const name of [" leading space", "-dash", "semi;colon"]) expect(role.test(name), name).toBe(false);
+  });
+
   it("serves the interactive reference at /docs from its own assets", async () => {
     const res = await call("/docs", { token: null });
     expect(res.status).toBe(200);
