@@ -213,6 +213,13 @@ describe("realtime: domain events", () => {
     for (const c of [subscriber, stranger]) {
       c.send({ type: "subscribe", event_types: ["contact."], ref: "s" });
       expect(await c.next((f) => f.type === "subscribed")).toMatchObject({ event_types: ["contact."] });
+      c.send({ type: "subscribe", event_types: ["contact.", "contacts.created"], ref: "typo" });
+      expect(await c.next((f) => f.type === "error" && f.ref === undefined)).toMatchObject({
+        code: "VALIDATION_ERROR",
+        message: expect.stringMatching(
+          /^event_types\.1: Unknown event type contacts\.created; did you mean contact\.created\?/,
+        ),
+      });
     }
     const created = await call("/api/v1/crm/contacts", { method: "POST", json: { first_name: "Live" } });
     expect(created.status).toBe(201);
