@@ -32,6 +32,11 @@ export const EVENT_TYPES = Object.keys(EVENT_CATALOGUE) as EventType[];
 /** The nouns (`contact`, `lead`, …) a prefix may name. */
 const NOUNS = [...new Set(EVENT_TYPES.map((t) => t.slice(0, t.lastIndexOf("."))))];
 
+/** A name that the input begins (`webhook` → `webhook_endpoint`), else the least edit distance. */
+function nearest(input: string, names: readonly string[]): string {
+  return names.find((name) => name.startsWith(input)) ?? closest(input, [...names]);
+}
+
 export function isEventType(value: string): value is EventType {
   return Object.hasOwn(EVENT_CATALOGUE, value);
 }
@@ -45,8 +50,8 @@ export function unknownEventFilter(filter: string, separator: "." | ".*"): strin
   if (filter.endsWith(separator)) {
     const noun = filter.slice(0, -separator.length);
     if (NOUNS.includes(noun)) return undefined;
-    return `Unknown event type prefix ${filter}; did you mean ${closest(noun, NOUNS)}${separator}? (GET /api/v1/events/types lists them)`;
+    return `Unknown event type prefix ${filter}; did you mean ${nearest(noun, NOUNS)}${separator}? (GET /api/v1/events/types lists them)`;
   }
   if (isEventType(filter)) return undefined;
-  return `Unknown event type ${filter}; did you mean ${closest(filter, EVENT_TYPES)}? (GET /api/v1/events/types lists them)`;
+  return `Unknown event type ${filter}; did you mean ${nearest(filter, EVENT_TYPES)}? (GET /api/v1/events/types lists them)`;
 }
