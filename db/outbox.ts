@@ -1,8 +1,10 @@
 import { type SQL, sql } from "drizzle-orm";
+import type { EventType } from "../workers/api/events/catalogue";
 
 export interface EventSpec {
   eventId: string;
-  eventType: string;
+  /** Only catalogued types can be emitted (workers/api/events/catalogue.ts). */
+  eventType: EventType;
   /** The service that emits it (`crm-service`, …), as in the platform event schema. */
   source: string;
   actorId: string | null;

@@ -252,7 +252,17 @@ export class RealtimeShard extends DurableObject<Env> {
       .filter((id): id is string => id !== undefined);
   }
 
-  override async webSocketClose(ws: WebSocket): Promise<void> {
+  /**
+   * A client's close frame is answered with the same code: without it the runtime leaves the
+   * handshake open and the client sees 1006 when its own timeout gives up (about 10 s later).
+   * 1005 (no code sent) and 1006 may not be sent back, so those are answered with 1000.
+   */
+  override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
+    try {
+      ws.close(code === 1005 || code === 1006 ? 1000 : code, reason);
+    } catch {
+      // Already closed from this side (a close we started, or an auto-reply).
+    }
     await this.#gone(ws);
   }
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { TEST_REGION_URLS } from "../support/regions";
 import { call, envelope } from "./helpers";
 
 describe("envelope and HTTP semantics", () => {
@@ -116,6 +117,67 @@ describe("platform routes", () => {
       expect(Object.keys(doc.paths[`${base}/{id}`] ?? {}).sort()).toEqual(["delete", "get", "put"]);
     }
     expect(doc.paths["/health"]).toBeDefined();
+  });
+
+  it("states every pattern as a JSON Schema regex (no /flags suffix) that accepts the values it documents", async () => {
+    const doc = (await (await call("/openapi.json", { token: null })).json()) as unknown;
+    const patterns: { at: string; pattern: string; example?: unknown }[] = [];
+    const walk = (node: unknown, at: string) => {
+      if (!node || typeof node !== "object") return;
+      const o = node as Record<string, unknown>;
+      if (typeof o.pattern === "string") patterns.push({ at, pattern: o.pattern, example: o.example });
+      for (const [k, v] of Object.entries(o)) walk(v, `${at}/${k}`);
+    };
+    walk(doc, "#");
+    expect(patterns.length).toBeGreaterThan(5);
+    for (const { at, pattern, example } of patterns) {
+      expect(pattern, at).not.toMatch(/\/[dgimsuvy]+$/);
+      // As JSON Schema validators (Ajv) compile them: ECMA-262 with the u flag.
+      const re = new RegExp(pattern, "u");
+      if (typeof example === "string") expect(re.test(example), `${at}: ${example}`).toBe(true);
+    }
+    const roleName = patterns.find((p) => p.at === "#/components/schemas/RoleInput/properties/name");
+    expect(roleName).toBeDefined();
+    const role = new RegExp(roleName?.pattern ?? "", "u");
+    for (const name of ["Sales team", "Équipe 2", "ops_eu-1.0"]) expect(role.test(name), name).toBe(true);
+    for (const name of [" leading space", "-dash", "semi;colon"]) expect(role.test(name), name).toBe(false);
+  });
+
+  it("documents the oauth2 flows beside bearerAuth, both regions, the tags in reading order and an introduction", async () => {
+    const doc = (await (await call("/openapi.json", { token: null })).json()) as {
+      info: { description: string };
+      servers: { url: string }[];
+      tags: { name: string }[];
+      components: {
+        securitySchemes: Record<string, { type: string; flows?: Record<string, Record<string, unknown>> }>;
+      };
+      paths: Record<string, Record<string, { security?: Record<string, string[]>[] }>>;
+    };
+    const oauth2 = doc.components.securitySchemes.oauth2;
+    expect(oauth2?.type).toBe("oauth2");
+    expect(oauth2?.flows?.authorizationCode).toMatchObject({
+      authorizationUrl: `${TEST_REGION_URLS.eu}/oauth/authorize`,
+      tokenUrl: `${TEST_REGION_URLS.eu}/oauth/token`,
+      "x-usePkce": "SHA-256",
+    });
+    expect(oauth2?.flows?.clientCredentials).toMatchObject({
+      tokenUrl: `${TEST_REGION_URLS.eu}/oauth/token`,
+    });
+    expect(Object.keys(oauth2?.flows?.clientCredentials?.scopes as object)).toContain("crm:read");
+    let bearer = 0;
+    for (const item of Object.values(doc.paths)) {
+      for (const op of Object.values(item)) {
+        if (!op.security?.some((s) => "bearerAuth" in s)) continue;
+        bearer++;
+        expect(op.security).toContainEqual({ oauth2: [] });
+      }
+    }
+    expect(bearer).toBeGreaterThan(20);
+    expect(doc.servers.map((s) => s.url)).toEqual([TEST_REGION_URLS.eu, TEST_REGION_URLS.lagos]);
+    expect(doc.tags.slice(0, 3).map((t) => t.name)).toEqual(["crm", "nexus", "iam"]);
+    for (const topic of ["Tokens", "Regions", "Errors", "Pagination", "Idempotency"]) {
+      expect(doc.info.description).toContain(`**${topic}.**`);
+    }
   });
 
   it("serves the interactive reference at /docs from its own assets", async () => {

@@ -1,5 +1,6 @@
 import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
+import { EVENT_TYPES } from "../../workers/api/events/catalogue";
 import worker from "../../workers/api/index";
 import { PlatformEvent } from "../../workers/api/schemas/event";
 import { TEST_TENANTS } from "../support/tenants";
@@ -98,6 +99,27 @@ describe("GET /api/v1/events", () => {
     // The scope is crm:read (events are CRM changes so far).
     expect((await list("limit=1", await tokenFor({ scope: "iam:read" }))).status).toBe(403);
     expect((await list("limit=1", await tokenFor({ scope: "crm:read" }))).status).toBe(200);
+  });
+});
+
+describe("GET /api/v1/events/types", () => {
+  it("publishes the catalogue: every type with its description, for those who may read events", async () => {
+    const res = await call("/api/v1/events/types", { token: await tokenFor() });
+    expect(res.status).toBe(200);
+    const types = (await envelope<{ type: string; description: string }[]>(res)).data;
+    expect(types.map((t) => t.type)).toEqual(EVENT_TYPES);
+    for (const t of [
+      "contact.created",
+      "opportunity.stage_changed",
+      "webhook_endpoint.deleted",
+      "tenant.activated",
+    ]) {
+      expect(types.find((x) => x.type === t)?.description, t).toMatch(/\w/);
+    }
+    expect((await call("/api/v1/events/types", { token: null })).status).toBe(401);
+    expect((await call("/api/v1/events/types", { token: await tokenFor({ role: "Guest" }) })).status).toBe(
+      403,
+    );
   });
 });
 

@@ -49,6 +49,15 @@ describe("realtime: tickets and connections", () => {
     expect(noUpgrade.status).toBe(400);
   });
 
+  it("answers a client's close handshake at once: the client sees its own 1000, not 1006 seconds later", async () => {
+    const client = await Client.connect();
+    const started = Date.now();
+    client.ws.close(1000, "bye");
+    const closed = await client.waitClosed(15_000);
+    expect(closed).toEqual({ code: 1000, reason: "bye" });
+    expect(Date.now() - started).toBeLessThan(2000);
+  });
+
   it("refuses a browser Origin outside CORS_ORIGINS, and accepts an allowed one", async () => {
     const bad = await ticketFor(await tokenFor());
     const refused = await upgrade(bad.ticket as string, { Origin: "https://evil.example" });
@@ -204,6 +213,13 @@ describe("realtime: domain events", () => {
     for (const c of [subscriber, stranger]) {
       c.send({ type: "subscribe", event_types: ["contact."], ref: "s" });
       expect(await c.next((f) => f.type === "subscribed")).toMatchObject({ event_types: ["contact."] });
+      c.send({ type: "subscribe", event_types: ["contact.", "contacts.created"], ref: "typo" });
+      expect(await c.next((f) => f.type === "error" && f.ref === undefined)).toMatchObject({
+        code: "VALIDATION_ERROR",
+        message: expect.stringMatching(
+          /^event_types\.1: Unknown event type contacts\.created; did you mean contact\.created\?/,
+        ),
+      });
     }
     const created = await call("/api/v1/crm/contacts", { method: "POST", json: { first_name: "Live" } });
     expect(created.status).toBe(201);

@@ -2,6 +2,7 @@ import { env } from "cloudflare:test";
 import { Webhook } from "standardwebhooks";
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../workers/api/env";
+import type { EventType } from "../../workers/api/events/catalogue";
 import type { PlatformEvent } from "../../workers/api/schemas/event";
 import { WebhookEndpoint, WebhookEndpointWithSecret } from "../../workers/api/schemas/webhook-endpoint";
 import { MAX_ENDPOINTS_PER_TENANT } from "../../workers/api/services/webhook-endpoints";
@@ -271,7 +272,7 @@ describe("webhook endpoints: secret rotation", () => {
     const contacts = (await register(token, { event_types: ["contact.*"] })).body.data.id;
     const created = (await register(token, { event_types: ["contact.created"] })).body.data.id;
     const off = (await register(token, { enabled: false })).body.data.id;
-    const ids = async (type: string) => (await targets(tenantId, type)).map((t) => t.id);
+    const ids = async (type: EventType) => (await targets(tenantId, type)).map((t) => t.id);
     expect(await ids("contact.created")).toEqual([all, contacts, created]);
     expect(await ids("contact.deleted")).toEqual([all, contacts]);
     expect(await ids("webhook_endpoint.created")).toEqual([all]);
@@ -280,6 +281,29 @@ describe("webhook endpoints: secret rotation", () => {
 });
 
 describe("webhook endpoints: validation", () => {
+  it("checks event types against the catalogue: a typo is 400 naming the closest known type", async () => {
+    const { token } = await freshTenant();
+    const typo = await register(token, { event_types: ["contacts.created"] });
+    expect(typo.status).toBe(400);
+    expect(typo.body.errors?.[0]).toMatchObject({ code: "VALIDATION_ERROR", field: "event_types.0" });
+    expect(typo.body.errors?.[0]?.message).toMatch(
+      /Unknown event type contacts\.created; did you mean contact\.created\?/,
+    );
+    const prefix = await register(token, { event_types: ["opportunty.*"] });
+    expect(prefix.body.errors?.[0]?.message).toMatch(/did you mean opportunity\.\*\?/);
+    const ok = await register(token, { event_types: ["contact.*", "opportunity.won", "tenant.activated"] });
+    expect(ok.status).toBe(201);
+    const id = ok.body.data.id;
+    const patch = await hooks(`/${id}`, {
+      method: "PATCH",
+      token,
+      json: { event_types: ["lead.converteed"] },
+    });
+    expect(patch.status).toBe(400);
+    expect(patch.body.errors?.[0]).toMatchObject({ field: "event_types.0" });
+    expect(patch.body.errors?.[0]?.message).toMatch(/did you mean lead\.converted\?/);
+  });
+
   it("refuses bad bodies with 400 and the field", async () => {
     const { token } = await freshTenant();
     const cases: [Record<string, unknown>, string | undefined][] = [
@@ -291,7 +315,9 @@ describe("webhook endpoints: validation", () => {
       [{ event_types: ["*"] }, "event_types.0"],
       [{ event_types: ["contact"] }, "event_types.0"],
       [{ event_types: "contact.created" }, "event_types"],
-      [{ event_types: Array.from({ length: 51 }, (_, i) => `noun${i}.created`) }, "event_types"],
+      [{ event_types: Array(51).fill("contact.created") }, "event_types"],
+      [{ event_types: ["contact.created", "contacts.created"] }, "event_types.1"],
+      [{ event_types: ["contacts.*"] }, "event_types.0"],
       [{ enabled: "yes" }, "enabled"],
       [{ secret: "whsec_mine" }, undefined],
       [{ id: crypto.randomUUID() }, undefined],
@@ -363,6 +389,11 @@ describe("webhook endpoints: URL guard at the route", () => {
       expect(res.status, url).toBe(400);
       const body = await envelope(res);
       expect(body.errors?.[0], url).toMatchObject({ code: "VALIDATION_ERROR", field: "url" });
+      if (url.startsWith("http:")) {
+        expect(body.errors?.[0]?.message).toBe(
+          "url must use https (this deployment accepts https only, not http)",
+        );
+      }
     }
     const ok = await callWith(STRICT, ENDPOINTS, {
       method: "POST",

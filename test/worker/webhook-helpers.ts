@@ -1,6 +1,7 @@
 import { env } from "cloudflare:test";
 import { sql } from "drizzle-orm";
 import { loadConfig } from "../../workers/api/env";
+import type { EventType } from "../../workers/api/events/catalogue";
 import { loadDeliveryTargets, type WebhookEndpointView } from "../../workers/api/services/webhook-endpoints";
 import { type CallInit, call, type Envelope, envelope, tokenFor } from "./helpers";
 import { asTenant, db } from "./oauth-helpers";
@@ -29,7 +30,7 @@ export function register(token: string, json: Record<string, unknown> = {}) {
 }
 
 /** What the dispatcher would load for `eventType`, secrets in clear. */
-export function targets(tenantId: string, eventType = "contact.created") {
+export function targets(tenantId: string, eventType: EventType = "contact.created") {
   const key = loadConfig(env).dataEncryptionKey;
   if (!key) throw new Error("DATA_ENCRYPTION_KEY is not bound");
   return loadDeliveryTargets(db(), tenantId, key, eventType);

@@ -10,6 +10,8 @@ import { ApiError } from "./lib/errors";
 import { IDEMPOTENCY_PARAMETERS, IdempotencyRoutes } from "./lib/idempotency";
 import { createRouter } from "./lib/openapi";
 import { withEdgePolicies } from "./lib/openapi-edge-policies";
+import { GETTING_STARTED } from "./lib/openapi-introduction";
+import { withOAuth2 } from "./lib/openapi-oauth2";
 import { PublicRoutes } from "./lib/public-routes";
 import { RequestShapes } from "./lib/request-shapes";
 import { RouteTable } from "./lib/route-table";
@@ -117,34 +119,38 @@ export function buildApp() {
     info: {
       title: "Nexus Edge API",
       version: pkg.version,
-      description:
-        "Multi-tenant, multi-region business API. Every `/api/*` response uses the envelope " +
-        "`{status, data, meta, errors, request_id}`; errors carry a closed set of codes. Requests carry only " +
-        "what their operation declares: a body on an operation without `requestBody` is 400 `BAD_REQUEST`, " +
-        "a JSON body without `application/json` 415, a query parameter not listed (or repeated) 400 naming it. " +
-        "Text is UTF-8 without BOM, with no NUL or lone surrogate anywhere; JSON nests at most 32 levels, " +
-        "has no `__proto__` key and no number beyond ±(2^53−1) (400).",
+      description: GETTING_STARTED,
     },
+    // In the order a reader needs them: the records, signing up, access, then the event channels.
     tags: [
-      { name: "iam", description: iamTagDescription() },
-      EVENTS_TAG,
-      REALTIME_TAG,
-      WEBHOOKS_TAG,
+      { name: "crm", description: "Contacts, leads (and their conversion) and opportunities of the tenant." },
       {
         name: "nexus",
         description:
           "Sign-up and onboarding. Industry presets, activation and its status are public (`x-public: true`, no security requirement): " +
           "no credential is read, and each client address is limited per minute instead of the tenant layers.",
       },
-    ],
-    servers: [
+      { name: "iam", description: iamTagDescription() },
+      { name: "oauth", description: "The region's authorization server (OAuth 2.1 / OpenID Connect)." },
+      EVENTS_TAG,
+      WEBHOOKS_TAG,
+      REALTIME_TAG,
+      { name: "platform", description: "Health and service information." },
       {
-        url: c.get("config").regionUrls[c.get("config").region],
-        description: `${c.get("config").region} region`,
+        name: "crm (platform paths)",
+        description: "The crm routes under their platform paths (`/api/v1/contacts`, …).",
       },
     ],
+    // This region first (its tokens are what "Try it" uses); a tenant's data lives in its home region.
+    servers: Object.entries(c.get("config").regionUrls)
+      .sort(([a], [b]) => Number(b === c.get("config").region) - Number(a === c.get("config").region))
+      .map(([region, url]) => ({ url, description: `${region} region` })),
   });
-  app.get("/openapi.json", (c) => c.json(withEdgePolicies(app.getOpenAPI31Document(documentInfo(c)))));
+  app.get("/openapi.json", (c) => {
+    const config = c.get("config");
+    const doc = withEdgePolicies(app.getOpenAPI31Document(documentInfo(c)));
+    return c.json(withOAuth2(doc, config.regionUrls[config.region]));
+  });
   app.get(
     "/docs",
     Scalar({

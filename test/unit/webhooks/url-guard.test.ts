@@ -143,7 +143,9 @@ describe("webhook URL guard, production policy (private targets refused)", () =>
   });
 
   it("refuses anything but https, and non-URLs", () => {
-    expect(reason("http://hooks.example.com/")).toBe("must use https");
+    expect(reason("http://hooks.example.com/")).toBe(
+      "must use https (this deployment accepts https only, not http)",
+    );
     for (const url of [
       "ftp://hooks.example.com/",
       "file:///etc/passwd",
@@ -151,7 +153,7 @@ describe("webhook URL guard, production policy (private targets refused)", () =>
       "javascript:alert(1)",
       "data:text/plain,x",
     ]) {
-      expect(reason(url), url).toBe("must use https");
+      expect(reason(url), url).toMatch(/^must use https \(this deployment accepts https only, not [a-z]+\)$/);
     }
     for (const url of ["hooks.example.com/in", "/relative", "", "https://"]) {
       expect(reason(url), url).toBe("must be an absolute URL");
@@ -257,7 +259,9 @@ describe("webhook URL guard, local policy (private targets allowed)", () => {
     expect(reason("http://metadata.google.internal/", local)).toBe("must not point at a cloud metadata host");
     expect(reason("http://u:p@127.0.0.1/", local)).toBe("must not contain credentials");
     expect(reason("http://0x7f.1/", local)).toMatch(/dotted decimal/);
-    expect(reason("ftp://127.0.0.1/", local)).toBe("must use https");
+    expect(reason("ftp://127.0.0.1/", local)).toBe(
+      "must use https or http (this deployment accepts https and http, not ftp)",
+    );
   });
 });
 

@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { unknownEventFilter } from "../events/catalogue";
 
 /**
  * The realtime WebSocket protocol: JSON text frames, one message each, `type` first. What a client
@@ -23,9 +24,14 @@ const ROOM = /^[a-z0-9][a-z0-9-]{0,63}$/;
 export const Room = z.string().regex(ROOM, "Room names are 1–64 lower-case letters, digits and hyphens");
 
 /** `contact.created` (exact) or `contact.` (every contact event). */
+const EVENT_PATTERN = /^[a-z][a-z0-9_]*\.([a-z][a-z0-9_]*)?$/;
 const EventPattern = z
   .string()
-  .regex(/^[a-z][a-z0-9_]*\.([a-z][a-z0-9_]*)?$/, "An event type (contact.created) or prefix (contact.)");
+  .regex(EVENT_PATTERN, "An event type (contact.created) or prefix (contact.)")
+  .check((ctx) => {
+    const problem = EVENT_PATTERN.test(ctx.value) ? unknownEventFilter(ctx.value, ".") : undefined;
+    if (problem) ctx.issues.push({ code: "custom", message: problem, input: ctx.value });
+  });
 
 /** A client's own id for a frame, echoed in the ack or error that answers it. */
 const Ref = z.string().min(1).max(64).optional();

@@ -1,14 +1,23 @@
-import { createRoute, type OpenAPIHono, type z } from "@hono/zod-openapi";
+import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { AppEnv } from "../app-env";
 import { guardedBy } from "../auth/permissions";
+import { EVENT_CATALOGUE, EVENT_TYPES } from "../events/catalogue";
 import { hiddenEventPrefixes } from "../events/visibility";
 import { preRenderedPage } from "../lib/pre-rendered";
 import { serviceContext } from "../lib/service-context";
-import { errorResponses, jsonResponse, listOf } from "../schemas/common";
+import { errorResponses, jsonResponse, listOf, successOf } from "../schemas/common";
 import { EventListQuery, PlatformEvent } from "../schemas/event";
 import { listEvents } from "../services/events";
+import { successBody } from "./iam-common";
 
 const EventPage = listOf(PlatformEvent);
+
+const EventTypeInfo = z
+  .object({
+    type: z.string().openapi({ example: "contact.created" }),
+    description: z.string(),
+  })
+  .openapi("EventType");
 type EventPage = z.infer<typeof EventPage>;
 
 export const EVENTS_TAG = {
@@ -52,5 +61,31 @@ export function registerEventRoutes(app: OpenAPIHono<AppEnv>, path: string): voi
       });
       return preRenderedPage<EventPage>(c, page, q.limit);
     },
+  );
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: `${path}/types`,
+      tags: ["events"],
+      security: [{ bearerAuth: [] }],
+      summary: "The event catalogue",
+      description:
+        "Every event type the platform emits, with what it means and the `data` it carries. Webhook " +
+        "endpoints' `event_types` and realtime subscriptions must name these types (or their noun: " +
+        "`contact.*` for webhooks, `contact.` for realtime). Needs `events.read`.",
+      ...guardedBy("events.read"),
+      responses: {
+        200: jsonResponse(successOf(z.array(EventTypeInfo)), "Every event type"),
+        ...errorResponses(401, 403, 429, 503),
+      },
+    }),
+    (c) =>
+      c.json(
+        successBody(
+          EVENT_TYPES.map((type) => ({ type, description: EVENT_CATALOGUE[type] })),
+          c.get("requestId"),
+        ),
+        200,
+      ),
   );
 }

@@ -45,7 +45,8 @@ export const REALTIME_TAG = {
     "(joins, leaves), subscribed, event (the platform event), pong, error (code, message, ref). Limits: frames " +
     `${MAX_FRAME_BYTES} bytes (else close 1009), ${FRAMES_PER_SECOND} frames a second per socket (else close ` +
     `4008), ${MAX_ROOMS_PER_SOCKET} rooms per socket, ${MAX_TEXT_CHARS} characters a message, ${MAX_REPLAY} ` +
-    "messages replayed on join (page further back with the messages route). A removed member or a revoked " +
+    "messages replayed on join (page further back with the messages route). A client's close is answered " +
+    "at once with its code and reason. A removed member or a revoked " +
     "token loses its sockets (close 4001) within REALTIME_RECHECK_SECONDS (15 s). Connections are spread " +
     "over RealtimeShard objects (REALTIME_SHARD_CAPACITY sockets each) behind the tenant's TenantHub.",
 };

@@ -1,15 +1,18 @@
 import { z } from "@hono/zod-openapi";
 import { PERMISSIONS } from "../auth/permissions";
 
+const ROLE_NAME = /^[\p{L}\p{N}][\p{L}\p{N} ._-]*$/u;
+
+// The document states the pattern itself: the generator writes a flagged regex as `…$/u`, which no
+// validator built from the document can match. JSON Schema patterns are Unicode-aware (ECMA-262
+// with the `u` flag, as Ajv compiles them), so the source alone means the same.
 const RoleName = z
   .string()
   .trim()
   .min(1)
   .max(64)
-  .regex(
-    /^[\p{L}\p{N}][\p{L}\p{N} ._-]*$/u,
-    "Role names are letters, digits, spaces, dots, dashes, underscores",
-  );
+  .regex(ROLE_NAME, "Role names are letters, digits, spaces, dots, dashes, underscores")
+  .openapi({ pattern: ROLE_NAME.source, example: "Sales team" });
 
 export const Permission = z.enum(PERMISSIONS);
 

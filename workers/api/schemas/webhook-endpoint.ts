@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { unknownEventFilter } from "../events/catalogue";
 import { DEFAULT_OVERLAP_SECONDS, MAX_OVERLAP_SECONDS } from "../services/webhook-endpoints";
 import { EVENT_TYPE_FILTER } from "../webhooks/event-types";
 
@@ -26,7 +27,11 @@ const eventTypes = z
     z
       .string()
       .max(100)
-      .regex(EVENT_TYPE_FILTER, "Each event type is `noun.verb` (contact.created) or `noun.*` (contact.*)"),
+      .regex(EVENT_TYPE_FILTER, "Each event type is `noun.verb` (contact.created) or `noun.*` (contact.*)")
+      .check((ctx) => {
+        const problem = EVENT_TYPE_FILTER.test(ctx.value) ? unknownEventFilter(ctx.value, ".*") : undefined;
+        if (problem) ctx.issues.push({ code: "custom", message: problem, input: ctx.value });
+      }),
   )
   .max(50)
   .transform((types) => [...new Set(types)])
@@ -34,7 +39,7 @@ const eventTypes = z
   .openapi({
     description:
       "Which events this endpoint receives: exact types (`contact.created`) or a noun's every event " +
-      "(`contact.*`). Empty or left out: every event. Checked for form, not against a list of known types.",
+      "(`contact.*`). Empty or left out: every event. Each must name a type (or noun) of GET /api/v1/events/types.",
     example: ["contact.*"],
   });
 

@@ -1,13 +1,14 @@
 import { type SQL, type SQLWrapper, sql } from "drizzle-orm";
 import { type EventSpec, withEvent } from "../../../db/outbox";
 import { tenantBatch } from "../../../db/tenant-batch";
+import type { EventType } from "../events/catalogue";
 import type { ServiceContext } from "./context";
 
 /** Every CRM event's `source` (the platform event schema). */
 export const CRM_SOURCE = "crm-service";
 
 /** The event of a change this request makes. */
-export function crmEvent(ctx: ServiceContext, eventType: string): EventSpec {
+export function crmEvent(ctx: ServiceContext, eventType: EventType): EventSpec {
   return {
     eventId: crypto.randomUUID(),
     eventType,
@@ -21,7 +22,12 @@ export function crmEvent(ctx: ServiceContext, eventType: string): EventSpec {
  * A write (insert/update … returning *) and its event as one statement (db/outbox.ts), `json`
  * being the record's representation over the CTE `changed`: the event's data and the answer.
  */
-export function changeWithEvent(ctx: ServiceContext, change: SQLWrapper, eventType: string, json: SQL): SQL {
+export function changeWithEvent(
+  ctx: ServiceContext,
+  change: SQLWrapper,
+  eventType: EventType,
+  json: SQL,
+): SQL {
   return withEvent(change.getSQL(), crmEvent(ctx, eventType), json, sql`${json}::text as json`);
 }
 
@@ -29,7 +35,7 @@ export function changeWithEvent(ctx: ServiceContext, change: SQLWrapper, eventTy
 export async function writeWithEvent(
   ctx: ServiceContext,
   change: SQLWrapper,
-  eventType: string,
+  eventType: EventType,
   json: SQL,
 ): Promise<string | undefined> {
   const statement = changeWithEvent(ctx, change, eventType, json);

@@ -3,6 +3,7 @@ import type { Database } from "../../../db/client";
 import { withEvent } from "../../../db/outbox";
 import { tenantRows, textArray, utcIso } from "../../../db/rows";
 import { openSecret, sealSecret } from "../auth/credentials/secret-box";
+import type { EventType } from "../events/catalogue";
 import { requireDataKey } from "../lib/data-key";
 import { ApiError } from "../lib/errors";
 import { afterCursor, pageOf } from "../lib/keyset-page";
@@ -84,7 +85,7 @@ function checkedUrl(url: string, policy: TargetPolicy): string {
 async function writeWithEvent(
   ctx: ServiceContext,
   change: SQL,
-  eventType: string,
+  eventType: EventType,
   before: SQL[] = [],
 ): Promise<WebhookEndpointView | undefined> {
   const event = {
@@ -225,7 +226,7 @@ export async function loadDeliveryTargets(
   db: Database,
   tenantId: string,
   dataKey: string,
-  eventType: string,
+  eventType: EventType,
 ): Promise<DeliveryTarget[]> {
   const [rows = []] = await tenantRows(db, tenantId, [
     sql`select id, url, event_types, secret_sealed,

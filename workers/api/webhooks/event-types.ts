@@ -1,9 +1,8 @@
 /**
  * Which events an endpoint receives. `event_types` lists exact types (`contact.created`) and
  * prefixes written `noun.*` (`contact.*`: every contact event); empty means every event. A bare
- * `*` is not accepted: "everything" is the empty list, one spelling per meaning. Types are
- * checked for form only, not against a catalogue, so an endpoint can subscribe to a type before
- * the service that emits it ships.
+ * `*` is not accepted: "everything" is the empty list, one spelling per meaning. Each must
+ * also name a catalogued type or noun (events/catalogue.ts): a typo would otherwise never match.
  */
 export const EVENT_TYPE_FILTER = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*\.([a-z][a-z0-9_]*|\*)$/;
 

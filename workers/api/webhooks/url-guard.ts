@@ -86,6 +86,11 @@ function checkName(name: string, policy: TargetPolicy): string | undefined {
   return undefined;
 }
 
+/** Plain http only where private targets are allowed (local development and tests). */
+function acceptedSchemes(policy: TargetPolicy): string[] {
+  return policy.allowPrivateTargets ? ["https", "http"] : ["https"];
+}
+
 /**
  * The verdict on a webhook URL: its canonical form (what is stored and fetched) or why it is
  * refused. Run at registration and update, and by the dispatcher before each attempt (the policy
@@ -99,8 +104,12 @@ export function checkWebhookUrl(raw: string, policy: TargetPolicy): TargetCheck 
   } catch {
     return refuse("must be an absolute URL");
   }
-  if (url.protocol !== "https:" && !(url.protocol === "http:" && policy.allowPrivateTargets)) {
-    return refuse("must use https");
+  const schemes = acceptedSchemes(policy);
+  if (!schemes.includes(url.protocol.slice(0, -1))) {
+    const accepts = schemes.length === 1 ? `${schemes[0]} only` : schemes.join(" and ");
+    return refuse(
+      `must use ${schemes.join(" or ")} (this deployment accepts ${accepts}, not ${url.protocol.slice(0, -1)})`,
+    );
   }
   if (url.username !== "" || url.password !== "") return refuse("must not contain credentials");
 

@@ -1,0 +1,57 @@
+import { closest } from "fastest-levenshtein";
+
+/**
+ * Every event type the platform emits, with what it means: the one list publishers type against
+ * (db/outbox.ts EventSpec), webhook endpoints and realtime subscriptions are checked against, and
+ * GET /api/v1/events/types publishes. An event type not listed here cannot be emitted.
+ */
+export const EVENT_CATALOGUE = {
+  "contact.created": "A contact was created (data: the contact).",
+  "contact.updated": "A contact was changed (data: the contact after the change).",
+  "contact.deleted": "A contact was soft-deleted (data: the contact).",
+  "lead.created": "A lead was created (data: the lead).",
+  "lead.updated": "A lead was changed (data: the lead after the change).",
+  "lead.deleted": "A lead was soft-deleted (data: the lead).",
+  "lead.converted": "A lead was converted into a contact and an opportunity (data: the lead).",
+  "opportunity.created": "An opportunity was created (data: the opportunity).",
+  "opportunity.updated": "An opportunity was changed (data: the opportunity after the change).",
+  "opportunity.stage_changed": "An opportunity moved to another stage (data: the opportunity).",
+  "opportunity.won": "An opportunity reached a won stage (data: the opportunity).",
+  "opportunity.lost": "An opportunity reached a lost stage (data: the opportunity).",
+  "opportunity.deleted": "An opportunity was soft-deleted (data: the opportunity).",
+  "webhook_endpoint.created": "A webhook endpoint was registered (data: the endpoint, without its secret).",
+  "webhook_endpoint.updated": "A webhook endpoint was changed or its secret rotated (data: the endpoint).",
+  "webhook_endpoint.deleted": "A webhook endpoint was deleted (data: the endpoint).",
+  "tenant.activated": "A sign-up finished: the tenant is active (data: tenant_id, name, …).",
+} as const;
+
+export type EventType = keyof typeof EVENT_CATALOGUE;
+
+export const EVENT_TYPES = Object.keys(EVENT_CATALOGUE) as EventType[];
+
+/** The nouns (`contact`, `lead`, …) a prefix may name. */
+const NOUNS = [...new Set(EVENT_TYPES.map((t) => t.slice(0, t.lastIndexOf("."))))];
+
+/** A name that the input begins (`webhook` → `webhook_endpoint`), else the least edit distance. */
+function nearest(input: string, names: readonly string[]): string {
+  return names.find((name) => name.startsWith(input)) ?? closest(input, [...names]);
+}
+
+export function isEventType(value: string): value is EventType {
+  return Object.hasOwn(EVENT_CATALOGUE, value);
+}
+
+/**
+ * Why a filter (an exact type, or a prefix `noun` + `separator`, `contact.*` for webhooks and
+ * `contact.` for realtime) names nothing the platform emits, with the closest known spelling; or
+ * undefined when it is known.
+ */
+export function unknownEventFilter(filter: string, separator: "." | ".*"): string | undefined {
+  if (filter.endsWith(separator)) {
+    const noun = filter.slice(0, -separator.length);
+    if (NOUNS.includes(noun)) return undefined;
+    return `Unknown event type prefix ${filter}; did you mean ${nearest(noun, NOUNS)}${separator}? (GET /api/v1/events/types lists them)`;
+  }
+  if (isEventType(filter)) return undefined;
+  return `Unknown event type ${filter}; did you mean ${nearest(filter, EVENT_TYPES)}? (GET /api/v1/events/types lists them)`;
+}
