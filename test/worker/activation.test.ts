@@ -126,6 +126,13 @@ describe("POST /api/v1/activate (open sign-up)", () => {
     expect(res.headers.get("Location")).toBe(a.status_url);
 
     const status = await finished(a.id);
+    // The platform spec's path serves the same status (status_url keeps the nexus path).
+    const spec = await call(`/api/v1/activation/${a.id}/status`, {
+      token: null,
+      headers: { "CF-Connecting-IP": address() },
+    });
+    expect(spec.status).toBe(200);
+    expect((await envelope<ActivationStatus>(spec)).data).toEqual(status);
     expect(status).toMatchObject({
       id: a.id,
       state: "completed",
@@ -209,6 +216,40 @@ describe("POST /api/v1/activate (open sign-up)", () => {
     expect(fieldsOf(uri)).toEqual(["options.redirect_uris.0"]);
     const unknown = await envelope(await activate(signUp({ tenant_id: crypto.randomUUID() })));
     expect(unknown.errors?.[0]?.message).toMatch(/tenant_id/);
+  });
+
+  it("suggests the ISO code for a common alias of a country (UK → GB, EL → GR)", async () => {
+    for (const [sent, iso] of [
+      ["UK", "GB"],
+      ["uk", "GB"],
+      ["EL", "GR"],
+      ["ZR", "CD"],
+    ] as const) {
+      const res = await activate(signUp({ country: sent }));
+      expect(res.status, sent).toBe(400);
+      const errors = (await envelope(res)).errors ?? [];
+      expect(errors.map((e) => e.field)).toEqual(["country"]);
+      expect(errors[0]?.message).toBe(
+        `${sent.toUpperCase()} is not an ISO 3166-1 alpha-2 code: did you mean ${iso}?`,
+      );
+    }
+    const gb = await accepted(await activate(signUp({ country: "GB" })));
+    expect(gb.region).toBe("eu");
+    expect((await finished(gb.id)).state).toBe("completed");
+  });
+
+  it("refuses a common or breached password (offline check), saying why", async () => {
+    for (const password of ["password1234", "Password123!", "qwertyuiop12", "iloveyou2024"]) {
+      const base = signUp();
+      const res = await activate({ ...base, owner: { ...base.owner, password } });
+      expect(res.status, password).toBe(400);
+      const errors = (await envelope(res)).errors ?? [];
+      expect(
+        errors.map((e) => e.field),
+        password,
+      ).toEqual(["owner.password"]);
+      expect(errors[0]?.message, password).toMatch(/too easy to guess.*common or breached password/);
+    }
   });
 
   it("refuses the same business or the same owner again with 409, and parallel duplicates run once", async () => {

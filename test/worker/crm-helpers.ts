@@ -106,3 +106,18 @@ export const fieldsOf = (body: Envelope) => body.errors?.map((e) => e.field);
 export const withoutRequestId = (body: Envelope) => ({ ...body, request_id: "" });
 
 export { envelope };
+
+/**
+ * A new active member of `tenant` (a user with its Member role), made behind the API's back: an
+ * owner_id of its own, so a list filtered by owner sees only the records a test made.
+ */
+export async function newMember(tenant: Tenant = "d"): Promise<string> {
+  const { TEST_TENANTS: tenants } = await import("../support/tenants");
+  const id = crypto.randomUUID();
+  const sql = ownerSql();
+  await sql`insert into users (id, email, name) values (${id}, ${`member-${id}@example.com`}, 'Member')`;
+  await sql`insert into memberships (tenant_id, user_id, role_id)
+    select ${tenants[tenant].tenantId}, ${id}, id from roles
+    where tenant_id = ${tenants[tenant].tenantId} and name = 'Member' and not is_deleted`;
+  return id;
+}

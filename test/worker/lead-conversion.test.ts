@@ -8,6 +8,7 @@ import {
   fieldsOf,
   type LeadBody,
   newLead,
+  newMember,
   type OpportunityBody,
   send,
   unique,
@@ -58,7 +59,7 @@ async function writtenFor(lead: LeadBody) {
 
 describe("lead conversion", () => {
   it("creates the opportunity and the contact and marks the lead converted, with their events", async () => {
-    const owner = crypto.randomUUID();
+    const owner = await newMember();
     const lead = await newLead({
       first_name: "Mara",
       last_name: "Jansen",
@@ -264,7 +265,7 @@ describe("lead conversion", () => {
       [{ contact_id: crypto.randomUUID() }, "contact_id"],
       [{ contact: CONTACT, opportunity: { stage: "signed" } }, "opportunity.stage"],
       [{ contact: CONTACT, opportunity: { amount: "1.234" } }, "opportunity.amount"],
-      [{ contact: CONTACT, opportunity: { status: "won" } }, "opportunity"],
+      [{ contact: CONTACT, opportunity: { status: "won" } }, "opportunity.status"],
       [{ contact: CONTACT, opportunity: { contact_id: crypto.randomUUID() } }, "opportunity"],
       [{}, "contact.custom_fields.client_status"],
       [{ contact: { custom_fields: { client_status: "vip" } } }, "contact.custom_fields.client_status"],

@@ -7,6 +7,7 @@ import {
   LEAD_FIELDS,
   type LeadBody,
   newLead,
+  newMember,
   send,
   unique,
   withoutRequestId,
@@ -261,7 +262,7 @@ describe("lead tenant isolation", () => {
 describe("lead lists", () => {
   it("filters by status, source, owner_id, email and updated_since, combined and across pages", async () => {
     const run = unique();
-    const owner = crypto.randomUUID();
+    const owner = await newMember();
     const before = new Date(Date.now() - 1000).toISOString();
     const web = await newLead({ source: "web", owner_id: owner, email: `web-${run}@example.com` });
     const event = await newLead({ source: "event", owner_id: owner, status: "contacted" });
@@ -298,7 +299,7 @@ describe("lead lists", () => {
   });
 
   it("walks every lead once with cursors, newest first", async () => {
-    const owner = crypto.randomUUID();
+    const owner = await newMember();
     for (let i = 0; i < 5; i++) await newLead({ first_name: `L${i}`, owner_id: owner });
     const seen: string[] = [];
     let cursor: string | null = null;

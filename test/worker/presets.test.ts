@@ -57,6 +57,17 @@ describe("GET /api/v1/nexus/presets (public)", () => {
     });
   });
 
+  it("is served at the platform spec's /api/v1/presets too, by the same handlers", async () => {
+    const nexus = (await envelope<PresetJson[]>(await get(LIST))).data;
+    const res = await get("/api/v1/presets");
+    expect(res.status).toBe(200);
+    expect((await envelope<PresetJson[]>(res)).data).toEqual(nexus);
+    const one = await get("/api/v1/presets/clinic");
+    expect(one.status).toBe(200);
+    expect((await envelope<PresetJson>(one)).data).toEqual(nexus.find((p) => p.id === "clinic"));
+    expect((await get("/api/v1/presets/bakery")).status).toBe(404);
+  });
+
   it("answers 404 in the envelope for an unknown id", async () => {
     const res = await get(`${LIST}/bakery`);
     expect(res.status).toBe(404);

@@ -65,6 +65,9 @@ describe("RBAC matrix over every registered /api/ route", () => {
     expect(publicRoutes.map((r) => `${r.method} ${r.path}`).sort()).toEqual(
       [
         "GET /api/v1/nexus/activation/{id}/status",
+        "GET /api/v1/activation/{id}/status",
+        "GET /api/v1/presets",
+        "GET /api/v1/presets/{id}",
         "GET /api/v1/nexus/presets",
         "GET /api/v1/nexus/presets/{id}",
         "POST /api/v1/activate",

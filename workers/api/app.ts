@@ -92,7 +92,8 @@ export function buildApp() {
   registerRoleRoutes(app, "/api/v1/iam");
   registerOAuthClientRoutes(app, "/api/v1/iam");
   registerPresetRoutes(app, "/api/v1/nexus");
-  registerActivationRoutes(app, ["/api/v1/nexus/activate", "/api/v1/activate"]);
+  registerPresetRoutes(app, "/api/v1");
+  registerActivationRoutes(app, ["/api/v1/nexus", "/api/v1"]);
   registerRealtimeRoutes(app, "/api/v1/realtime");
   registerWebhookEndpointRoutes(app, "/api/v1/webhooks/endpoints");
   registerWebhookDeliveryRoutes(app, "/api/v1/webhooks/endpoints");

@@ -44,26 +44,45 @@ describe("password policy", () => {
     expect(MIN_PASSWORD_CHARS).toBe(12);
     expect(checkPasswordPolicy("a".repeat(11))).toBe("Password must be at least 12 characters");
     expect(findPasswordPolicyViolation("a".repeat(11))).toBe("too_short");
-    expect(checkPasswordPolicy("a".repeat(12))).toBeNull();
+    expect(findPasswordPolicyViolation("zq8#Lm2v!pW9")).toBeNull();
+    expect(findPasswordPolicyViolation("zq8#Lm2v!pW")).toBe("too_short");
     expect(checkPasswordPolicy("")).toBe("Password must be at least 12 characters");
   });
 
   it("counts code points of the NFKC form, not UTF-16 units or typed marks", () => {
     expect(checkPasswordPolicy("😀".repeat(11))).not.toBeNull(); // 22 UTF-16 units, 11 characters
-    expect(checkPasswordPolicy("😀".repeat(12))).toBeNull();
+    expect(checkPasswordPolicy("😀🎉🐙🚀🌵🍕🎸🦊🌈⚡🧩🔑")).toBeNull();
     expect(checkPasswordPolicy("e\u0301".repeat(11))).not.toBeNull(); // 22 typed, 11 after NFKC
-    expect(checkPasswordPolicy("\ufb01".repeat(6))).toBeNull(); // "ﬁ" becomes "fi": 12
+    expect(findPasswordPolicyViolation("\ufb01q8#Lm2v!pW")).toBeNull(); // "ﬁ" becomes "fi": 12
+    expect(findPasswordPolicyViolation("\ufb01q8#Lm2v!p")).toBe("too_short");
   });
 
   it("has no composition rules: a long passphrase of spaces and words is fine", () => {
     expect(checkPasswordPolicy("correct horse battery staple")).toBeNull();
-    expect(checkPasswordPolicy("            ")).toBeNull();
+    expect(checkPasswordPolicy("a long and sturdy passphrase")).toBeNull();
+  });
+
+  it("refuses common and breached passwords and simple variations of them, saying why", () => {
+    for (const guessable of [
+      "password1234",
+      "Password123!",
+      "qwertyuiop12",
+      "iloveyou2024",
+      "a".repeat(12),
+      "            ",
+      "abcdefghijkl",
+      "123456789012",
+    ]) {
+      expect(findPasswordPolicyViolation(guessable), guessable).toBe("too_guessable");
+    }
+    expect(checkPasswordPolicy("password1234")).toMatch(/too easy to guess.*common or breached password/);
   });
 
   it("refuses over 1024 bytes", () => {
     expect(findPasswordPolicyViolation("a".repeat(1025))).toBe("too_long");
     expect(checkPasswordPolicy("a".repeat(1025))).toBe("Password must be at most 1024 bytes");
-    expect(checkPasswordPolicy("a".repeat(1024))).toBeNull();
+    expect(checkPasswordPolicy("a".repeat(1024))).toBe(checkPasswordPolicy("password1234"));
+    expect(findPasswordPolicyViolation(`zq8#Lm2v!pW9 ${"a".repeat(1011)}`)).toBeNull();
   });
 
   it("refuses lone surrogates, which would hash as U+FFFD", () => {

@@ -66,10 +66,12 @@ const toHomeOfActivation = createMiddleware<AppEnv>(async (c, next) => {
   return forwardToRegion(c, parsed.region);
 });
 
-const STATUS_PATH = "/api/v1/nexus/activation/{id}/status";
-
-/** POST …/activate (at `activatePaths`) and GET /api/v1/nexus/activation/{id}/status. */
-export function registerActivationRoutes(app: OpenAPIHono<AppEnv>, activatePaths: readonly string[]): void {
+/**
+ * POST {base}/activate and GET {base}/activation/{id}/status for each base path (the nexus one
+ * and the platform spec's `/api/v1`), by the same handlers.
+ */
+export function registerActivationRoutes(app: OpenAPIHono<AppEnv>, bases: readonly string[]): void {
+  const activatePaths = bases.map((base) => `${base}/activate`);
   for (const path of activatePaths) {
     app.post(path, toHomeOfCountry);
     app.openapi(
@@ -116,43 +118,46 @@ export function registerActivationRoutes(app: OpenAPIHono<AppEnv>, activatePaths
     );
   }
 
-  app.get(STATUS_PATH.replace("{id}", ":id"), toHomeOfActivation);
-  app.openapi(
-    createRoute({
-      ...NEXUS,
-      method: "get",
-      path: STATUS_PATH,
-      summary: "Activation status",
-      description:
-        "State, percent and each step of an activation with its attempts, timings and last error; once " +
-        "completed, where the owner signs in. The id names the home region (`act_ng_…`, `act_eu_…`): asked " +
-        "elsewhere, the request is forwarded there. Public (the id is an unguessable capability); kept 7 " +
-        "days after the run finished, then 404.",
-      request: { params: ActivationIdParam },
-      responses: {
-        200: jsonResponse(successOf(ActivationStatus), "The activation"),
-        ...errorResponses(404, 429, 503, 508),
+  for (const base of bases) {
+    const statusRoute = `${base}/activation/{id}/status`;
+    app.get(statusRoute.replace("{id}", ":id"), toHomeOfActivation);
+    app.openapi(
+      createRoute({
+        ...NEXUS,
+        method: "get",
+        path: statusRoute,
+        summary: "Activation status",
+        description:
+          "State, percent and each step of an activation with its attempts, timings and last error; once " +
+          "completed, where the owner signs in. The id names the home region (`act_ng_…`, `act_eu_…`): asked " +
+          "elsewhere, the request is forwarded there. Public (the id is an unguessable capability); kept 7 " +
+          "days after the run finished, then 404.",
+        request: { params: ActivationIdParam },
+        responses: {
+          200: jsonResponse(successOf(ActivationStatus), "The activation"),
+          ...errorResponses(404, 429, 503, 508),
+        },
+      }),
+      async (c) => {
+        const config = c.get("config");
+        const parsed = parseActivationId(c.req.valid("param").id);
+        if (!parsed || parsed.region !== config.region) throw ApiError.notFound("Activation");
+        const namespace = c.env.ACTIVATION_RUN;
+        if (!namespace) throw new Error("ACTIVATION_RUN binding is missing");
+        let run: Awaited<ReturnType<typeof activationRunStatus>>;
+        try {
+          run = await activationRunStatus(
+            namespace,
+            { region: config.region, localRuntime: config.localRuntime },
+            parsed.uuid,
+          );
+        } catch (cause) {
+          throw ApiError.unavailable("Activation status is unavailable", 2, cause);
+        }
+        if (!run) throw ApiError.notFound("Activation");
+        c.header("Cache-Control", "no-store");
+        return c.json(successBody(await activationStatusView(config, run), c.get("requestId")), 200);
       },
-    }),
-    async (c) => {
-      const config = c.get("config");
-      const parsed = parseActivationId(c.req.valid("param").id);
-      if (!parsed || parsed.region !== config.region) throw ApiError.notFound("Activation");
-      const namespace = c.env.ACTIVATION_RUN;
-      if (!namespace) throw new Error("ACTIVATION_RUN binding is missing");
-      let run: Awaited<ReturnType<typeof activationRunStatus>>;
-      try {
-        run = await activationRunStatus(
-          namespace,
-          { region: config.region, localRuntime: config.localRuntime },
-          parsed.uuid,
-        );
-      } catch (cause) {
-        throw ApiError.unavailable("Activation status is unavailable", 2, cause);
-      }
-      if (!run) throw ApiError.notFound("Activation");
-      c.header("Cache-Control", "no-store");
-      return c.json(successBody(await activationStatusView(config, run), c.get("requestId")), 200);
-    },
-  );
+    );
+  }
 }

@@ -8,9 +8,38 @@ const countryNames = new Intl.DisplayNames(["en"], { type: "region", fallback: "
 /** Codes CLDR names that are not countries (ISO 3166-1 keeps them reserved or unassigned). */
 const NOT_COUNTRIES = new Set(["EU", "EZ", "UN", "ZZ", "QO"]);
 
+/**
+ * The code CLDR replaces `code` by (UK → GB, and retired ISO 3166-1 codes such as ZR → CD, YU → RS),
+ * or `code` itself: CLDR names these aliases too, so a name alone does not make a code current.
+ */
+function canonicalRegion(code: string): string {
+  return new Intl.Locale(`und-${code}`).region ?? code;
+}
+
 /** An assigned ISO 3166-1 alpha-2 code, by the runtime's own CLDR data (no list to keep current). */
 export function isCountryCode(code: string): boolean {
-  return /^[A-Z]{2}$/.test(code) && !NOT_COUNTRIES.has(code) && countryNames.of(code) !== undefined;
+  return (
+    /^[A-Z]{2}$/.test(code) &&
+    !NOT_COUNTRIES.has(code) &&
+    countryNames.of(code) !== undefined &&
+    canonicalRegion(code) === code
+  );
+}
+
+/**
+ * The EU's own country codes that CLDR does not alias (EL for Greece; UK, the other one, CLDR
+ * does). Like CLDR's, answered with the code to send, never mapped silently.
+ */
+const EU_COUNTRY_CODES: Readonly<Record<string, string>> = { EL: "GR" };
+
+/** Why `code` (upper case) is not an ISO 3166-1 alpha-2 code, or undefined when it is one. */
+export function countryCodeProblem(code: string): string | undefined {
+  if (isCountryCode(code)) return undefined;
+  const meant = /^[A-Z]{2}$/.test(code) ? (EU_COUNTRY_CODES[code] ?? canonicalRegion(code)) : code;
+  if (meant !== code && isCountryCode(meant)) {
+    return `${code} is not an ISO 3166-1 alpha-2 code: did you mean ${meant}?`;
+  }
+  return "Country must be an ISO 3166-1 alpha-2 code, e.g. NG or DE";
 }
 
 const PRESET_IDS = PRESETS.map((p) => p.id) as [string, ...string[]];
@@ -37,7 +66,10 @@ export const ActivationInput = z
       .string()
       .trim()
       .transform((c) => c.toUpperCase())
-      .refine(isCountryCode, "Country must be an ISO 3166-1 alpha-2 code, e.g. NG or DE")
+      .superRefine((code, ctx) => {
+        const problem = countryCodeProblem(code);
+        if (problem) ctx.addIssue({ code: "custom", message: problem });
+      })
       .openapi({
         description:
           "ISO 3166-1 alpha-2. Decides the home region: West African countries → lagos, EEA/UK/CH → eu, " +
@@ -56,7 +88,11 @@ export const ActivationInput = z
           const problem = checkPasswordPolicy(password);
           if (problem) ctx.addIssue({ code: "custom", message: problem });
         })
-        .openapi({ description: `At least ${MIN_PASSWORD_CHARS} characters; hashed before it is stored.` }),
+        .openapi({
+          description:
+            `At least ${MIN_PASSWORD_CHARS} characters, and not a common or breached password (nor a simple ` +
+            "variation of one, checked offline); hashed before it is stored.",
+        }),
     }),
     options: z
       .strictObject({

@@ -73,6 +73,18 @@ export const CalendarDate = z
   .refine(isCalendarDate, "A date as YYYY-MM-DD")
   .openapi({ format: "date", example: "2026-12-31" });
 
+/**
+ * A field a client may not write because the server derives it, declared where a strict object
+ * would otherwise refuse it as unknown: sending it answers 400 with `message`, which says what to
+ * write instead. Absent, it is nothing.
+ */
+export const derivedField = (message: string) =>
+  z
+    .unknown()
+    .refine(() => false, message)
+    .optional()
+    .openapi({ readOnly: true, description: `Read-only. ${message}` });
+
 export const ListMetaSchema = z
   .object({
     limit: z.number().int(),

@@ -6,15 +6,17 @@ import { PERSON_FIELDS } from "./person";
 
 /** Statuses a client sets; `converted` only comes from POST /{id}/convert. */
 const SETTABLE_STATUSES = ["new", "contacted", "qualified", "unqualified"] as const;
-const settableStatus = z.enum(LEAD_STATUSES).refine((s) => s !== "converted", {
-  message: "A lead becomes converted only through POST /{id}/convert",
+const settableStatus = z.enum(SETTABLE_STATUSES, {
+  // Other values get the options listed (lib/validation.ts).
+  error: (issue) =>
+    issue.input === "converted" ? "A lead becomes converted only through POST /{id}/convert" : undefined,
 });
 
 const LEAD_FIELDS = {
   ...PERSON_FIELDS,
   title: z.string().trim().max(200).nullable().optional(),
   source: z.enum(LEAD_SOURCES).optional(),
-  status: settableStatus.optional().openapi({ enum: [...SETTABLE_STATUSES] }),
+  status: settableStatus.optional(),
   /** An existing contact of the tenant this lead is about. */
   contact_id: z.uuid().nullable().optional(),
   custom_fields: CustomFieldsInput.optional(),

@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { OPPORTUNITY_STATUSES } from "../../../db/schema/opportunities";
-import { CalendarDate } from "./common";
+import { CalendarDate, derivedField } from "./common";
 import { CustomFieldsInput } from "./custom-fields";
 
 const AMOUNT = /^\d{1,10}(\.\d{1,2})?$/;
@@ -39,11 +39,16 @@ export const OpportunityFields = {
     .openapi({ description: "ISO 4217; defaults to the tenant's currency." }),
   expected_close_date: CalendarDate.nullable().optional(),
   custom_fields: CustomFieldsInput.optional(),
+  status: derivedField(
+    "status follows the stage: to win or lose the deal, set stage to a won or lost stage of the tenant's pipeline",
+  ),
+  closed_at: derivedField("closed_at is set when the stage becomes won or lost: set stage instead"),
 };
 
 /**
- * Writable fields. Strict: `id`, `tenant_id`, timestamps, `status` and `closed_at` (derived from
- * the stage), `lead_id` (set by conversion) and anything unknown are rejected.
+ * Writable fields. Strict: `id`, `tenant_id`, timestamps, `lead_id` (set by conversion) and
+ * anything unknown are rejected; `status` and `closed_at` (derived from the stage) too, with a
+ * message that points to `stage`.
  */
 export const OpportunityInput = z.strictObject(OpportunityFields).openapi("OpportunityInput");
 export type OpportunityInput = z.infer<typeof OpportunityInput>;

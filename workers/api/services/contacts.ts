@@ -1,13 +1,15 @@
 import { and, eq, sql } from "drizzle-orm";
 import { tenantRead } from "../../../db/compiled-query";
+import { tenantRows } from "../../../db/rows";
 import { contacts } from "../../../db/schema";
+import { violatedUniqueConstraint } from "../lib/db-errors";
 import { ApiError } from "../lib/errors";
 import type { ContactInput } from "../schemas/contact";
 import { contactJson } from "./contact-json";
 import { CONTACT_QUERIES } from "./contact-queries";
 import type { ServiceContext } from "./context";
 import { crmSettings } from "./crm-settings";
-import { writeWithEvent } from "./crm-writes";
+import { assertOwner, writeWithEvent } from "./crm-writes";
 import { assertCustomFields } from "./custom-fields";
 import { readJsonById, readListPage } from "./keyset-list";
 
@@ -63,12 +65,15 @@ export async function createContact(
   input: ContactInput,
 ): Promise<{ id: string; json: ContactJson }> {
   assertCustomFields(await crmSettings(ctx), "contact", input.custom_fields ?? {});
+  await assertOwner(ctx, input.owner_id);
   const id = crypto.randomUUID();
   const insert = ctx.db
     .insert(contacts)
     .values({ id, tenantId: ctx.actor.tenantId, ...columnsFrom(input) })
     .returning();
-  const json = await writeWithEvent(ctx, insert, "contact.created", contactJson("changed"));
+  const json = await writeWithEvent(ctx, insert, "contact.created", contactJson("changed")).catch(
+    (error: unknown) => rethrowEmailConflict(ctx, error, input.email),
+  );
   if (!json) throw new Error("insert returned no row");
   return { id, json };
 }
@@ -80,14 +85,42 @@ export async function replaceContact(
 ): Promise<ContactJson> {
   // A replacement is the whole record: a required field left out is missing.
   assertCustomFields(await crmSettings(ctx), "contact", input.custom_fields ?? {});
+  await assertOwner(ctx, input.owner_id);
   const update = ctx.db
     .update(contacts)
     .set({ ...columnsFrom(input), updatedAt: sql`now()` })
     .where(and(live(ctx), eq(contacts.id, id)))
     .returning();
-  const json = await writeWithEvent(ctx, update, "contact.updated", contactJson("changed"));
+  const json = await writeWithEvent(ctx, update, "contact.updated", contactJson("changed")).catch(
+    (error: unknown) => rethrowEmailConflict(ctx, error, input.email),
+  );
   if (!json) throw ApiError.notFound("Contact");
   return json;
+}
+
+/**
+ * A write that took the address of another live contact (the unique index on lower(email)) is a
+ * 409 naming `email` and the contact that has it, so the client can open or update that one. The
+ * id is read after the failure, off the write path; anything else is rethrown as it came.
+ */
+async function rethrowEmailConflict(
+  ctx: ServiceContext,
+  error: unknown,
+  email: string | null | undefined,
+): Promise<never> {
+  if (!email || violatedUniqueConstraint(error) !== "contacts_tenant_email_key") throw error;
+  const [rows = []] = await tenantRows(ctx.db, ctx.actor.tenantId, [
+    sql`select id from contacts where tenant_id = ${ctx.actor.tenantId} and not is_deleted
+      and email is not null and lower(email) = lower(${email}) limit 1`,
+  ]);
+  const existing = (rows[0] as { id: string } | undefined)?.id;
+  throw new ApiError(
+    "CONFLICT",
+    existing
+      ? `A contact with this email already exists: ${existing} (update it, or use another email)`
+      : "A contact with this email already exists",
+    { field: "email", cause: error },
+  );
 }
 
 export async function deleteContact(ctx: ServiceContext, id: string): Promise<void> {

@@ -25,6 +25,18 @@ function typeProblem(definition: FieldDefinition, value: unknown): string | unde
   }
 }
 
+/** What a missing required field takes: its type, and an enum's options. */
+function requiredMessage(definition: FieldDefinition): string {
+  const takes: Record<FieldDefinition["type"], string> = {
+    text: "text",
+    number: "a number",
+    boolean: "true or false",
+    date: "a date as YYYY-MM-DD",
+    enum: `one of: ${definition.options.join(", ")}`,
+  };
+  return `${definition.key} is required: ${takes[definition.type]}`;
+}
+
 /**
  * Every way `values` breaks the definitions: unknown keys, values of the wrong type, required
  * fields without a value (null counts as none). `values` is always the whole object the record
@@ -49,7 +61,7 @@ export function customFieldProblems(
   }
   for (const definition of definitions) {
     if (definition.required && (values[definition.key] ?? null) === null) {
-      problems.push({ field: `${prefix}.${definition.key}`, message: `${definition.key} is required` });
+      problems.push({ field: `${prefix}.${definition.key}`, message: requiredMessage(definition) });
     }
   }
   return problems;

@@ -7,7 +7,7 @@ import type { LeadConversionInput } from "../schemas/lead";
 import { contactJson } from "./contact-json";
 import type { ServiceContext } from "./context";
 import { crmSettings } from "./crm-settings";
-import { changeWithEvent } from "./crm-writes";
+import { changeWithEvent, isActiveMember, notAMember } from "./crm-writes";
 import { assertCustomFields } from "./custom-fields";
 import { leadJson } from "./lead-json";
 import { unchangeableLead } from "./leads";
@@ -23,6 +23,8 @@ export interface Conversion {
 
 interface LeadState {
   status: string;
+  /** Whether the opportunity's owner given is an active member (true when none is given). */
+  owner_ok: boolean;
   /** The contact the conversion attaches, if it exists: the one given, else the lead's own. */
   contact_json: string | null;
 }
@@ -52,7 +54,8 @@ export async function convertLead(
     sql`select l.status,
         (select ${contactJson("contacts")}::text from contacts
           where contacts.id = coalesce(${input.contact_id ?? null}::uuid, l.contact_id)
-            and contacts.tenant_id = l.tenant_id and not contacts.is_deleted) as contact_json
+            and contacts.tenant_id = l.tenant_id and not contacts.is_deleted) as contact_json,
+        ${wanted.owner_id ? isActiveMember(tenantId, wanted.owner_id) : sql`true`} as owner_ok
       from leads l where l.id = ${leadId} and l.tenant_id = ${tenantId} and not l.is_deleted`,
   ]);
   const state = stateRows[0] as LeadState | undefined;
@@ -61,6 +64,8 @@ export async function convertLead(
   if (input.contact_id && state.contact_json === null) {
     throw new ApiError("VALIDATION_ERROR", "No such contact", { field: "contact_id" });
   }
+  // Checked in the read above, so an owner costs no round trip here.
+  if (!state.owner_ok) throw notAMember("opportunity.owner_id");
   const stage = resolveStage(settings, wanted.stage, "opportunity.stage");
   // A lead whose contact was deleted since gets a new one, like a lead that never had one.
   const existingContact = state.contact_json;

@@ -6,7 +6,7 @@ import type { LeadInput, LeadPatch } from "../schemas/lead";
 import { assertLiveContact, type Page } from "./contacts";
 import type { ServiceContext } from "./context";
 import { crmSettings } from "./crm-settings";
-import { writeWithEvent } from "./crm-writes";
+import { assertOwner, writeWithEvent } from "./crm-writes";
 import { assertCustomFields } from "./custom-fields";
 import { readJsonById, readListPage } from "./keyset-list";
 import { leadJson } from "./lead-json";
@@ -75,6 +75,7 @@ async function checkReferences(ctx: ServiceContext, input: LeadPatch, creating: 
     assertCustomFields(await crmSettings(ctx), "lead", input.custom_fields ?? {});
   }
   if (input.contact_id) await assertLiveContact(ctx, input.contact_id, "contact_id");
+  await assertOwner(ctx, input.owner_id);
 }
 
 export async function createLead(

@@ -7,7 +7,7 @@ import { amountText, type OpportunityInput, type OpportunityPatch } from "../sch
 import { assertLiveContact, type Page } from "./contacts";
 import type { ServiceContext } from "./context";
 import { crmSettings } from "./crm-settings";
-import { crmEvent, writeWithEvent } from "./crm-writes";
+import { assertOwner, crmEvent, writeWithEvent } from "./crm-writes";
 import { keyedValues } from "./keyed-values";
 import { readJsonById, readListPage } from "./keyset-list";
 import { opportunityJson } from "./opportunity-json";
@@ -61,6 +61,7 @@ export async function createOpportunity(
   const settings = await crmSettings(ctx);
   const stage = resolveStage(settings, input.stage, "stage");
   if (input.contact_id) await assertLiveContact(ctx, input.contact_id, "contact_id");
+  await assertOwner(ctx, input.owner_id);
   const id = crypto.randomUUID();
   const terminal = stageTerminal(tenantId, stage.key);
   const insert = ctx.db
@@ -100,6 +101,7 @@ export async function updateOpportunity(
   const tenantId = ctx.actor.tenantId;
   if (patch.stage !== undefined) resolveStage(await crmSettings(ctx), patch.stage, "stage");
   if (patch.contact_id) await assertLiveContact(ctx, patch.contact_id, "contact_id");
+  await assertOwner(ctx, patch.owner_id);
   const assignments = keyedValues({
     name: patch.name,
     contact_id: patch.contact_id === undefined ? undefined : sql`${patch.contact_id}::uuid`,

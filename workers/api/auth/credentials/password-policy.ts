@@ -1,20 +1,26 @@
+import { isGuessable } from "./password-guessability";
 import { encodePassword, MAX_PASSWORD_BYTES } from "./password-input";
 
 /**
  * What a new password must satisfy (sign-up, change, reset). Deliberately separate from hashing:
  * verification must keep accepting passwords set under an older, looser policy.
  *
- * Length is the rule that matters (NIST SP 800-63B): no composition rules. Characters are Unicode
- * code points of the NFKC form, so "é" counts once however it was typed.
+ * Length and guessability are the rules (NIST SP 800-63B §5.1.1.2): no composition rules, and a
+ * password found among common or breached ones (or a simple variation of one) is refused, checked
+ * offline (password-guessability.ts). Characters are Unicode code points of the NFKC form, so "é"
+ * counts once however it was typed.
  */
 export const MIN_PASSWORD_CHARS = 12;
 
-export type PasswordPolicyViolation = "too_short" | "too_long" | "invalid_characters";
+export type PasswordPolicyViolation = "too_short" | "too_long" | "invalid_characters" | "too_guessable";
 
 const MESSAGES: Record<PasswordPolicyViolation, string> = {
   too_short: `Password must be at least ${MIN_PASSWORD_CHARS} characters`,
   too_long: `Password must be at most ${MAX_PASSWORD_BYTES} bytes`,
   invalid_characters: "Password contains invalid characters",
+  too_guessable:
+    "Password is too easy to guess: it is, or is close to, a common or breached password (or a keyboard " +
+    "pattern, repeat or sequence); choose a longer phrase of unrelated words",
 };
 
 /** Thrown where a password cannot be accepted at all (hashPassword with an over-long input). */
@@ -35,7 +41,9 @@ const LONE_SURROGATE = /\p{Surrogate}/u;
 export function findPasswordPolicyViolation(password: string): PasswordPolicyViolation | null {
   if (encodePassword(password) === null) return "too_long";
   if (LONE_SURROGATE.test(password)) return "invalid_characters";
-  if ([...password.normalize("NFKC")].length < MIN_PASSWORD_CHARS) return "too_short";
+  const normalized = password.normalize("NFKC");
+  if ([...normalized].length < MIN_PASSWORD_CHARS) return "too_short";
+  if (isGuessable(normalized)) return "too_guessable";
   return null;
 }
 
