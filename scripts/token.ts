@@ -17,18 +17,42 @@ import { DEFAULT_DATA_DIR } from "../regions/local/paths";
 import { readStackInfo } from "../regions/local/stack-info";
 import { cliSignIn } from "./lib/cli-sign-in";
 
-const { values } = parseArgs({
-  options: {
-    region: { type: "string", default: "eu" },
-    role: { type: "string", default: "Owner" },
-    email: { type: "string" },
-    password: { type: "string" },
-    scope: { type: "string" },
-    json: { type: "boolean", default: false },
-    "data-dir": { type: "string", default: DEFAULT_DATA_DIR },
-    issuer: { type: "string" },
-  },
-});
+const USAGE = `usage: npm run -s token -- [options]     prints an access token of a running region (npm run dev)
+  --region eu|lagos      the region whose authorization server signs in (default eu)
+  --role ROLE            the demo tenant's user with this role: ${SYSTEM_ROLES.join(", ")} (default Owner)
+  --email E --password P sign in as this user instead
+  --scope "S …"          the scopes to ask for (space-separated)
+  --json                 the whole token response (refresh token too), not only the access token
+  --data-dir DIR         the stack's data folder, to find its ports (default .data)
+  --issuer URL           the authorization server, if not the stack's`;
+
+let values: ReturnType<typeof parseCommandLine>["values"];
+try {
+  ({ values } = parseCommandLine());
+} catch (error) {
+  console.error(`token: ${error instanceof Error ? error.message : String(error)}\n${USAGE}`);
+  process.exit(2);
+}
+if (values.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
+
+function parseCommandLine() {
+  return parseArgs({
+    options: {
+      help: { type: "boolean", short: "h", default: false },
+      region: { type: "string", default: "eu" },
+      role: { type: "string", default: "Owner" },
+      email: { type: "string" },
+      password: { type: "string" },
+      scope: { type: "string" },
+      json: { type: "boolean", default: false },
+      "data-dir": { type: "string", default: DEFAULT_DATA_DIR },
+      issuer: { type: "string" },
+    },
+  });
+}
 
 const args = z
   .object({
@@ -40,6 +64,7 @@ const args = z
     json: z.boolean(),
     "data-dir": z.string(),
     issuer: z.url().optional(),
+    help: z.boolean(),
   })
   .safeParse(values);
 if (!args.success) {

@@ -4,6 +4,7 @@ import { hashPassword } from "../../workers/api/auth/credentials/password";
 import { createDatabase } from "../client";
 import { presetObjectStatements } from "../preset-objects";
 import { presetById } from "../presets";
+import type { Preset } from "../presets/preset-schema";
 import { SYSTEM_ROLES } from "../schema/memberships";
 import { DEMO_PASSWORD, DEMO_TENANTS, type DemoTenant, demoRoleUser } from "../seed/demo";
 import { tenantBatch } from "../tenant-batch";
@@ -20,6 +21,39 @@ const DEMO_CONTACTS = [
   { first: "Lukas", last: "Meyer", email: "lukas@example.com", company: "Meyer Logistik" },
   { first: "Chiamaka", last: "Eze", email: "chiamaka@example.com", company: "Eze Clinics" },
 ] as const;
+
+type ContactField = Preset["customFields"]["contact"][number];
+
+/** A valid value for a field, varied by contact so the demo data is not all alike. */
+function sampleValue(field: ContactField, index: number): unknown {
+  switch (field.type) {
+    case "enum":
+      return field.options?.[index % field.options.length];
+    case "text":
+      return "Demo";
+    case "number":
+      return index;
+    case "boolean":
+      return index % 2 === 0;
+    case "date":
+      return "2026-01-15";
+  }
+}
+
+/**
+ * The seeded contacts of a tenant, with a value for every contact field its preset requires: the
+ * demo data passes the same checks (workers/api/services/custom-fields.ts) as a user's writes.
+ */
+export function demoContacts(preset: Preset | undefined) {
+  return DEMO_CONTACTS.map((contact, index) => ({
+    ...contact,
+    customFields: Object.fromEntries(
+      (preset?.customFields.contact ?? [])
+        .filter((f) => f.required)
+        .map((f) => [f.key, sampleValue(f, index)]),
+    ),
+  }));
+}
 
 /**
  * Idempotent: the demo tenant of `region` (with its industry preset's pipeline and custom fields),
@@ -70,11 +104,13 @@ export async function seedTenant(options: SeedOptions, demo: DemoTenant): Promis
       sql`insert into memberships (tenant_id, user_id, role_id) values (${demo.tenantId}, ${u.id}, ${u.roleId})
           on conflict do nothing`,
     ]),
-    ...DEMO_CONTACTS.map(
+    // A contact seeded before its tenant's preset required fields gets them; one with fields is kept.
+    ...demoContacts(preset).map(
       (c, i) =>
-        sql`insert into contacts (id, tenant_id, first_name, last_name, email, company, tags)
-            values (${derivedId(`c00${i}`)}, ${demo.tenantId}, ${c.first}, ${c.last}, ${c.email}, ${c.company}, ${["demo"]})
-            on conflict (id) do nothing`,
+        sql`insert into contacts (id, tenant_id, first_name, last_name, email, company, tags, custom_fields)
+            values (${derivedId(`c00${i}`)}, ${demo.tenantId}, ${c.first}, ${c.last}, ${c.email}, ${c.company}, ${["demo"]}, ${JSON.stringify(c.customFields)}::jsonb)
+            on conflict (id) do update set custom_fields = excluded.custom_fields
+              where contacts.custom_fields = '{}'::jsonb`,
     ),
   ]);
   // After the tenant row exists; idempotent like the rest, so a seed stopped in between is

@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
+import { stripVTControlCharacters } from "node:util";
 import type { RegionId } from "../registry";
 import { PROJECT_ROOT } from "./paths";
 
@@ -22,7 +23,11 @@ export interface WranglerDevOptions {
 export const OFFLINE_ENV = {
   WRANGLER_SEND_METRICS: "false",
   CLOUDFLARE_CF_FETCH_ENABLED: "false",
-  WRANGLER_LOG: "warn",
+  // "log" shows the Worker's console.log lines (our request log line) beside wrangler's own.
+  WRANGLER_LOG: "log",
+  // Miniflare's local trace store (on by default, whatever wrangler.toml says) records every
+  // request's full URL on disk: off, as Workers traces are in wrangler.toml.
+  X_LOCAL_OBSERVABILITY: "false",
 } as const;
 
 /** Starts `wrangler dev --env local-<region>` (workerd underneath) and resolves once it serves. */
@@ -51,12 +56,22 @@ export async function startWranglerDev(options: WranglerDevOptions): Promise<Wor
     detached: true,
   });
   for (const stream of [child.stdout, child.stderr]) {
-    createInterface({ input: stream }).on("line", (line) => options.onLine(line));
+    createInterface({ input: stream }).on("line", (line) => {
+      if (!isWranglerRequestLine(line)) options.onLine(line);
+    });
   }
 
   const url = `http://127.0.0.1:${options.port}`;
   await waitForHealth(url, child, 120_000);
   return { url, stop: () => stopProcessGroup(child) };
+}
+
+/**
+ * wrangler's own line per request (`[wrangler:info] GET /api/v1/… 200 OK (12ms)`) logs the path,
+ * ids included; the Worker's request line (route template, status, tenant, request id) is the one log.
+ */
+export function isWranglerRequestLine(line: string): boolean {
+  return /^\[wrangler:info\] [A-Z]+ \//.test(stripVTControlCharacters(line));
 }
 
 async function waitForHealth(url: string, child: ChildProcess, timeoutMs: number): Promise<void> {

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { appendFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -13,6 +13,8 @@ export interface DevStack {
   lagos: string;
   gateways: { eu: string; lagos: string };
   output: string[];
+  /** Everything the stack printed so far, kept up to date while it runs (beside, not in, dataDir). */
+  outputFile: string;
   stop(): Promise<void>;
 }
 
@@ -41,8 +43,14 @@ export async function startDevStack(options: {
     { cwd: root, stdio: ["ignore", "pipe", "pipe"], detached: true },
   );
   const output: string[] = [];
+  const outputFile = `${dataDir}.log`;
+  const record = (line: string) => {
+    output.push(line);
+    appendFileSync(outputFile, `${line}\n`);
+  };
   const lines = createInterface({ input: child.stdout });
-  createInterface({ input: child.stderr }).on("line", (line) => output.push(line));
+  lines.on("line", record);
+  createInterface({ input: child.stderr }).on("line", record);
 
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(
@@ -50,7 +58,6 @@ export async function startDevStack(options: {
       180_000,
     );
     lines.on("line", (line) => {
-      output.push(line);
       if (line.startsWith("Nexus Edge is running")) {
         clearTimeout(timer);
         resolve();
@@ -69,11 +76,12 @@ export async function startDevStack(options: {
     lagos: port(8788),
     gateways: { eu: port(4401), lagos: port(4402) },
     output,
-    stop: () => stop(child, dataDir),
+    outputFile,
+    stop: () => stop(child, dataDir, outputFile),
   };
 }
 
-async function stop(child: ChildProcess, dataDir: string): Promise<void> {
+async function stop(child: ChildProcess, dataDir: string, outputFile: string): Promise<void> {
   if (child.exitCode === null && child.pid !== undefined) {
     const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
     process.kill(-child.pid, "SIGINT");
@@ -82,4 +90,5 @@ async function stop(child: ChildProcess, dataDir: string): Promise<void> {
     clearTimeout(timer);
   }
   rmSync(dataDir, { recursive: true, force: true });
+  rmSync(outputFile, { force: true });
 }

@@ -7,13 +7,15 @@ import { startDevStack } from "./dev-stack-process";
  */
 export default async function setup(project: TestProject) {
   const portOffset = Number(process.env.NEXUS_E2E_PORT_OFFSET ?? 3000);
-  const stack = await startDevStack({ portOffset, extraArgs: ["--quiet-workers"] });
+  // As the README runs it: the Workers' request lines are part of what is checked (residency).
+  const stack = await startDevStack({ portOffset });
   project.provide("e2e", {
     eu: stack.eu,
     lagos: stack.lagos,
     gateways: stack.gateways,
     dataDir: stack.dataDir,
     output: stack.output.join("\n"),
+    outputFile: stack.outputFile,
   });
   return () => stack.stop();
 }

@@ -22,7 +22,10 @@ declare module "vitest" {
       lagos: string;
       gateways: { eu: string; lagos: string };
       dataDir: string;
+      /** What the stack printed at start-up. */
       output: string;
+      /** What it has printed so far, the Workers' log lines included (`[eu] …`, `[lagos] …`). */
+      outputFile: string;
     };
   }
 }

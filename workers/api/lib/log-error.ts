@@ -1,4 +1,14 @@
 /**
+ * Logs leave the tenant's home region (Workers Logs), so an error's text loses what could be
+ * personal data before it is written: e-mail addresses, and the query of any URL in it.
+ */
+export function redactForLog(text: string): string {
+  return text
+    .replace(/(\bhttps?:\/\/[^\s?#"']*)\?[^\s#"']*/gi, "$1?[query]")
+    .replace(/[a-z0-9._%+-]+@[a-z0-9.-]+\.[a-z]{2,}/gi, "[email]");
+}
+
+/**
  * One JSON line per failure, with the request id, so the log explains what a 500 hid.
  *
  * Never a statement's parameters or values: drizzle's DrizzleQueryError message is the SQL and
@@ -53,7 +63,7 @@ function mayCarryValues(e: ErrorFields): boolean {
 function summary(e: ErrorFields): string {
   const name = typeof e.name === "string" ? e.name : "Error";
   if (mayCarryValues(e) || typeof e.message !== "string" || e.message === "") return name;
-  return `${name}: ${e.message}`;
+  return redactForLog(`${name}: ${e.message}`);
 }
 
 /** `insert contacts #1f2e3d4c`: which statement, without its text (which may hold literals). */
@@ -70,7 +80,7 @@ export function statementId(sqlText: string): string {
 
 /** The fields logError writes for `error`: safe for any log line (see above). */
 export function describeError(error: unknown): Record<string, unknown> {
-  if (!(error instanceof Error)) return { error: typeof error === "string" ? error : typeof error };
+  if (!(error instanceof Error)) return { error: typeof error === "string" ? redactForLog(error) : typeof error };
   const fields: Record<string, unknown> = {};
   const causes: string[] = [];
   for (const e of chain(error)) {
