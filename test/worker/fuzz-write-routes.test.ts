@@ -60,14 +60,14 @@ function resolve(doc: Document, schema: Schema): Schema {
  * Values valid for the schema as the document states it; with `mean`, any of them may be replaced
  * by a hostile one and objects may gain hostile keys.
  */
-function valueOf(doc: Document, raw: Schema, mean: boolean, depth = 0): fc.Arbitrary<unknown> {
+function schemaValue(doc: Document, raw: Schema, mean: boolean, depth = 0): fc.Arbitrary<unknown> {
   const valid = validOf(doc, resolve(doc, raw), mean, depth);
   return mean ? fc.oneof({ weight: 5, arbitrary: valid }, { weight: 1, arbitrary: hostile }) : valid;
 }
 
 function validOf(doc: Document, schema: Schema, mean: boolean, depth: number): fc.Arbitrary<unknown> {
   const variants = (schema.anyOf ?? schema.oneOf) as Schema[] | undefined;
-  if (variants) return fc.oneof(...variants.map((v) => valueOf(doc, v, mean, depth + 1)));
+  if (variants) return fc.oneof(...variants.map((v) => schemaValue(doc, v, mean, depth + 1)));
   if (Array.isArray(schema.enum)) return fc.constantFrom(...(schema.enum as unknown[]));
   if ("const" in schema) return fc.constant(schema.const);
   const types = Array.isArray(schema.type) ? (schema.type as string[]) : [schema.type as string | undefined];
@@ -105,7 +105,7 @@ function validOf(doc: Document, schema: Schema, mean: boolean, depth: number): f
     case "array": {
       if (depth > 4) return fc.constant([]);
       const items = (schema.items as Schema | undefined) ?? {};
-      return orNull(fc.array(valueOf(doc, items, mean, depth + 1), { maxLength: 4 }));
+      return orNull(fc.array(schemaValue(doc, items, mean, depth + 1), { maxLength: 4 }));
     }
     case "object":
     case undefined: {
@@ -113,7 +113,7 @@ function validOf(doc: Document, schema: Schema, mean: boolean, depth: number): f
       const properties = (schema.properties ?? {}) as Record<string, Schema>;
       const required = new Set((schema.required ?? []) as string[]);
       const record = fc.record(
-        Object.fromEntries(Object.entries(properties).map(([k, v]) => [k, valueOf(doc, v, mean, depth + 1)])),
+        Object.fromEntries(Object.entries(properties).map(([k, v]) => [k, schemaValue(doc, v, mean, depth + 1)])),
         { requiredKeys: Object.keys(properties).filter((k) => required.has(k)) },
       );
       const extra = fc.dictionary(fc.oneof(hostileKeys, fc.string({ maxLength: 8 })), hostile, {
@@ -124,7 +124,7 @@ function validOf(doc: Document, schema: Schema, mean: boolean, depth: number): f
         additional && typeof additional === "object"
           ? fc.dictionary(
               fc.stringMatching(/^[a-z][a-z0-9_]{0,10}$/),
-              valueOf(doc, additional as Schema, mean, depth + 1),
+              schemaValue(doc, additional as Schema, mean, depth + 1),
               {
                 maxKeys: 3,
               },
@@ -190,7 +190,7 @@ function targetsOf(doc: Document): Target[] {
       const concrete = path.replace(/\{[^}]+\}/g, () => crypto.randomUUID());
       if (form) {
         const fields = (mean: boolean) =>
-          valueOf(doc, form, mean).map((v) =>
+          schemaValue(doc, form, mean).map((v) =>
             v && typeof v === "object" && !Array.isArray(v)
               ? new URLSearchParams(
                   Object.entries(v).map(([k, x]) => [k, typeof x === "string" ? x : serialize(x)]),
@@ -200,7 +200,7 @@ function targetsOf(doc: Document): Target[] {
         targets.push({ method, path: concrete, type: "form", body: bodiesOf(fields) });
       } else {
         // A route without a declared body is fuzzed with JSON too: it must refuse one, not fail.
-        const text = (mean: boolean) => valueOf(doc, json ?? {}, mean).map(serialize);
+        const text = (mean: boolean) => schemaValue(doc, json ?? {}, mean).map(serialize);
         targets.push({ method, path: concrete, type: "json", body: bodiesOf(text) });
       }
     }

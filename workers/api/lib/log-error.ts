@@ -80,7 +80,8 @@ export function statementId(sqlText: string): string {
 
 /** The fields logError writes for `error`: safe for any log line (see above). */
 export function describeError(error: unknown): Record<string, unknown> {
-  if (!(error instanceof Error)) return { error: typeof error === "string" ? redactForLog(error) : typeof error };
+  if (!(error instanceof Error))
+    return { error: typeof error === "string" ? redactForLog(error) : typeof error };
   const fields: Record<string, unknown> = {};
   const causes: string[] = [];
   for (const e of chain(error)) {
