@@ -113,7 +113,9 @@ function validOf(doc: Document, schema: Schema, mean: boolean, depth: number): f
       const properties = (schema.properties ?? {}) as Record<string, Schema>;
       const required = new Set((schema.required ?? []) as string[]);
       const record = fc.record(
-        Object.fromEntries(Object.entries(properties).map(([k, v]) => [k, schemaValue(doc, v, mean, depth + 1)])),
+        Object.fromEntries(
+          Object.entries(properties).map(([k, v]) => [k, schemaValue(doc, v, mean, depth + 1)]),
+        ),
         { requiredKeys: Object.keys(properties).filter((k) => required.has(k)) },
       );
       const extra = fc.dictionary(fc.oneof(hostileKeys, fc.string({ maxLength: 8 })), hostile, {
