@@ -18,7 +18,7 @@ export async function receivingTenant(json: Record<string, unknown> = {}) {
   const name = crypto.randomUUID();
   const { body } = await register(tenant.token, {
     url: `${receiver()}/hooks/${name}`,
-    event_types: ["contact.*", "test.*"],
+    event_types: ["contact.*"],
     ...json,
   });
   const endpoint = body.data as Endpoint & { secret: string };

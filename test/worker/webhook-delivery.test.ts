@@ -75,7 +75,7 @@ describe("webhook delivery", () => {
   it("retries a failing receiver with the same webhook-id at 1, 2, 4, 8 × the base", async () => {
     const t = await receivingTenant();
     await failNext(t.name, 4);
-    const eventId = await insertEvent({ tenantId: t.tenantId, eventType: "test.retried" });
+    const eventId = await insertEvent({ tenantId: t.tenantId, eventType: "contact.updated" });
     await runPublisher(t.tenantId);
     const got = await receivedAtLeast(t.name, 5);
     expect(got).toHaveLength(5);
@@ -102,7 +102,7 @@ describe("webhook delivery", () => {
   it("cuts off a receiver that never answers after the attempt timeout, logs it and retries", async () => {
     const t = await receivingTenant();
     await hangNext(t.name, 1);
-    const eventId = await insertEvent({ tenantId: t.tenantId, eventType: "test.hung" });
+    const eventId = await insertEvent({ tenantId: t.tenantId, eventType: "contact.updated" });
     await runPublisher(t.tenantId);
     const got = await receivedAtLeast(t.name, 2);
     expect(got.map((g) => g.status)).toEqual([0, 200]);
@@ -128,7 +128,7 @@ describe("webhook delivery", () => {
       "http://169.254.169.254/latest/meta-data/",
       t.endpoint.id,
     ]);
-    await insertEvent({ tenantId: t.tenantId, eventType: "test.refused_url" });
+    await insertEvent({ tenantId: t.tenantId, eventType: "contact.updated" });
     await runPublisher(t.tenantId);
     const delivery = await settled(t.token, t.endpoint.id, "failed");
     expect(delivery.attempt_count).toBe(1);
@@ -141,7 +141,7 @@ describe("webhook delivery", () => {
   it("fails after six attempts; a replay delivers it again with the same webhook-id", async () => {
     const t = await receivingTenant();
     await failNext(t.name, 6);
-    const eventId = await insertEvent({ tenantId: t.tenantId, eventType: "test.failed" });
+    const eventId = await insertEvent({ tenantId: t.tenantId, eventType: "contact.updated" });
     await runPublisher(t.tenantId);
     const failed = await settled(t.token, t.endpoint.id, "failed");
     expect(failed.attempt_count).toBe(6);
@@ -167,7 +167,7 @@ describe("webhook delivery", () => {
     const t = await receivingTenant();
     const eventId = await insertEvent({
       tenantId: t.tenantId,
-      eventType: "test.left_behind",
+      eventType: "contact.updated",
       secondsAgo: 60,
     });
     await runScheduled();
@@ -182,7 +182,7 @@ describe("webhook delivery", () => {
 
   it("re-pokes a delivery whose dispatcher never heard of it (the poke was lost)", async () => {
     const t = await receivingTenant();
-    const eventId = await insertEvent({ tenantId: t.tenantId, eventType: "test.lost_poke" });
+    const eventId = await insertEvent({ tenantId: t.tenantId, eventType: "contact.updated" });
     const [row] = (await ownerSql().query("select payload from outbox_events where id = $1", [eventId])) as {
       payload: unknown;
     }[];
@@ -197,7 +197,7 @@ describe("webhook delivery", () => {
   it("keeps only ids in the dispatcher's storage (residency: no event body, URL or secret)", async () => {
     const t = await receivingTenant();
     await failNext(t.name, 6);
-    await insertEvent({ tenantId: t.tenantId, eventType: "test.residency" });
+    await insertEvent({ tenantId: t.tenantId, eventType: "contact.updated" });
     await runPublisher(t.tenantId);
     await receivedAtLeast(t.name, 2);
     const snapshot = await dispatcherOf(t.endpoint.id).snapshot();
@@ -223,7 +223,7 @@ describe("webhook delivery", () => {
   it("fails pending deliveries of a deleted endpoint, and answers 404 for another tenant's ids", async () => {
     const t = await receivingTenant();
     await failNext(t.name, 6);
-    await insertEvent({ tenantId: t.tenantId, eventType: "test.deleted" });
+    await insertEvent({ tenantId: t.tenantId, eventType: "contact.updated" });
     await runPublisher(t.tenantId);
     await receivedAtLeast(t.name, 1);
     const { body } = await deliveries(t.token, t.endpoint.id);
