@@ -17,6 +17,8 @@ const allApiRoutes = buildApp()
       | "public"
       | undefined,
     public: (r as unknown as Record<string, unknown>)["x-public"] === true,
+    // A body only where the operation declares one: any other body is refused before access is.
+    body: r.request?.body === undefined ? {} : { json: {} },
   }));
 /**
  * Self-service routes (`x-permission: self`, the caller's own MFA) are open to every signed-in
@@ -32,7 +34,7 @@ const WRITES = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 
 function request(route: (typeof apiRoutes)[number], token: string) {
   const path = route.path.replace(/\{[^}]+\}/g, crypto.randomUUID());
-  return call(path, { method: route.method, token, ...(WRITES.has(route.method) ? { json: {} } : {}) });
+  return call(path, { method: route.method, token, ...route.body });
 }
 
 describe("RBAC matrix over every registered /api/ route", () => {
@@ -50,7 +52,7 @@ describe("RBAC matrix over every registered /api/ route", () => {
       const res = await call(path, {
         method: route.method,
         token: null,
-        ...(WRITES.has(route.method) ? { json: {} } : {}),
+        ...route.body,
       });
       const label = `${route.method} ${route.path}`;
       expect(res.status, label).toBe(401);
