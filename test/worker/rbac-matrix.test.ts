@@ -17,6 +17,8 @@ const allApiRoutes = buildApp()
       | "public"
       | undefined,
     public: (r as unknown as Record<string, unknown>)["x-public"] === true,
+    // A route that declares no body refuses one (400): only the others are sent `{}`.
+    hasBody: r.request?.body !== undefined,
   }));
 /**
  * Self-service routes (`x-permission: self`, the caller's own MFA) are open to every signed-in
@@ -30,9 +32,12 @@ const apiRoutes = signedInRoutes.filter((r) => r.permission !== "self");
 
 const WRITES = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 
+const bodyOf = (route: (typeof allApiRoutes)[number]) =>
+  WRITES.has(route.method) && route.hasBody ? { json: {} } : {};
+
 function request(route: (typeof apiRoutes)[number], token: string) {
   const path = route.path.replace(/\{[^}]+\}/g, crypto.randomUUID());
-  return call(path, { method: route.method, token, ...(WRITES.has(route.method) ? { json: {} } : {}) });
+  return call(path, { method: route.method, token, ...bodyOf(route) });
 }
 
 describe("RBAC matrix over every registered /api/ route", () => {
@@ -50,7 +55,7 @@ describe("RBAC matrix over every registered /api/ route", () => {
       const res = await call(path, {
         method: route.method,
         token: null,
-        ...(WRITES.has(route.method) ? { json: {} } : {}),
+        ...bodyOf(route),
       });
       const label = `${route.method} ${route.path}`;
       expect(res.status, label).toBe(401);
