@@ -71,6 +71,11 @@ describe("POST /api/v1/webhooks/endpoints/{id}/test", () => {
     expect(log.status).toBe(200);
     const listed = (await envelope<PlatformEvent[]>(log)).data;
     expect(listed.map((e) => e.event_id)).toEqual([event.event_id]);
+    // …to callers who may read endpoints only (a Member has events.read, not webhooks.read).
+    const member = await tokenFor({ tenantId: t.tenantId, userId: crypto.randomUUID(), role: "Member" });
+    const hidden = await call("/api/v1/events?event_type=webhook.test", { token: member });
+    expect(hidden.status).toBe(200);
+    expect((await envelope<PlatformEvent[]>(hidden)).data).toEqual([]);
   });
 
   it("is 409 for a disabled endpoint, and queues nothing", async () => {
