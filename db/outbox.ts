@@ -31,20 +31,28 @@ export function withEvent(change: SQL, event: EventSpec, data: SQL, result: SQL)
   return withEvents(change, [{ event, data }], result);
 }
 
-/** withEvent for a change that emits several events, each when its condition holds. */
-export function withEvents(change: SQL, events: readonly ChangeEvent[], result: SQL): SQL {
-  const inserts = events.map(
-    ({ event, data, when }) => sql`
-      select ${event.eventId}::uuid, changed.tenant_id, ${event.eventType}, jsonb_build_object(
+/**
+ * A platform event's stored payload (the outbox's `payload`), for the tenant `tenantId` (an SQL
+ * expression, e.g. a CTE's column): the one place the envelope's shape is written.
+ */
+export function eventPayload(event: EventSpec, tenantId: SQL, data: SQL): SQL {
+  return sql`jsonb_build_object(
         'event_id', ${event.eventId}::uuid,
         'event_type', ${event.eventType}::text,
-        'tenant_id', changed.tenant_id,
+        'tenant_id', ${tenantId},
         'timestamp', to_char(clock_timestamp() at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
         'source', ${event.source}::text,
         'version', '1.0',
         'data', ${data},
         'metadata', jsonb_build_object('user_id', ${event.actorId}::uuid, 'correlation_id', ${event.correlationId}::text)
-      )
+      )`;
+}
+
+/** withEvent for a change that emits several events, each when its condition holds. */
+export function withEvents(change: SQL, events: readonly ChangeEvent[], result: SQL): SQL {
+  const inserts = events.map(
+    ({ event, data, when }) => sql`
+      select ${event.eventId}::uuid, changed.tenant_id, ${event.eventType}, ${eventPayload(event, sql`changed.tenant_id`, data)}
       from changed${when ? sql` where ${when}` : sql``}`,
   );
   return sql`

@@ -18,6 +18,6 @@ describe("event catalogue", () => {
       /did you mean opportunity\.stage_changed\?/,
     );
     expect(unknownEventFilter("leads.*", ".*")).toMatch(/did you mean lead\.\*\?/);
-    expect(unknownEventFilter("webhook.", ".")).toMatch(/did you mean webhook_endpoint\.\?/);
+    expect(unknownEventFilter("webhook_end.", ".")).toMatch(/did you mean webhook_endpoint\.\?/);
   });
 });

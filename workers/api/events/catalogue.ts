@@ -22,6 +22,9 @@ export const EVENT_CATALOGUE = {
   "webhook_endpoint.created": "A webhook endpoint was registered (data: the endpoint, without its secret).",
   "webhook_endpoint.updated": "A webhook endpoint was changed or its secret rotated (data: the endpoint).",
   "webhook_endpoint.deleted": "A webhook endpoint was deleted (data: the endpoint).",
+  "webhook.test":
+    "A test event sent on request (POST /api/v1/webhooks/endpoints/{id}/test) to that one endpoint only, " +
+    "whatever its event_types; never fanned out to other endpoints or realtime (data: endpoint_id, message).",
   "tenant.activated": "A sign-up finished: the tenant is active (data: tenant_id, name, …).",
 } as const;
 

@@ -5,10 +5,11 @@ import type { Actor } from "../services/context";
  * Event types whose data a permission guards beyond `events.read`. An event carries the changed
  * resource, so the event log (and, later, the realtime feed) must not show a caller what that
  * resource's own routes would refuse it: a Member may follow CRM changes, but webhook endpoint
- * events name where the tenant's data is sent, which only `webhooks.read` may see.
+ * events name where the tenant's data is sent, which only `webhooks.read` may see (so do test events, about one endpoint).
  */
 const GUARDED_EVENT_TYPES: readonly { prefix: string; permission: Permission }[] = [
   { prefix: "webhook_endpoint.", permission: "webhooks.read" },
+  { prefix: "webhook.", permission: "webhooks.read" },
 ];
 
 /** The event type prefixes this actor may not see (role and scope both checked). */

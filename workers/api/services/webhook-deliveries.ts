@@ -1,4 +1,5 @@
 import { type SQL, sql } from "drizzle-orm";
+import { eventPayload } from "../../../db/outbox";
 import { tenantRows, utcIso } from "../../../db/rows";
 import type { DeliveryState } from "../../../db/schema/webhook-deliveries";
 import { ApiError } from "../lib/errors";
@@ -125,5 +126,55 @@ export async function replayWebhookDelivery(
   return {
     delivery: await getWebhookDelivery(ctx, endpointId, deliveryId),
     poke: new Map([[endpointId, [deliveryId]]]),
+  };
+}
+
+export const TEST_EVENT_MESSAGE =
+  "A test event from Nexus Edge: this endpoint receives and verifies webhooks.";
+
+/**
+ * Sends a `webhook.test` event to this endpoint only, through the normal delivery path (the
+ * dispatcher reads the payload from the outbox). The outbox row is written already published, so
+ * the publisher never fans it out to the tenant's other endpoints or realtime sockets; it and the
+ * delivery commit in one statement. A disabled endpoint is a 409, as nothing would be sent. The
+ * caller pokes the dispatcher.
+ */
+export async function sendTestEvent(
+  ctx: ServiceContext,
+  endpointId: string,
+): Promise<{ delivery: WebhookDeliveryView; poke: DeliveriesByEndpoint }> {
+  const tenantId = ctx.actor.tenantId;
+  const event = {
+    eventId: crypto.randomUUID(),
+    eventType: "webhook.test",
+    source: "webhooks-service",
+    actorId: ctx.actor.userId,
+    correlationId: ctx.requestId,
+  } as const;
+  const data = sql`jsonb_build_object('endpoint_id', target.id, 'message', ${TEST_EVENT_MESSAGE}::text)`;
+  const [rows = []] = await tenantRows(ctx.db, tenantId, [
+    sql`with target as (
+          select id, enabled from webhook_endpoints
+          where id = ${endpointId} and tenant_id = ${tenantId} and not is_deleted),
+        emitted as (
+          insert into outbox_events (id, tenant_id, event_type, payload, published_at)
+          select ${event.eventId}::uuid, ${tenantId}::uuid, ${event.eventType},
+                 ${eventPayload(event, sql`${tenantId}::uuid`, data)}, now()
+          from target where target.enabled
+          returning id),
+        queued as (
+          insert into webhook_deliveries (tenant_id, endpoint_id, event_id, event_type, webhook_id)
+          select ${tenantId}::uuid, ${endpointId}::uuid, emitted.id, ${event.eventType}, emitted.id::text
+          from emitted
+          returning id)
+        select t.enabled, (select id from queued) as delivery_id from target t`,
+  ]);
+  const row = rows[0] as { enabled: boolean; delivery_id: string | null } | undefined;
+  if (!row) throw ApiError.notFound("Webhook endpoint");
+  if (!row.delivery_id)
+    throw new ApiError("CONFLICT", "The endpoint is disabled; enable it to send a test event");
+  return {
+    delivery: await getWebhookDelivery(ctx, endpointId, row.delivery_id),
+    poke: new Map([[endpointId, [row.delivery_id]]]),
   };
 }
