@@ -246,18 +246,30 @@ async function fuzz(target: Target): Promise<void> {
   const statuses = new Map<number, number>();
   await fc.assert(
     fc.asyncProperty(target.body, async (body) => {
-      const res = await fetchWorker(`${BASE}${target.path}`, {
-        method: target.method.toUpperCase(),
-        body,
-        headers: {
-          Authorization: `Bearer ${token}`,
-          "Content-Type": target.type === "json" ? "application/json" : "application/x-www-form-urlencoded",
-          "CF-Connecting-IP": randomIp(),
-        },
-      });
-      const text = await res.text();
+      const send = () =>
+        fetchWorker(`${BASE}${target.path}`, {
+          method: target.method.toUpperCase(),
+          body,
+          headers: {
+            Authorization: `Bearer ${token}`,
+            "Content-Type": target.type === "json" ? "application/json" : "application/x-www-form-urlencoded",
+            "CF-Connecting-IP": randomIp(),
+          },
+        });
+      let res = await send();
+      let text = await res.text();
+      // A 503 with Retry-After is the platform's answer to load (the whole suite shares one local
+      // SQL gateway), not to a body: a client retries, and so does this test. A body that makes
+      // the route fail answers 5xx every time, so it still fails here.
+      for (let retry = 0; retry < 3 && transient(res, text); retry++) {
+        await new Promise((resolve) => setTimeout(resolve, 500 * (retry + 1)));
+        res = await send();
+        text = await res.text();
+      }
       statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
-      if (res.status >= 500) throw new Error(`${res.status}: ${text.slice(0, 300)}`);
+      if (res.status >= 500 && !lagosUnreachable(target, res, text)) {
+        throw new Error(`${res.status}: ${text.slice(0, 300)}`);
+      }
       if (target.path.startsWith("/api/")) {
         const parsed = JSON.parse(text) as { status?: string; request_id?: string };
         if (!["success", "error"].includes(parsed.status ?? "") && res.status !== 204)
@@ -267,4 +279,24 @@ async function fuzz(target: Target): Promise<void> {
     { numRuns: RUNS },
   );
   console.log(`${target.method.toUpperCase()} ${target.path}`, JSON.stringify(Object.fromEntries(statuses)));
+}
+
+function transient(res: Response, text: string): boolean {
+  return (
+    res.status === 503 &&
+    res.headers.has("Retry-After") &&
+    text.includes('"SERVICE_UNAVAILABLE"') &&
+    !text.includes("Home region")
+  );
+}
+
+/**
+ * A valid sign-up from a West African country belongs in Lagos, and this pool has no Lagos
+ * region (test/support/regions.ts points it at a closed port): the documented 503 is the right
+ * answer to a body that passed every check. The two-region e2e tests cover the forward itself.
+ */
+function lagosUnreachable(target: Target, res: Response, text: string): boolean {
+  return (
+    /\/activate$/.test(target.path) && res.status === 503 && text.includes("Home region lagos is unreachable")
+  );
 }
