@@ -45,6 +45,8 @@ describe("iam permissions and roles", () => {
       "crm.contacts.read",
       "crm.leads.read",
       "crm.opportunities.read",
+      "finance.invoices.read",
+      "finance.payments.read",
     ]);
     expect(system.find((r) => r.name === "Owner")?.permissions).toEqual([...PERMISSIONS]);
     const owner = system.find((r) => r.name === "Owner");

@@ -15,12 +15,21 @@ const CRM: Permission[] = [...CRM_READ, "crm.contacts.write", "crm.leads.write",
  */
 const WORK: Permission[] = [...CRM, "events.read", "realtime.read", "realtime.write"];
 
+/** Reading the books: invoices and payments, never the provider connections behind them. */
+const FINANCE_READ: Permission[] = ["finance.invoices.read", "finance.payments.read"];
+/** Billing customers and taking their payments; voiding, refunds and connections are not work. */
+const FINANCE_WORK: Permission[] = [...FINANCE_READ, "finance.invoices.write", "finance.payments.write"];
+
 /**
  * The six system roles (documented in the OpenAPI description of `iam`): Owner and Admin manage
  * the tenant; Manager sees its members, roles and webhook endpoints; Member works in it; Viewer
- * only reads the CRM (contacts, leads, opportunities); Guest sees nothing until a custom role
+ * only reads the CRM (contacts, leads, opportunities) and the books (invoices, payments); Guest sees nothing until a custom role
  * grants it something. Realtime (connect and receive: `realtime.read`; post: `realtime.write`)
  * goes with work in the tenant, so not to Viewer.
+ *
+ * Finance: Viewer reads invoices and payments; Member bills and takes payments but cannot void
+ * an invoice or refund; Manager can, and sees which provider connections exist; only Owner and
+ * Admin manage connections, since a connection's keys move the tenant's money.
  *
  * Changing webhook endpoints stays with Owner and Admin: an endpoint receives every event it
  * subscribes to, so `webhooks.write` is the power to send the tenant's data anywhere. Reading
@@ -29,9 +38,18 @@ const WORK: Permission[] = [...CRM, "events.read", "realtime.read", "realtime.wr
 export const ROLE_PERMISSIONS: Readonly<Record<SystemRole, readonly Permission[]>> = {
   Owner: PERMISSIONS,
   Admin: PERMISSIONS,
-  Manager: [...WORK, "iam.members.read", "iam.roles.read", "webhooks.read"],
-  Member: WORK,
-  Viewer: CRM_READ,
+  Manager: [
+    ...WORK,
+    ...FINANCE_WORK,
+    "finance.invoices.void",
+    "finance.payments.refund",
+    "finance.connections.read",
+    "iam.members.read",
+    "iam.roles.read",
+    "webhooks.read",
+  ],
+  Member: [...WORK, ...FINANCE_WORK],
+  Viewer: [...CRM_READ, ...FINANCE_READ],
   Guest: [],
 };
 

@@ -19,6 +19,8 @@ const SCOPE_DESCRIPTIONS: Record<(typeof SUPPORTED_SCOPES)[number], string> = {
   offline_access: "A refresh token",
   "crm:read": "Read contacts, leads, opportunities and events",
   "crm:write": "Change contacts, leads and opportunities",
+  "finance:read": "Read invoices and payments (and which payment connections exist)",
+  "finance:write": "Create and change invoices, take payments, manage payment connections",
   "iam:read": "Read members, roles, API keys and OAuth clients",
   "iam:write": "Change members, roles, API keys and OAuth clients",
   "realtime:read": "Open realtime connections",

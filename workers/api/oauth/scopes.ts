@@ -10,6 +10,8 @@ export const SUPPORTED_SCOPES = [
   "offline_access",
   "crm:read",
   "crm:write",
+  "finance:read",
+  "finance:write",
   "iam:read",
   "iam:write",
   "realtime:read",

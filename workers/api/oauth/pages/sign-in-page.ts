@@ -11,6 +11,8 @@ const SCOPE_TEXT: Readonly<Record<string, string>> & Record<(typeof SUPPORTED_SC
   offline_access: "Stay signed in (refresh its access)",
   "crm:read": "Read your CRM (contacts, leads, opportunities) and its change events",
   "crm:write": "Change your CRM",
+  "finance:read": "See your invoices and payments",
+  "finance:write": "Bill customers and take payments",
   "iam:read": "See members, roles and keys",
   "iam:write": "Manage members, roles and keys",
   "realtime:read": "Join your live rooms and receive live changes",
