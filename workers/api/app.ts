@@ -163,6 +163,8 @@ export function buildApp() {
       agent: { disabled: true },
       showDeveloperTools: "never",
       defaultOpenAllTags: true,
+      // "Try it" signs in through this region's authorization server (the nexus-docs client).
+      authentication: { preferredSecurityScheme: "oauth2" },
     }),
   );
 

@@ -29,13 +29,18 @@ const SCOPE_DESCRIPTIONS: Record<(typeof SUPPORTED_SCOPES)[number], string> = {
   "webhooks:write": "Change webhook endpoints",
 };
 
+/** The first-party client the /docs page signs in with (public, PKCE, redirect `/docs`). */
+export const DOCS_CLIENT_ID = "nexus-docs";
+/** What "Try it" asks for unless the reader picks otherwise: reading everything. */
+const DOCS_DEFAULT_SCOPES = ["openid", "crm:read", "finance:read", "iam:read", "webhooks:read"];
+
 export function oauth2Scheme(regionUrl: string) {
   const url = (path: string) => new URL(path, regionUrl).toString();
   return {
     type: "oauth2",
     description:
-      "This region's authorization server. People: authorization code with PKCE (S256) and a public " +
-      "client registered for the docs page's redirect URI. Services: client credentials.",
+      "This region's authorization server. People: authorization code with PKCE (S256); the docs " +
+      `page signs in with the public client \`${DOCS_CLIENT_ID}\` and returns to /docs. Services: client credentials.`,
     flows: {
       authorizationCode: {
         authorizationUrl: url("/oauth/authorize"),
@@ -43,6 +48,11 @@ export function oauth2Scheme(regionUrl: string) {
         refreshUrl: url("/oauth/token"),
         scopes: SCOPE_DESCRIPTIONS,
         "x-usePkce": "SHA-256",
+        // The docs page's own public client (migration 0019): Scalar signs in with it and comes
+        // back to /docs, the path that client is registered for on every region's origin.
+        "x-scalar-client-id": DOCS_CLIENT_ID,
+        "x-scalar-redirect-uri": url("/docs"),
+        "x-default-scopes": DOCS_DEFAULT_SCOPES,
       },
       clientCredentials: {
         tokenUrl: url("/oauth/token"),

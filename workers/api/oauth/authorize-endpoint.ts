@@ -129,7 +129,7 @@ export async function showAuthorize(c: Context<AppEnv>) {
   const key = signingKey(c);
   if (!key) return showError(c, "Sign-in is not available in this region right now.", 503);
   const db = serviceDatabase(c);
-  const check = await checkAuthorizeRequest(db, pickAuthorizeParams(c.req.query()));
+  const check = await checkAuthorizeRequest(db, pickAuthorizeParams(c.req.query()), selfOrigin(c));
   if (!check.ok) return refuse(c, check);
   const session = await resumeSession(db, readSessionCookie(c));
   const user = session ? await findUserById(db, session.userId) : undefined;
@@ -158,7 +158,7 @@ export async function submitAuthorize(c: Context<AppEnv>) {
     return showError(c, "This page has expired. Go back to the application and start again.", 403);
   }
   const db = serviceDatabase(c);
-  const check = await checkAuthorizeRequest(db, pickAuthorizeParams(form));
+  const check = await checkAuthorizeRequest(db, pickAuthorizeParams(form), selfOrigin(c));
   if (!check.ok) return refuse(c, check);
   const request = check.request;
   const text = (name: string) => (typeof form[name] === "string" ? (form[name] as string) : undefined);
@@ -311,4 +311,10 @@ function tooMany(c: Context<AppEnv>, key: Rs256PrivateJwk, request: AuthorizeReq
     `Too many sign-in attempts. Try again in ${wait}.`,
     { "Retry-After": String(retryAfter) },
   );
+}
+
+/** This region's public origin, against which path-registered redirect URIs (`/docs`) resolve. */
+function selfOrigin(c: Context<AppEnv>): string {
+  const config = c.get("config");
+  return config.regionUrls[config.region];
 }

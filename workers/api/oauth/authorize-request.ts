@@ -70,7 +70,11 @@ export function pickAuthorizeParams(source: Record<string, string | File | undef
  * Validates an authorization request in the order RFC 6749 §4.1.2.1 requires: first what decides
  * whether redirecting is safe (client, redirect URI), and only then what can be reported back.
  */
-export async function checkAuthorizeRequest(db: Database, raw: AuthorizeParams): Promise<AuthorizeCheck> {
+export async function checkAuthorizeRequest(
+  db: Database,
+  raw: AuthorizeParams,
+  selfOrigin: string,
+): Promise<AuthorizeCheck> {
   const parsed = paramsSchema.safeParse(raw);
   if (!parsed.success)
     return { ok: false, display: "page", message: "The request has a parameter that is too long." };
@@ -93,7 +97,7 @@ export async function checkAuthorizeRequest(db: Database, raw: AuthorizeParams):
       return { ok: false, display: "page", message: "The request has no redirect_uri." };
     }
     redirectUri = only;
-  } else if (!redirectUriMatches(redirectUri, client.redirectUris, client.type === "public")) {
+  } else if (!redirectUriMatches(redirectUri, client.redirectUris, client.type === "public", selfOrigin)) {
     return {
       ok: false,
       display: "page",

@@ -6,11 +6,17 @@ import { isPortZero, LOOPBACK_HOSTS } from "./redirect-registration";
  * operating system hands it one at run time. Everything else (scheme, host, path, query) must
  * still match exactly; `localhost` is not a loopback literal here (RFC 8252 §8.3). Port 0 never
  * matches: it is no port a client listens on.
+ *
+ * A registered URI that is a path (`/docs`) means that path on this region's own origin
+ * (`selfOrigin`): how the first-party docs client is registered once for every deployment,
+ * whatever its domain. Only migrations register such URIs; registrations through the API must
+ * be absolute (redirect-registration.ts).
  */
 export function redirectUriMatches(
   requested: string,
   registered: readonly string[],
   isPublic: boolean,
+  selfOrigin: string,
 ): boolean {
   let url: URL;
   try {
@@ -20,6 +26,10 @@ export function redirectUriMatches(
   }
   if (isPortZero(url)) return false;
   if (registered.includes(requested)) return true;
+  const origin = new URL(selfOrigin).origin;
+  if (registered.some((r) => r.startsWith("/") && !r.startsWith("//") && `${origin}${r}` === requested)) {
+    return true;
+  }
   if (!isPublic) return false;
   if (url.protocol !== "http:" || !LOOPBACK_HOSTS.has(url.hostname) || url.username || url.password)
     return false;
