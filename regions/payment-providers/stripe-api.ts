@@ -94,6 +94,8 @@ interface Account {
   endpoints: Map<string, WebhookEndpoint & { secret: string }>;
   events: Map<string, StripeEvent>;
   idempotency: Map<string, { fingerprint: string; reply: Reply; requestId: string }>;
+  /** Keys of requests still executing: a concurrent retry gets 409, as on Stripe. */
+  inFlight: Set<string>;
 }
 
 interface SessionRecord {
@@ -140,6 +142,7 @@ export function createStripeStandIn(options: {
         endpoints: new Map(),
         events: new Map(),
         idempotency: new Map(),
+        inFlight: new Set(),
       };
       accounts.set(key, account);
     }
@@ -330,7 +333,8 @@ export function createStripeStandIn(options: {
           `Only Checkout Sessions with a status in ["open"] can be expired. This Checkout Session has a status of "${record.session.status}".`,
         );
       }
-      await expire(record, { id: call.requestId, idempotency_key: call.idempotencyKey });
+      // As on Stripe, the answer does not wait for the webhooks.
+      void expire(record, { id: call.requestId, idempotency_key: call.idempotencyKey });
       return record.session;
     }),
     apiRoute("GET", "/v1/payment_intents/:id", (call) => {
@@ -401,8 +405,11 @@ export function createStripeStandIn(options: {
       charge.amount_refunded += amount;
       charge.refunded = charge.amount_refunded === charge.amount;
       const request = { id: call.requestId, idempotency_key: call.idempotencyKey };
-      await emit(call.account, "refund.created", refund, call.apiVersion, request);
-      await emit(call.account, "charge.refunded", charge, call.apiVersion, request, previous);
+      // As on Stripe, the answer does not wait for the webhooks; charge.refunded follows refund.created.
+      const chargeSnapshot = structuredClone(charge);
+      void emit(call.account, "refund.created", refund, call.apiVersion, request).then(() =>
+        emit(call.account, "charge.refunded", chargeSnapshot, call.apiVersion, request, previous),
+      );
       return refund;
     }),
     apiRoute("GET", "/v1/refunds/:id", (call) => {
@@ -508,6 +515,12 @@ export function createStripeStandIn(options: {
           };
         }
       }
+      if (idempotencyKey !== null && account.inFlight.has(idempotencyKey)) {
+        throw new StripeApiError(409, {
+          type: "idempotency_error",
+          message: `There is currently another in-progress request using this Idempotent Key (that probably means you submitted twice, and the other request is still going through): ${idempotencyKey}. Please try again later.`,
+        });
+      }
       const call: Call = {
         ctx: { ...ctx, params: found.params },
         account,
@@ -516,7 +529,13 @@ export function createStripeStandIn(options: {
         idempotencyKey,
         params: paramsOf(ctx),
       };
-      const result = await found.route.handler(call);
+      if (idempotencyKey !== null) account.inFlight.add(idempotencyKey);
+      let result: unknown;
+      try {
+        result = await found.route.handler(call);
+      } finally {
+        if (idempotencyKey !== null) account.inFlight.delete(idempotencyKey);
+      }
       const reply: Reply = {
         ...json(200, result, { ...base, ...(idempotencyKey ? { "idempotency-key": idempotencyKey } : {}) }),
         pretty: true,

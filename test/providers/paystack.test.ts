@@ -1,5 +1,6 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { until } from "../support/until";
 import { type Harness, startHarness, submitCheckout, testKey } from "./harness";
 
 // Paystack's transaction API as a fetch client (what the Worker's connector will be) sees it:
@@ -136,7 +137,16 @@ describe("Paystack", () => {
     expect((await call("POST", "/refund", { transaction: "inv7-attempt3" })).body).toMatchObject({
       status: false,
     });
-    const received = await h.received("paystack-refund");
+    // Refund webhooks follow the answer, as on Paystack.
+    const received = await until(
+      "two refund.processed",
+      5_000,
+      async () => {
+        const got = await h.received("paystack-refund");
+        return got.length === 3 ? got : undefined;
+      },
+      50,
+    );
     expect(received.map((r) => JSON.parse(r.body).event)).toEqual([
       "charge.success",
       "refund.processed",
