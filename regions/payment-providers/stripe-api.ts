@@ -94,8 +94,6 @@ interface Account {
   endpoints: Map<string, WebhookEndpoint & { secret: string }>;
   events: Map<string, StripeEvent>;
   idempotency: Map<string, { fingerprint: string; reply: Reply; requestId: string }>;
-  /** Keys of requests still executing: a concurrent retry gets 409, as on Stripe. */
-  inFlight: Set<string>;
 }
 
 interface SessionRecord {
@@ -142,7 +140,6 @@ export function createStripeStandIn(options: {
         endpoints: new Map(),
         events: new Map(),
         idempotency: new Map(),
-        inFlight: new Set(),
       };
       accounts.set(key, account);
     }
@@ -515,12 +512,6 @@ export function createStripeStandIn(options: {
           };
         }
       }
-      if (idempotencyKey !== null && account.inFlight.has(idempotencyKey)) {
-        throw new StripeApiError(409, {
-          type: "idempotency_error",
-          message: `There is currently another in-progress request using this Idempotent Key (that probably means you submitted twice, and the other request is still going through): ${idempotencyKey}. Please try again later.`,
-        });
-      }
       const call: Call = {
         ctx: { ...ctx, params: found.params },
         account,
@@ -529,13 +520,9 @@ export function createStripeStandIn(options: {
         idempotencyKey,
         params: paramsOf(ctx),
       };
-      if (idempotencyKey !== null) account.inFlight.add(idempotencyKey);
-      let result: unknown;
-      try {
-        result = await found.route.handler(call);
-      } finally {
-        if (idempotencyKey !== null) account.inFlight.delete(idempotencyKey);
-      }
+      // Handlers do not await (webhooks go out after the answer), so two requests with one key
+      // cannot interleave: the second always finds the first one's saved answer.
+      const result = await found.route.handler(call);
       const reply: Reply = {
         ...json(200, result, { ...base, ...(idempotencyKey ? { "idempotency-key": idempotencyKey } : {}) }),
         pretty: true,

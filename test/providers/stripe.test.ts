@@ -242,6 +242,13 @@ describe("Stripe Checkout through the stripe package", () => {
         idempotencyKey: "attempt-42",
       }),
     ).rejects.toMatchObject({ type: "StripeIdempotencyError", statusCode: 400 });
+    // Sent at once with one key (a retry racing the original): one session.
+    const racing = await Promise.all(
+      Array.from({ length: 5 }, () =>
+        stripe.checkout.sessions.create(sessionParams(), { idempotencyKey: "attempt-43" }),
+      ),
+    );
+    expect(new Set(racing.map((session) => session.id)).size).toBe(1);
     // Without a caller key stripe-node still sends its own per call: two calls, two sessions.
     const third = await stripe.checkout.sessions.create(sessionParams());
     const fourth = await stripe.checkout.sessions.create(sessionParams());
