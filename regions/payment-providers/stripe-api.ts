@@ -322,7 +322,12 @@ export function createStripeStandIn(options: {
       sessionsById.set(id, record);
       return session;
     }),
-    apiRoute("GET", "/v1/checkout/sessions/:id", (call) => sessionOf(call).session),
+    apiRoute("GET", "/v1/checkout/sessions/:id", (call) => {
+      const { session } = sessionOf(call);
+      // `expand[]=payment_intent` (stripe-node: `{expand: ["payment_intent"]}`) inlines the object.
+      const intent = session.payment_intent ? call.account.intents.get(session.payment_intent) : undefined;
+      return expands(call, "payment_intent") && intent ? { ...session, payment_intent: intent } : session;
+    }),
     apiRoute("POST", "/v1/checkout/sessions/:id/expire", async (call) => {
       const record = sessionOf(call);
       if (record.session.status !== "open") {
@@ -338,7 +343,8 @@ export function createStripeStandIn(options: {
       const id = call.ctx.params.id ?? "";
       const intent = call.account.intents.get(id);
       if (!intent) throw missing("payment_intent", id, "intent");
-      return intent;
+      const charge = intent.latest_charge ? call.account.charges.get(intent.latest_charge) : undefined;
+      return expands(call, "latest_charge") && charge ? { ...intent, latest_charge: charge } : intent;
     }),
     apiRoute("GET", "/v1/charges/:id", (call) => {
       const id = call.ctx.params.id ?? "";
@@ -612,6 +618,11 @@ function paramsOf(ctx: RequestContext): Record<string, unknown> {
     if (error instanceof FormShapeError) throw invalid(error.message);
     throw error;
   }
+}
+
+function expands(call: Call, field: string): boolean {
+  const expand = call.params.expand;
+  return Array.isArray(expand) && expand.includes(field);
 }
 
 function parse<T>(schema: z.ZodType<T>, input: unknown): T {

@@ -130,6 +130,8 @@ describe("Stripe Checkout through the stripe package", () => {
     const retrieved = await stripe.checkout.sessions.retrieve(session.id);
     expect(retrieved).toMatchObject({ status: "complete", payment_status: "paid", url: null });
     const intent = await stripe.paymentIntents.retrieve(retrieved.payment_intent as string);
+    const expanded = await stripe.checkout.sessions.retrieve(session.id, { expand: ["payment_intent"] });
+    expect(expanded.payment_intent).toMatchObject({ id: intent.id, object: "payment_intent" });
     expect(intent).toMatchObject({
       object: "payment_intent",
       status: "succeeded",
