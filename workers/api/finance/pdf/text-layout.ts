@@ -1,0 +1,149 @@
+import {
+  type Color,
+  endMarkedContent,
+  type PDFFont,
+  PDFHexString,
+  PDFName,
+  PDFOperator,
+  PDFOperatorNames,
+  type PDFPage,
+} from "@cantoo/pdf-lib";
+import type { Font } from "@pdf-lib/fontkit";
+
+/** One font at one size and colour: everything needed to measure and draw a string. */
+export interface TextStyle {
+  font: PDFFont;
+  shaper: Font;
+  size: number;
+  color: Color;
+}
+
+/** Any combining mark: only strings with one need the positioned path of drawText. */
+const COMBINING_MARK = /\p{M}/u;
+const WORD_SEPARATOR = /(\s+)/u;
+const graphemes = new Intl.Segmenter(undefined, { granularity: "grapheme" });
+
+export function textWidth(style: TextStyle, text: string): number {
+  return style.font.widthOfTextAtSize(text, style.size);
+}
+
+/** Text as printed: NFC, tabs and other controls as spaces (the font has no glyph for them). */
+export function printable(text: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: replacing control characters is the point
+  return text.normalize("NFC").replace(/[\u0000-\u0008\u000b-\u001f\u007f\t]/g, " ");
+}
+
+/**
+ * Breaks text into lines no wider than maxWidth: at spaces, at newlines, and inside a word only
+ * when the word alone is too wide (between grapheme clusters, so a letter keeps its marks).
+ */
+export function wrapText(style: TextStyle, text: string, maxWidth: number): string[] {
+  const lines: string[] = [];
+  for (const paragraph of printable(text).split(/\r?\n/)) {
+    let line = "";
+    let lineWidth = 0;
+    for (const piece of paragraph.split(WORD_SEPARATOR)) {
+      if (piece === "") continue;
+      const isSpace = /^\s+$/u.test(piece);
+      const width = textWidth(style, piece);
+      if (lineWidth + width <= maxWidth) {
+        line += piece;
+        lineWidth += width;
+        continue;
+      }
+      if (isSpace) {
+        // A break happens here: the space itself is not carried to the next line.
+        lines.push(line.trimEnd());
+        line = "";
+        lineWidth = 0;
+        continue;
+      }
+      if (line.trim() !== "") lines.push(line.trimEnd());
+      line = "";
+      lineWidth = 0;
+      if (width <= maxWidth) {
+        line = piece;
+        lineWidth = width;
+        continue;
+      }
+      for (const { segment } of graphemes.segment(piece)) {
+        const segmentWidth = textWidth(style, segment);
+        if (lineWidth + segmentWidth > maxWidth && line !== "") {
+          lines.push(line);
+          line = "";
+          lineWidth = 0;
+        }
+        line += segment;
+        lineWidth += segmentWidth;
+      }
+    }
+    lines.push(line.trimEnd());
+  }
+  return lines;
+}
+
+/**
+ * Draws one line of text with its baseline at y. pdf-lib places every glyph at the pen using
+ * advances only and ignores GPOS offsets, so a combining mark with no precomposed form (Yoruba
+ * ọ̀, or any tone mark on a capital) lands at its default spot, inside a capital letter. For a
+ * string with marks, the string is shaped here (fontkit reads the font's mark-to-base anchors) and
+ * every glyph with an offset is drawn on its own at the position the font asks for; the rest is
+ * drawn in runs. The whole is wrapped in a marked-content span whose ActualText is the string, so
+ * copy and extraction give the text in order, not pieces split where a mark was moved.
+ */
+export function drawText(page: PDFPage, style: TextStyle, text: string, x: number, y: number): void {
+  const options = { size: style.size, font: style.font, color: style.color };
+  if (!COMBINING_MARK.test(text)) {
+    page.drawText(text, { ...options, x, y });
+    return;
+  }
+  const run = style.shaper.layout(text);
+  if (run.glyphs.some((glyph) => glyph.codePoints.length === 0)) {
+    // A glyph the font made up (a decomposition): it cannot be named by a string, draw as is.
+    page.drawText(text, { ...options, x, y });
+    return;
+  }
+  const scale = style.size / style.shaper.unitsPerEm;
+  page.pushOperators(
+    PDFOperator.of(PDFOperatorNames.BeginMarkedContentSequence, [
+      PDFName.of("Span"),
+      `<< /ActualText ${PDFHexString.fromText(text).toString()} >>`,
+    ]),
+  );
+  let pen = x;
+  let pending = "";
+  let pendingX = x;
+  const flush = () => {
+    if (pending) page.drawText(pending, { ...options, x: pendingX, y });
+    pending = "";
+  };
+  run.glyphs.forEach((glyph, i) => {
+    const position = run.positions[i];
+    const chars = String.fromCodePoint(...glyph.codePoints);
+    if (!position || (position.xOffset === 0 && position.yOffset === 0)) {
+      if (!pending) pendingX = pen;
+      pending += chars;
+    } else {
+      flush();
+      page.drawText(chars, {
+        ...options,
+        x: pen + position.xOffset * scale,
+        y: y + position.yOffset * scale,
+      });
+    }
+    pen += glyph.advanceWidth * scale;
+  });
+  flush();
+  page.pushOperators(endMarkedContent());
+}
+
+export function drawTextRight(page: PDFPage, style: TextStyle, text: string, right: number, y: number): void {
+  drawText(page, style, text, right - textWidth(style, text), y);
+}
+
+/** A style shrunk until text fits in maxWidth (amounts are never wrapped), down to minSize. */
+export function fitted(style: TextStyle, text: string, maxWidth: number, minSize = 5): TextStyle {
+  const width = textWidth(style, text);
+  if (width <= maxWidth) return style;
+  return { ...style, size: Math.max(minSize, (style.size * maxWidth) / width) };
+}
