@@ -14,7 +14,7 @@ import { notoSansRegularBase64 } from "./fonts/notosans-regular";
  */
 export interface InvoiceFace {
   name: string;
-  bytes: Uint8Array;
+  bytes: Uint8Array<ArrayBuffer>;
   shaper: Font;
   /** The font file as pdf-lib would compress it for /FontFile2 (zlib, RFC 1950). */
   zlib: Promise<Uint8Array>;
@@ -76,12 +76,12 @@ function face(name: string, base64: string): InvoiceFace {
   return { name, bytes, shaper: fontkit.create(bytes), zlib: zlib(bytes) };
 }
 
-async function zlib(bytes: Uint8Array): Promise<Uint8Array> {
+async function zlib(bytes: Uint8Array<ArrayBuffer>): Promise<Uint8Array> {
   const stream = new Blob([bytes]).stream().pipeThrough(new CompressionStream("deflate"));
   return new Uint8Array(await new Response(stream).arrayBuffer());
 }
 
-function decodeBase64(base64: string): Uint8Array {
+function decodeBase64(base64: string): Uint8Array<ArrayBuffer> {
   const binary = atob(base64);
   const bytes = new Uint8Array(binary.length);
   for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);

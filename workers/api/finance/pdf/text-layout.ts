@@ -20,6 +20,8 @@ export interface TextStyle {
 
 /** Any combining mark: only strings with one need the positioned path of drawText. */
 const COMBINING_MARK = /\p{M}/u;
+/** Spaces extraction would turn into U+0020: no-break, narrow no-break, thin. */
+const SPECIAL_SPACE = /[\u00a0\u2009\u202f]/u;
 const WORD_SEPARATOR = /(\s+)/u;
 const graphemes = new Intl.Segmenter(undefined, { granularity: "grapheme" });
 
@@ -88,15 +90,32 @@ export function wrapText(style: TextStyle, text: string, maxWidth: number): stri
  * ọ̀, or any tone mark on a capital) lands at its default spot, inside a capital letter. For a
  * string with marks, the string is shaped here (fontkit reads the font's mark-to-base anchors) and
  * every glyph with an offset is drawn on its own at the position the font asks for; the rest is
- * drawn in runs. The whole is wrapped in a marked-content span whose ActualText is the string, so
- * copy and extraction give the text in order, not pieces split where a mark was moved.
+ * drawn in runs.
+ *
+ * Such strings, and those with no-break spaces (U+00A0, U+202F: French amounts), are wrapped in a
+ * marked-content span whose ActualText is the string itself: text extraction and copy then give
+ * the string as written, not pieces split where a mark was moved, nor plain spaces.
  */
 export function drawText(page: PDFPage, style: TextStyle, text: string, x: number, y: number): void {
   const options = { size: style.size, font: style.font, color: style.color };
-  if (!COMBINING_MARK.test(text)) {
+  const hasMarks = COMBINING_MARK.test(text);
+  if (!hasMarks && !SPECIAL_SPACE.test(text)) {
     page.drawText(text, { ...options, x, y });
     return;
   }
+  page.pushOperators(
+    PDFOperator.of(PDFOperatorNames.BeginMarkedContentSequence, [
+      PDFName.of("Span"),
+      `<< /ActualText ${PDFHexString.fromText(text).toString()} >>`,
+    ]),
+  );
+  if (hasMarks) drawPositioned(page, style, text, x, y);
+  else page.drawText(text, { ...options, x, y });
+  page.pushOperators(endMarkedContent());
+}
+
+function drawPositioned(page: PDFPage, style: TextStyle, text: string, x: number, y: number): void {
+  const options = { size: style.size, font: style.font, color: style.color };
   const run = style.shaper.layout(text);
   if (run.glyphs.some((glyph) => glyph.codePoints.length === 0)) {
     // A glyph the font made up (a decomposition): it cannot be named by a string, draw as is.
@@ -104,12 +123,6 @@ export function drawText(page: PDFPage, style: TextStyle, text: string, x: numbe
     return;
   }
   const scale = style.size / style.shaper.unitsPerEm;
-  page.pushOperators(
-    PDFOperator.of(PDFOperatorNames.BeginMarkedContentSequence, [
-      PDFName.of("Span"),
-      `<< /ActualText ${PDFHexString.fromText(text).toString()} >>`,
-    ]),
-  );
   let pen = x;
   let pending = "";
   let pendingX = x;
@@ -134,7 +147,6 @@ export function drawText(page: PDFPage, style: TextStyle, text: string, x: numbe
     pen += glyph.advanceWidth * scale;
   });
   flush();
-  page.pushOperators(endMarkedContent());
 }
 
 export function drawTextRight(page: PDFPage, style: TextStyle, text: string, right: number, y: number): void {
