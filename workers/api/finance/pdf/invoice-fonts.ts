@@ -1,4 +1,4 @@
-import type { PDFDocument, PDFFont } from "@cantoo/pdf-lib";
+import { type PDFDocument, type PDFFont, PDFHexString } from "@cantoo/pdf-lib";
 import fontkit, { type Font } from "@pdf-lib/fontkit";
 import { notoSansBoldBase64 } from "./fonts/notosans-bold";
 import { notoSansRegularBase64 } from "./fonts/notosans-regular";
@@ -18,6 +18,8 @@ export interface InvoiceFace {
   shaper: Font;
   /** The font file as pdf-lib would compress it for /FontFile2 (zlib, RFC 1950). */
   zlib: Promise<Uint8Array>;
+  /** Drawn string → its glyph ids as pdf-lib encodes them (hex, 4 digits a glyph). */
+  encodings: Map<string, string>;
 }
 
 export interface InvoiceFaces {
@@ -32,6 +34,10 @@ export interface EmbeddedInvoiceFonts {
 }
 
 let faces: InvoiceFaces | undefined;
+/** How pdf-lib's ToUnicode CMaps begin (core/embedders/CMap.ts). */
+const CMAP_START = "/CIDInit /ProcSet findresource begin";
+/** ToUnicode CMap text → its zlib stream: one per face while the faces stay the same. */
+const compressedCmaps = new Map<string, Uint8Array>();
 
 export function invoiceFaces(): InvoiceFaces {
   faces ??= {
@@ -55,25 +61,60 @@ export async function embedInvoiceFonts(doc: PDFDocument): Promise<EmbeddedInvoi
     [regular.bytes, await regular.zlib],
     [bold.bytes, await bold.zlib],
   ]);
-  // pdf-lib compresses the whole font file into every document it saves; give it the stream
-  // compressed once. Anything else (content streams, cmaps) goes through pdf-lib's own path.
+  // pdf-lib compresses the whole font file, and a ToUnicode map of every glyph in it, into every
+  // document it saves; both are the same each time, so give it the streams compressed once.
+  // Anything else (content streams, object streams) goes through pdf-lib's own path.
   const context = doc.context;
   const flateStream = context.flateStream.bind(context);
   context.flateStream = (contents, dict = {}) => {
-    const ready = contents instanceof Uint8Array ? compressed.get(contents) : undefined;
+    let ready = contents instanceof Uint8Array ? compressed.get(contents) : undefined;
+    if (typeof contents === "string" && contents.startsWith(CMAP_START)) {
+      ready = compressedCmaps.get(contents);
+      if (!ready) {
+        const stream = flateStream(contents, dict);
+        if (compressedCmaps.size >= 8) compressedCmaps.clear();
+        compressedCmaps.set(contents, stream.getContents());
+        return stream;
+      }
+    }
     return ready ? context.stream(ready, { ...dict, Filter: "FlateDecode" }) : flateStream(contents, dict);
   };
   // subset: false: the files are already subset, and pdf-lib's subsetter loses glyphs.
   return {
-    regular: await doc.embedFont(regular.bytes, { subset: false, customName: regular.name }),
-    bold: await doc.embedFont(bold.bytes, { subset: false, customName: bold.name }),
+    regular: withEncodingCache(
+      await doc.embedFont(regular.bytes, { subset: false, customName: regular.name }),
+      regular,
+    ),
+    bold: withEncodingCache(await doc.embedFont(bold.bytes, { subset: false, customName: bold.name }), bold),
     faces: { regular, bold },
   };
 }
 
+/**
+ * pdf-lib shapes every string it draws to find its glyph ids (most of a render's time); the ids of
+ * a string in a face never change, and invoices repeat their strings, so they are kept per face
+ * for the isolate's life, bounded by a reset. Glyph ids are all a drawn string adds to the PDF
+ * here: the whole font is embedded, so its widths and ToUnicode map do not depend on what is drawn.
+ */
+const ENCODING_CACHE_LIMIT = 20_000;
+
+function withEncodingCache(font: PDFFont, face: InvoiceFace): PDFFont {
+  const encode = font.encodeText.bind(font);
+  font.encodeText = (text: string) => {
+    let hex = face.encodings.get(text);
+    if (hex === undefined) {
+      hex = encode(text).asString();
+      if (face.encodings.size >= ENCODING_CACHE_LIMIT) face.encodings.clear();
+      face.encodings.set(text, hex);
+    }
+    return PDFHexString.of(hex);
+  };
+  return font;
+}
+
 function face(name: string, base64: string): InvoiceFace {
   const bytes = decodeBase64(base64);
-  return { name, bytes, shaper: fontkit.create(bytes), zlib: zlib(bytes) };
+  return { name, bytes, shaper: fontkit.create(bytes), zlib: zlib(bytes), encodings: new Map() };
 }
 
 async function zlib(bytes: Uint8Array<ArrayBuffer>): Promise<Uint8Array> {

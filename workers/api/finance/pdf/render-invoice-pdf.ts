@@ -90,7 +90,7 @@ interface Cursor {
  * line on the same page (a last line that would leave them alone moves with them), then the
  * e-invoice block with its QR code, then the notes. Every page ends with "Page n of m".
  */
-export async function renderInvoicePdf(input: InvoicePdfViewInput): Promise<Uint8Array> {
+export async function renderInvoicePdf(input: InvoicePdfViewInput): Promise<Uint8Array<ArrayBuffer>> {
   const view = invoicePdfViewSchema.parse(input);
   const labels = invoiceLabels(view.locale);
   const displayNumber = view.number ?? labels.draft;
@@ -124,7 +124,8 @@ export async function renderInvoicePdf(input: InvoicePdfViewInput): Promise<Uint
   drawNotes(ctx, cursor);
   drawFooters(ctx);
 
-  return doc.save({ useObjectStreams: true });
+  // pdf-lib writes into a fresh ArrayBuffer (never shared): typed so, it is a Response body as is.
+  return (await doc.save({ useObjectStreams: true })) as Uint8Array<ArrayBuffer>;
 }
 
 function styles(regular: PDFFont, bold: PDFFont, faces: InvoiceFaces): Styles {

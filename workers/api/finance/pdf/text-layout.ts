@@ -25,8 +25,29 @@ const SPECIAL_SPACE = /[\u00a0\u2009\u202f]/u;
 const WORD_SEPARATOR = /(\s+)/u;
 const graphemes = new Intl.Segmenter(undefined, { granularity: "grapheme" });
 
+/**
+ * Advance widths in font units, per face and string: wrapping measures every word, and pdf-lib
+ * would shape the word again on each call. Invoices repeat their words (labels, amounts,
+ * descriptions), so the cache lives as long as the isolate, bounded by a reset.
+ */
+const widthCache = new WeakMap<Font, Map<string, number>>();
+const WIDTH_CACHE_LIMIT = 20_000;
+
+/** As pdf-lib measures (the sum of glyph advances after shaping, no kerning), from a cache. */
 export function textWidth(style: TextStyle, text: string): number {
-  return style.font.widthOfTextAtSize(text, style.size);
+  let widths = widthCache.get(style.shaper);
+  if (!widths) {
+    widths = new Map();
+    widthCache.set(style.shaper, widths);
+  }
+  let units = widths.get(text);
+  if (units === undefined) {
+    units = 0;
+    for (const glyph of style.shaper.layout(text).glyphs) units += glyph.advanceWidth;
+    if (widths.size >= WIDTH_CACHE_LIMIT) widths.clear();
+    widths.set(text, units);
+  }
+  return (units * style.size) / style.shaper.unitsPerEm;
 }
 
 /** Text as printed: NFC, tabs and other controls as spaces (the font has no glyph for them). */
