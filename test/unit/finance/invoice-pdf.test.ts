@@ -13,7 +13,7 @@ import { type GrayImage, pdfFonts, pdfInfo, pdfPageGray, pdfPagePng, pdfText } f
 
 // The renderer judged by poppler (pdftotext, pdffonts, pdfinfo, pdftoppm): what a reader of the
 // file sees, not what pdf-lib believes it wrote. Page images land in test-results/invoice-pdf/
-// for a look (gitignored).
+// for a look (gitignored). Renders and poppler runs take a while on a busy machine: 30 s a test.
 const RESULTS = fileURLToPath(new URL("../../../test-results/invoice-pdf/", import.meta.url));
 
 function savePng(name: string, png: Uint8Array): void {
@@ -24,14 +24,14 @@ function savePng(name: string, png: Uint8Array): void {
 /** pdftotext output compared as text, whatever normalisation form it came in. */
 const nfc = (text: string) => text.normalize("NFC");
 
-describe("a one-page NGN invoice for a Yoruba customer", () => {
+describe("a one-page NGN invoice for a Yoruba customer", { timeout: 30_000 }, () => {
   let pdf: Uint8Array;
   let text: string;
   beforeAll(async () => {
     pdf = await renderInvoicePdf(ngnInvoice());
     text = nfc(await pdfText(pdf));
     savePng("ngn-page-1.png", await pdfPagePng(pdf, 1, 80));
-  });
+  }, 30_000);
 
   it("is one page whose text has the number, the naira amounts and the customer's name with its tone marks", async () => {
     expect((await pdfInfo(pdf)).Pages).toBe("1");
@@ -89,7 +89,7 @@ describe("a one-page NGN invoice for a Yoruba customer", () => {
   });
 });
 
-describe("a fr-FR EUR invoice", () => {
+describe("a fr-FR EUR invoice", { timeout: 30_000 }, () => {
   it("keeps the narrow no-break space of French amounts and the euro sign in its text, labels in French", async () => {
     const pdf = await renderInvoicePdf(eurInvoice());
     savePng("eur-page-1.png", await pdfPagePng(pdf, 1, 80));
@@ -106,7 +106,7 @@ describe("a fr-FR EUR invoice", () => {
   });
 });
 
-describe("a 120-line invoice with wrapping descriptions", () => {
+describe("a 120-line invoice with wrapping descriptions", { timeout: 30_000 }, () => {
   let pdf: Uint8Array;
   let pages: number;
   beforeAll(async () => {
@@ -114,7 +114,7 @@ describe("a 120-line invoice with wrapping descriptions", () => {
     pages = Number((await pdfInfo(pdf)).Pages);
     savePng("long-page-1.png", await pdfPagePng(pdf, 1, 80));
     savePng("long-page-last.png", await pdfPagePng(pdf, pages, 80));
-  });
+  }, 30_000);
 
   it("runs over about five pages, each with the table's header row and its page number", async () => {
     expect(pages).toBeGreaterThanOrEqual(4);
@@ -140,6 +140,16 @@ describe("a 120-line invoice with wrapping descriptions", () => {
     expect(last.indexOf("Amount due")).toBeGreaterThan(last.indexOf("Item 120:"));
   });
 
+  it("never leaves the totals alone on a page: the last line moves over with them", async () => {
+    // Somewhere in 16–30 lines the last line fills page 1 or 2 with no room left for the totals.
+    for (let lines = 16; lines <= 30; lines++) {
+      const doc = await renderInvoicePdf({ ...longInvoice(lines), eInvoice: null, notes: null });
+      const last = await pdfText(doc, Number((await pdfInfo(doc)).Pages), { raw: true });
+      expect(last, `${lines} lines`).toContain(`Item ${lines}:`);
+      expect(last).toContain("Amount due");
+    }
+  }, 60_000);
+
   it("wraps a long description inside its column", async () => {
     const description = `${"Very long description of the works carried out on site ".repeat(12)}END`;
     const one = await renderInvoicePdf({
@@ -155,7 +165,7 @@ describe("a 120-line invoice with wrapping descriptions", () => {
   });
 });
 
-describe("tone marks on capitals", () => {
+describe("tone marks on capitals", { timeout: 30_000 }, () => {
   /** The topmost row with ink, in pixels from the top of a page showing only `text`. */
   async function inkTop(text: string): Promise<number> {
     const doc = await PDFDocument.create();

@@ -68,7 +68,17 @@ export const invoicePdfViewSchema = z.object({
   /** ISO 4217 code. */
   currency: z.string().regex(/^[A-Z]{3}$/),
   /** BCP 47 tag deciding number, date and label language: en-NG, fr-FR, de-DE, … */
-  locale: z.string().min(2).max(35),
+  locale: z
+    .string()
+    .min(2)
+    .max(35)
+    .refine((tag) => {
+      try {
+        return Intl.getCanonicalLocales(tag).length === 1;
+      } catch {
+        return false;
+      }
+    }, "a BCP 47 language tag such as en-NG"),
   lines: z.array(invoicePdfLineSchema).max(2000),
   taxBreakdown: z.array(invoiceTaxBreakdownSchema).max(50),
   subtotal: decimal,
