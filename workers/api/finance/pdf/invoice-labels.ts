@@ -49,7 +49,7 @@ const en: InvoiceLabels = {
   taxableAmount: "taxable",
   subtotal: "Subtotal",
   discount: "Discount",
-  taxTotal: "Tax",
+  taxTotal: "Total tax",
   total: "Total",
   amountPaid: "Amount paid",
   amountDue: "Amount due",
