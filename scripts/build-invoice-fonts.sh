@@ -14,7 +14,8 @@
 # GPOS, default features plus tnum) are kept: the renderer reads mark positions from GPOS (see text-layout.ts).
 #
 # Output is reproducible: the same input fonts and fontTools version give byte-identical files
-# (no timestamp is recalculated). The .ts modules carry the same bytes as base64 so that esbuild
+# (no timestamp is recalculated). The committed files come from Debian 12's fonts-noto-core
+# 20201225-1 (Noto Sans 2.x) and python3-fonttools 4.38.0. The .ts modules carry the same bytes as base64 so that esbuild
 # (wrangler), Vite (the worker tests) and Node all import them without a loader rule.
 set -euo pipefail
 cd "$(dirname "$0")/.."
