@@ -11,11 +11,13 @@ describe("invoice formatters", () => {
     expect(ngn.money("12345678901234567.89")).toBe("₦12,345,678,901,234,567.89");
     expect(ngn.money("0.1")).toBe("₦0.10");
     expect(ngn.money("-20")).toBe("-₦20.00");
-    // Rounded half away from zero from the string: the double nearest 1.005 is 1.00499…, → 1.00.
-    expect(ngn.money("1.005")).toBe("₦1.01");
-    expect(new Intl.NumberFormat("en-NG", { style: "currency", currency: "NGN" }).format(1.005)).toBe(
-      "₦1.00",
-    );
+    // Through a number the same amount loses its cents.
+    expect(
+      new Intl.NumberFormat("en-NG", { style: "currency", currency: "NGN" }).format(
+        Number("12345678901234567.89"),
+      ),
+    ).toBe("₦12,345,678,901,234,568.00");
+    expect(ngn.money("2.675")).toBe("₦2.68"); // half away from zero, from the digits as written
   });
 
   it("give unit prices the digits they have, at least the currency's", () => {
