@@ -29,6 +29,8 @@ import { registerContactRoutes } from "./routes/crm-contacts";
 import { registerLeadRoutes } from "./routes/crm-leads";
 import { registerOpportunityRoutes } from "./routes/crm-opportunities";
 import { EVENTS_TAG, registerEventRoutes } from "./routes/events";
+import { registerPaymentConnectionRoutes } from "./routes/finance-connections";
+import { FINANCE_TAG } from "./routes/finance-tag";
 import { registerHealthRoutes } from "./routes/health";
 import { registerApiKeyRoutes } from "./routes/iam-api-keys";
 import { registerAuditRoutes } from "./routes/iam-audit";
@@ -97,6 +99,7 @@ export function buildApp() {
   registerRealtimeRoutes(app, "/api/v1/realtime");
   registerWebhookEndpointRoutes(app, "/api/v1/webhooks/endpoints");
   registerWebhookDeliveryRoutes(app, "/api/v1/webhooks/endpoints");
+  registerPaymentConnectionRoutes(app, "/api/v1/finance/connections");
 
   for (const [name, parameter] of Object.entries(IDEMPOTENCY_PARAMETERS)) {
     app.openAPIRegistry.registerComponent("parameters", name, parameter);
@@ -131,6 +134,7 @@ export function buildApp() {
           "Sign-up and onboarding. Industry presets, activation and its status are public (`x-public: true`, no security requirement): " +
           "no credential is read, and each client address is limited per minute instead of the tenant layers.",
       },
+      FINANCE_TAG,
       { name: "iam", description: iamTagDescription() },
       { name: "oauth", description: "The region's authorization server (OAuth 2.1 / OpenID Connect)." },
       EVENTS_TAG,
