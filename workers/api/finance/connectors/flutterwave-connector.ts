@@ -18,7 +18,7 @@ import { providerFetch, providerRefusal, readAnswer, unexpectedAnswer } from "./
 import { base64Bytes, bodyDigest, hmacMatchesAny, sharedSecretMatchesAny } from "./webhook-crypto";
 
 /**
- * Flutterwave over its v3 REST API (api.flutterwave.com, paths under /v3; the official SDK pulls axios and
+ * Flutterwave over its v3 REST API (api.flutterwave.com/v3; the official SDK pulls axios and
  * node-forge): Standard checkout through `POST /payments`, the truth through
  * `GET /transactions/verify_by_reference?tx_ref=`, refunds through
  * `POST /transactions/:id/refund`. Flutterwave takes and answers amounts in MAJOR units as JSON
@@ -30,6 +30,7 @@ import { base64Bytes, bodyDigest, hmacMatchesAny, sharedSecretMatchesAny } from 
  */
 
 const PROVIDER = "Flutterwave";
+/** The API's origin; every path is under /v3 (PAYMENT_PROVIDER_URLS names the origin, as for the stand-in). */
 const DEFAULT_BASE_URL = "https://api.flutterwave.com";
 /** Flutterwave's ceiling on a hosted link's lifetime. */
 const MAX_SESSION_MINUTES = 1440;
@@ -93,7 +94,7 @@ export class FlutterwaveConnector implements PaymentConnector {
     return providerFetch({
       provider: PROVIDER,
       method,
-      url: `${this.#baseUrl}${path}`,
+      url: `${this.#baseUrl}/v3${path}`,
       secretKey: this.credentials.secretKey,
       timeoutMs: this.options.timeoutMs,
       body: body === undefined ? undefined : JSON.stringify(body),
@@ -108,7 +109,7 @@ export class FlutterwaveConnector implements PaymentConnector {
           Math.max(1, Math.ceil((request.expiresAt.getTime() - Date.now()) / 60_000)),
         )
       : undefined;
-    const answer = await this.#call("POST", "/v3/payments", {
+    const answer = await this.#call("POST", "/payments", {
       tx_ref: request.reference,
       amount: jsonNumber(fromMinorUnits(request.amountMinor, request.currency)),
       currency: request.currency,
@@ -131,7 +132,7 @@ export class FlutterwaveConnector implements PaymentConnector {
     // By our tx_ref, never by an id from a webhook: v4 webhooks name `chg_…` ids the v3 API does not know.
     const answer = await this.#call(
       "GET",
-      `/v3/transactions/verify_by_reference?tx_ref=${encodeURIComponent(payment.providerReference)}`,
+      `/transactions/verify_by_reference?tx_ref=${encodeURIComponent(payment.providerReference)}`,
     );
     if (answer.status >= 300) {
       // Flutterwave creates the transaction only when the customer submits the checkout: before
@@ -210,7 +211,7 @@ export class FlutterwaveConnector implements PaymentConnector {
     }
     const answer = await this.#call(
       "POST",
-      `/v3/transactions/${encodeURIComponent(transaction.providerPaymentId)}/refund`,
+      `/transactions/${encodeURIComponent(transaction.providerPaymentId)}/refund`,
       {
         amount: jsonNumber(fromMinorUnits(amountMinor, transaction.currency)),
       },
