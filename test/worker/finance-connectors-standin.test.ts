@@ -158,6 +158,23 @@ describe.each(cases)(
   },
 );
 
+describe("Stripe's delayed methods", () => {
+  it("a bank debit that fails after the checkout completed: verify says failed, with Stripe's error", async () => {
+    const connector = connectorFor("stripe", stripeKey());
+    const started = await connector.initiate(request(5000n, "EUR"));
+    const settled = await fetch(started.checkoutUrl, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: "outcome=fail_async",
+      redirect: "manual",
+    });
+    expect(settled.status).toBe(303);
+    const after = await connector.verify({ providerReference: started.providerReference });
+    expect(after.status).toBe("failed");
+    expect(after.failureCode ?? after.failureMessage).toBeTruthy();
+  });
+});
+
 describe("provider webhooks from the stand-in verify with the connectors", () => {
   it("Stripe: the checkout.session.completed it sends verifies with the endpoint's whsec_ and names the session", async () => {
     const key = stripeKey();
