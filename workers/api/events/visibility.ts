@@ -10,6 +10,7 @@ import type { Actor } from "../services/context";
 const GUARDED_EVENT_TYPES: readonly { prefix: string; permission: Permission }[] = [
   { prefix: "webhook_endpoint.", permission: "webhooks.read" },
   { prefix: "webhook.", permission: "webhooks.read" },
+  { prefix: "tenant.settings_", permission: "tenant.settings.read" },
 ];
 
 /** The event type prefixes this actor may not see (role and scope both checked). */
