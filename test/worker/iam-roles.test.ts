@@ -45,6 +45,7 @@ describe("iam permissions and roles", () => {
       "crm.contacts.read",
       "crm.leads.read",
       "crm.opportunities.read",
+      "tenant.settings.read",
     ]);
     expect(system.find((r) => r.name === "Owner")?.permissions).toEqual([...PERMISSIONS]);
     const owner = system.find((r) => r.name === "Owner");
