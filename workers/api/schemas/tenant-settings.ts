@@ -24,13 +24,9 @@ export const FieldDefinition = z
     label: z.string().trim().min(1).max(100).openapi({ description: "What a form shows." }),
     type: z.enum(CUSTOM_FIELD_TYPES),
     required: z.boolean().default(false).openapi({ description: "Default false." }),
-    options: z
-      .array(z.string().trim().min(1).max(100))
-      .max(100)
-      .default([])
-      .openapi({
-        description: "The values an `enum` field takes (at least one, unique); empty for the other types.",
-      }),
+    options: z.array(z.string().trim().min(1).max(100)).max(100).default([]).openapi({
+      description: "The values an `enum` field takes (at least one, unique); empty for the other types.",
+    }),
   })
   .superRefine((f, ctx) => {
     if (f.type === "enum" && f.options.length === 0) {
