@@ -7,6 +7,8 @@ declare module "vitest" {
     gatewayUrl: string;
     /** Worker tests: the webhook receiver (test/support/webhook-receiver.ts). */
     webhookReceiverUrl: string;
+    /** Worker tests: an origin that accepts connections and never answers (test/support/silent-server.ts). */
+    silentUrl: string;
     databaseName: string;
     jwks: string;
     signingKeys: string;

@@ -22,6 +22,7 @@ import { generateRegionKey, jwksBinding } from "../../regions/local/dev-keys";
 import { startSqlGateway } from "../../regions/sql-gateway/server";
 import { startUpstashRest, type UpstashRestServer } from "../../regions/upstash-rest/server";
 import { dropDatabase, ownerUrl, recreateDatabase, upstreamUrl } from "./postgres";
+import { startSilentServer } from "./silent-server";
 import { TEST_TENANTS } from "./tenants";
 import { startWebhookReceiver } from "./webhook-receiver";
 
@@ -66,6 +67,8 @@ const controlUrl = `http://127.0.0.1:${(control.address() as AddressInfo).port}`
 
 // Receives the Worker's webhook deliveries (webhook-delivery tests).
 const receiver = await startWebhookReceiver();
+// Accepts connections and never answers: a frozen peer region or dependency (deadline tests).
+const silent = await startSilentServer();
 
 const keys = { eu: await generateRegionKey("eu"), lagos: await generateRegionKey("lagos") };
 // The eu region mid-rotation: its previous key is still published beside the current one.
@@ -75,6 +78,7 @@ process.stdout.write(
   `${JSON.stringify({
     gatewayUrl: gateway.url,
     webhookReceiverUrl: receiver.url,
+    silentUrl: silent.url,
     databaseName: database,
     upstash: {
       url: upstash.url,
@@ -97,7 +101,13 @@ const stop = async () => {
   if (stopping) return;
   stopping = true;
   control.close();
-  await Promise.all([gateway.close(), upstash.close(), switchable?.close(), receiver.close()]);
+  await Promise.all([
+    gateway.close(),
+    upstash.close(),
+    switchable?.close(),
+    receiver.close(),
+    silent.close(),
+  ]);
   await dropDatabase(database);
   await deleteRedisKeys(upstashKeyPrefix).catch(() => undefined);
   process.exit(0);
