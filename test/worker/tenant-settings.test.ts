@@ -332,6 +332,34 @@ describe("PATCH /api/v1/nexus/tenant", () => {
     expect(fieldsOf(terminal.body)).toEqual([`pipeline.${won}.terminal`, `pipeline.${lost}.terminal`]);
   });
 
+  it("concurrent PATCHes never mix: each one that succeeds applied its whole list, the others are 409", async () => {
+    const lists = [1, 2, 3, 4].map((n) => [
+      {
+        key: "client_status",
+        label: "Status",
+        type: "enum",
+        required: true,
+        options: ["prospect", "active"],
+      },
+      { key: `field_${n}`, label: `Field ${n}`, type: "text" },
+    ]);
+    const token = await tokenOf(t);
+    const answers = await Promise.all(
+      lists.map((contact) => send(t, "PATCH", { custom_fields: { contact } }, token)),
+    );
+    const statuses = answers.map((a) => a.res.status);
+    for (const status of statuses) expect([200, 409]).toContain(status);
+    const ok = answers.filter((a) => a.res.status === 200);
+    expect(ok.length).toBeGreaterThanOrEqual(1);
+    for (const lost of answers.filter((a) => a.res.status === 409)) {
+      expect(lost.body.errors?.[0]?.message).toContain("read them again");
+    }
+    // The final list is exactly one request's list, and each success emitted one event.
+    const final = (await send(t, "GET")).body.data.custom_fields.contact.map((f) => f.key);
+    expect(lists.map((l) => l.map((f) => f.key).sort())).toContainEqual(final.sort());
+    expect(await settingsEvents(t.tenantId)).toHaveLength(ok.length);
+  });
+
   it("a tenant without an industry may be renamed but gets no fields or pipeline (409)", async () => {
     const bare = await freshTenant(null);
     expect((await send(bare, "PATCH", { name: "Bare Renamed" })).res.status).toBe(200);

@@ -92,7 +92,8 @@ export function registerTenantSettingsRoutes(app: OpenAPIHono<AppEnv>, path: str
         "- `custom_fields.contact` / `custom_fields.lead`: the **complete** new list of that entity's " +
           "definitions. A new key is added; a listed key takes the label, type, `required` and options sent (a " +
           "key cannot be renamed); a current key left out is removed, and its values are removed from the " +
-          "tenant's records with it. Records are not rewritten for a changed definition: each write of a record " +
+          "tenant's records with it (their `updated_at` moves; no per-record events: the settings event names " +
+          "the removed keys). Records are not rewritten for a changed definition: each write of a record " +
           "from then on is checked against the new one (a field made required must be sent).",
         "- `pipeline`: the **complete** new list of stages, in order. A new key adds a stage; a listed key takes " +
           "the name, probability and position sent; a key left out is removed. Exactly one `won` and one " +
