@@ -213,6 +213,40 @@ describe("PATCH /api/v1/nexus/tenant", () => {
     });
   });
 
+  it("lead definitions too: a removed lead field leaves the tenant's leads, a new required one is enforced", async () => {
+    const lead = await send<{ id: string }>(
+      t,
+      "POST",
+      { first_name: "Lena", custom_fields: { service_line: "audit", decision_date: "2027-01-31" } },
+      undefined,
+      "/api/v1/crm/leads",
+    );
+    expect(lead.res.status, JSON.stringify(lead.body)).toBe(201);
+    const leadFields = current.custom_fields.lead
+      .filter((f) => f.key !== "decision_date")
+      .concat([{ key: "referrer", label: "Referrer", type: "text", required: true, options: [] }]);
+    const { res, body } = await send(t, "PATCH", { custom_fields: { lead: leadFields } });
+    expect(res.status, JSON.stringify(body)).toBe(200);
+    expect(body.data.custom_fields.contact).toEqual(current.custom_fields.contact);
+    const stored = await send<{ custom_fields: Record<string, unknown> }>(
+      t,
+      "GET",
+      undefined,
+      undefined,
+      `/api/v1/crm/leads/${lead.body.data.id}`,
+    );
+    expect(stored.body.data.custom_fields).toEqual({ service_line: "audit" });
+    const missing = await send(
+      t,
+      "POST",
+      { first_name: "Lou", custom_fields: { service_line: "tax" } },
+      undefined,
+      "/api/v1/crm/leads",
+    );
+    expect(missing.res.status).toBe(400);
+    expect(fieldsOf(missing.body)).toEqual(["custom_fields.referrer"]);
+  });
+
   it("renames, reorders, adds and removes stages", async () => {
     const pipeline = [
       { key: "proposal", name: "Proposal sent", probability: 40 },
