@@ -2,6 +2,7 @@ import { env } from "cloudflare:test";
 import { describe, expect, inject, it } from "vitest";
 import { signAccessToken } from "../../workers/api/auth/sign-access-token";
 import { loadConfig } from "../../workers/api/env";
+import { formatTicket } from "../../workers/api/realtime/ticket";
 import { TEST_REGION_URLS } from "../support/regions";
 import { TEST_TENANTS } from "../support/tenants";
 import { callWith, signingKeys } from "./helpers";
@@ -67,6 +68,39 @@ describe("a forward to the home region has a deadline", () => {
     expect(response.status).toBe(503);
     expect(response.headers.get("Retry-After")).toBe("5");
     expect(elapsedMs).toBeLessThan(5_000);
+  });
+
+  it("also for a WebSocket upgrade whose ticket names the frozen region", async () => {
+    const ticket = formatTicket("lagos", TEST_TENANTS.a.tenantId, "x".repeat(43));
+    const { response, elapsedMs } = await timed(
+      callWith(frozenLagos("500"), `/api/v1/realtime?ticket=${ticket}`, {
+        token: null,
+        headers: { Upgrade: "websocket", Connection: "Upgrade" },
+      }),
+    );
+    expect(response.status).toBe(503);
+    expect(response.headers.get("Retry-After")).toBe("5");
+    expect(elapsedMs).toBeLessThan(5_000);
+  });
+
+  it("a forwarded socket the home region opened in time outlives the deadline", async () => {
+    const ticket = formatTicket("lagos", TEST_TENANTS.a.tenantId, "x".repeat(43));
+    // The peer opens the socket at once and sends its first frame after 1.5 s, three deadlines later.
+    const response = await callWith(frozenLagos("500"), `/api/v1/realtime?ticket=${ticket}`, {
+      token: null,
+      headers: { Upgrade: "websocket", "X-Silent-Trickle": "1500" },
+    });
+    expect(response.status).toBe(101);
+    const socket = response.webSocket;
+    if (!socket) throw new Error("no WebSocket in the forwarded answer");
+    socket.accept();
+    const first = await new Promise<string>((resolve, reject) => {
+      socket.addEventListener("message", (e) => resolve(String(e.data)));
+      socket.addEventListener("close", (e) => reject(new Error(`closed ${e.code}`)));
+      socket.addEventListener("error", () => reject(new Error("socket error")));
+    });
+    expect(first).toBe("late");
+    socket.close(1000, "done");
   });
 
   it("bounds only the start of the answer: a body that streams past the deadline arrives whole", async () => {
