@@ -101,13 +101,8 @@ const stop = async () => {
   if (stopping) return;
   stopping = true;
   control.close();
-  await Promise.all([
-    gateway.close(),
-    upstash.close(),
-    switchable?.close(),
-    receiver.close(),
-    silent.close(),
-  ]);
+  await Promise.all([gateway.close(), upstash.close(), switchable?.close(), receiver.close()]);
+  await silent.close();
   await dropDatabase(database);
   await deleteRedisKeys(upstashKeyPrefix).catch(() => undefined);
   process.exit(0);

@@ -82,10 +82,11 @@ function validOf(doc: Document, schema: Schema, mean: boolean, depth: number): f
       if (format === "email") return orNull(fc.emailAddress());
       if (format === "date-time") return orNull(fc.date({ noInvalidDate: true }).map((d) => d.toISOString()));
       if (format === "date") return orNull(fc.constantFrom("2026-12-31", "2026-02-30", "2025-01-01"));
-      // A registered webhook URL is called: the loopback receiver, or a special-use name the URL
-      // guard refuses (a public name would be looked up, and DNS fails here).
+      // A registered webhook URL is called: the loopback receiver, or a metadata address the URL
+      // guard refuses in every deployment. Never a name to look up: DNS fails here, and workerd
+      // logs each failed lookup as an uncaught exception.
       if (format === "uri")
-        return orNull(fc.constantFrom(receiverUrl("fuzz"), "https://hooks.example.invalid/x"));
+        return orNull(fc.constantFrom(receiverUrl("fuzz"), "https://169.254.169.254/latest/meta-data/"));
       if (typeof schema.pattern === "string") {
         try {
           return orNull(fc.stringMatching(new RegExp(schema.pattern)).filter((s) => s.length < 300));
