@@ -60,10 +60,11 @@ function describeUse(key: string, use: StageUse): string {
     use.deleted > 0 ? `${use.deleted} deleted` : "",
   ].filter(Boolean);
   const total = use.open + use.closed + use.deleted;
-  return (
-    `Stage ${key} cannot be removed: ${total} ${total === 1 ? "opportunity is" : "opportunities are"} in it ` +
-    `(${parts.join(", ")}); move them to another stage first`
-  );
+  const what = `Stage ${key} cannot be removed: ${total} ${total === 1 ? "opportunity is" : "opportunities are"} in it (${parts.join(", ")})`;
+  // Soft-deleted opportunities are kept for history and keep their stage: they cannot be moved.
+  return use.open + use.closed > 0
+    ? `${what}; move them to another stage first`
+    : `${what}, kept for history`;
 }
 
 /**
