@@ -465,6 +465,28 @@ describe("PATCH /api/v1/nexus/tenant", () => {
   });
 });
 
+describe("the OpenAPI document", () => {
+  it("documents both routes with their permissions and the PATCH body's examples", async () => {
+    const doc = (await (await call("/openapi.json", { token: null })).json()) as {
+      paths: Record<string, Record<string, Record<string, unknown>>>;
+    };
+    const item = doc.paths[PATH];
+    expect(item?.get?.["x-permission"]).toBe("tenant.settings.read");
+    expect(item?.patch?.["x-permission"]).toBe("tenant.settings.write");
+    const body = item?.patch?.requestBody as {
+      content: Record<string, { examples: Record<string, { value: unknown }> }>;
+    };
+    const examples = body.content["application/json"]?.examples ?? {};
+    expect(Object.keys(examples)).toEqual(["rename", "fields", "pipeline"]);
+    // Each documented example works as it is, on a tenant of the preset the examples are written for.
+    for (const [name, example] of Object.entries(examples)) {
+      const t = await freshTenant();
+      const { res, body: answer } = await send(t, "PATCH", example.value);
+      expect(res.status, `${name}: ${JSON.stringify(answer)}`).toBe(200);
+    }
+  });
+});
+
 describe("who may read and change the settings", () => {
   it.each(["Owner", "Admin"])("%s may read and change them", async (role) => {
     const t = await freshTenant();
