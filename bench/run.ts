@@ -4,6 +4,7 @@ import { fileURLToPath } from "node:url";
 import { measureActivations } from "./lib/activations";
 import { startBenchStack } from "./lib/bench-stack";
 import { Cleanup } from "./lib/cleanup";
+import { measureContactWrites, renderContactWrites } from "./lib/contact-writes";
 import {
   BENCH_TENANT,
   BURST_LIMIT,
@@ -216,6 +217,12 @@ async function runOnly(options: BenchOptions, baseUrl: string, token: string): P
     // No target yet: the figure is recorded for the issue's bench line.
     const webhooks = await measureWebhookLatency({ baseUrl, token, count: WEBHOOK_DELIVERIES, warmup: 2 });
     process.stdout.write(`\n${renderWebhooks(webhooks)}\n\n`);
+    return true;
+  }
+  if (options.only === "contact-writes") {
+    // No target: the figure compares builds (e.g. with and without a cache on the write path).
+    const writes = await measureContactWrites({ baseUrl, token, ...options });
+    process.stdout.write(`\n${renderContactWrites(writes, options.connections)}\n\n`);
     return true;
   }
   if (options.only === "activations") {

@@ -3,6 +3,9 @@ import { percentile } from "./percentile";
 
 export interface LoadOptions {
   url: string;
+  /** GET unless given; a body is sent with every request. */
+  method?: "GET" | "POST";
+  body?: string;
   headers?: Record<string, string>;
   connections: number;
   durationSeconds: number;
@@ -44,7 +47,8 @@ export function runLoad(options: LoadOptions): Promise<LoadRun> {
     const instance = autocannon(
       {
         url: options.url,
-        method: "GET",
+        method: options.method ?? "GET",
+        ...(options.body === undefined ? {} : { body: options.body }),
         headers: options.headers ?? {},
         connections: options.connections,
         duration: options.durationSeconds,

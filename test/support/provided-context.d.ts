@@ -9,6 +9,8 @@ declare module "vitest" {
     webhookReceiverUrl: string;
     /** Worker tests: the payment providers stand-in (regions/payment-providers), its root URL. */
     paymentProvidersUrl: string;
+    /** Worker tests: an origin that accepts connections and never answers (test/support/silent-server.ts). */
+    silentUrl: string;
     databaseName: string;
     jwks: string;
     signingKeys: string;

@@ -23,6 +23,7 @@ import { startPaymentProviders } from "../../regions/payment-providers/server";
 import { startSqlGateway } from "../../regions/sql-gateway/server";
 import { startUpstashRest, type UpstashRestServer } from "../../regions/upstash-rest/server";
 import { dropDatabase, ownerUrl, recreateDatabase, upstreamUrl } from "./postgres";
+import { startSilentServer } from "./silent-server";
 import { TEST_TENANTS } from "./tenants";
 import { startWebhookReceiver } from "./webhook-receiver";
 
@@ -73,6 +74,8 @@ const paymentProviders = await startPaymentProviders({
   retryDelaysMs: [100, 200, 400],
   webhookTimeoutMs: 2_000,
 });
+// Accepts connections and never answers: a frozen peer region or dependency (deadline tests).
+const silent = await startSilentServer();
 
 const keys = { eu: await generateRegionKey("eu"), lagos: await generateRegionKey("lagos") };
 // The eu region mid-rotation: its previous key is still published beside the current one.
@@ -83,6 +86,7 @@ process.stdout.write(
     gatewayUrl: gateway.url,
     webhookReceiverUrl: receiver.url,
     paymentProvidersUrl: paymentProviders.url,
+    silentUrl: silent.url,
     databaseName: database,
     upstash: {
       url: upstash.url,
@@ -107,6 +111,7 @@ const stop = async () => {
   control.close();
   await Promise.all([gateway.close(), upstash.close(), switchable?.close(), receiver.close()]);
   await paymentProviders.close();
+  await silent.close();
   await dropDatabase(database);
   await deleteRedisKeys(upstashKeyPrefix).catch(() => undefined);
   process.exit(0);

@@ -37,6 +37,7 @@ export default async function setup(project: TestProject) {
     gatewayUrl: string;
     webhookReceiverUrl: string;
     paymentProvidersUrl: string;
+    silentUrl: string;
     databaseName: string;
     jwks: string;
     signingKeys: string;
@@ -45,6 +46,7 @@ export default async function setup(project: TestProject) {
   project.provide("gatewayUrl", ready.gatewayUrl);
   project.provide("webhookReceiverUrl", ready.webhookReceiverUrl);
   project.provide("paymentProvidersUrl", ready.paymentProvidersUrl);
+  project.provide("silentUrl", ready.silentUrl);
   project.provide("databaseName", ready.databaseName);
   project.provide("jwks", ready.jwks);
   project.provide("signingKeys", ready.signingKeys);

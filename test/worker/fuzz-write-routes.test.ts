@@ -2,7 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { BASE, call } from "./helpers";
 import { fetchWorker, randomIp } from "./oauth-helpers";
-import { freshTenant } from "./webhook-helpers";
+import { freshTenant, receiverUrl } from "./webhook-helpers";
 
 // Every write route of the OpenAPI document (POST/PUT/PATCH under /api, /oauth/token and the
 // sign-in form), routes added later included, gets RUNS hostile requests built from its own
@@ -82,9 +82,11 @@ function validOf(doc: Document, schema: Schema, mean: boolean, depth: number): f
       if (format === "email") return orNull(fc.emailAddress());
       if (format === "date-time") return orNull(fc.date({ noInvalidDate: true }).map((d) => d.toISOString()));
       if (format === "date") return orNull(fc.constantFrom("2026-12-31", "2026-02-30", "2025-01-01"));
-      // Hosts that are never reached: a registered webhook URL is called.
+      // A registered webhook URL is called: the loopback receiver, or a metadata address the URL
+      // guard refuses in every deployment. Never a name to look up: DNS fails here, and workerd
+      // logs each failed lookup as an uncaught exception.
       if (format === "uri")
-        return orNull(fc.constantFrom("https://hooks.example.com/nexus", "https://hooks.example.invalid/x"));
+        return orNull(fc.constantFrom(receiverUrl("fuzz"), "https://169.254.169.254/latest/meta-data/"));
       if (typeof schema.pattern === "string") {
         try {
           return orNull(fc.stringMatching(new RegExp(schema.pattern)).filter((s) => s.length < 300));

@@ -47,6 +47,7 @@ describe("iam permissions and roles", () => {
       "crm.opportunities.read",
       "finance.invoices.read",
       "finance.payments.read",
+      "tenant.settings.read",
     ]);
     expect(system.find((r) => r.name === "Owner")?.permissions).toEqual([...PERMISSIONS]);
     const owner = system.find((r) => r.name === "Owner");

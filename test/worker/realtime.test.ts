@@ -12,6 +12,7 @@ import { iam, memberWhoCanSignIn } from "./iam-helpers";
 import { tokensFor } from "./oauth-helpers";
 import { ownerSql } from "./outbox-helpers";
 import { Client, type Frame, roleUser, room, ticketFor, upgrade } from "./realtime-helpers";
+import { receiverUrl } from "./webhook-helpers";
 
 const open: Client[] = [];
 async function connect(o: Parameters<typeof Client.connect>[0] = {}) {
@@ -244,17 +245,21 @@ describe("realtime: what an event feed may show", () => {
       c.send({ type: "subscribe", event_types: ["webhook_endpoint."] });
       await c.next((f) => f.type === "subscribed");
     }
+    const ownerToken = await tokenFor({ tenant: "c" });
     const created = await call("/api/v1/webhooks/endpoints", {
       method: "POST",
-      token: await tokenFor({ tenant: "c" }),
-      json: { url: "https://hooks.example.com/nexus" },
+      token: ownerToken,
+      json: { url: receiverUrl() },
     });
     expect(created.status).toBe(201);
+    // Tenant c is shared by other files: the endpoint must not keep receiving their events.
+    const endpointId = (await envelope<{ id: string }>(created)).data.id;
     expect(((await owner.next((f) => f.type === "event")).event as Frame).event_type).toBe(
       "webhook_endpoint.created",
     );
     await quiet(300);
     expect(member.frames.filter((f) => f.type === "event")).toEqual([]);
+    await call(`/api/v1/webhooks/endpoints/${endpointId}`, { method: "DELETE", token: ownerToken });
 
     const noEvents = await connect({ scope: "realtime:read realtime:write" });
     noEvents.send({ type: "subscribe", event_types: ["contact."], ref: "s" });

@@ -4,7 +4,15 @@ import type { PlatformEvent } from "../../workers/api/schemas/event";
 import { TEST_TENANTS } from "../support/tenants";
 import { call, envelope, tokenFor } from "./helpers";
 import { asTenant } from "./oauth-helpers";
-import { ENDPOINTS, type Endpoint, freshTenant, hooks, register, storedRow } from "./webhook-helpers";
+import {
+  ENDPOINTS,
+  type Endpoint,
+  freshTenant,
+  hooks,
+  receiverUrl,
+  register,
+  storedRow,
+} from "./webhook-helpers";
 
 describe("webhook endpoints: tenant isolation", () => {
   it("answers another tenant's id with the same 404 as a missing one, on every route, and changes nothing", async () => {
@@ -28,10 +36,7 @@ describe("webhook endpoints: tenant isolation", () => {
     expect(list.body.data.map((e) => e.id)).not.toContain(id);
 
     const after = await hooks(`/${id}`, { token: owner });
-    expect(after.body.data).toMatchObject({
-      description: "tenant a's",
-      url: "https://hooks.example.com/nexus",
-    });
+    expect(after.body.data).toMatchObject({ description: "tenant a's", url: body.data.url });
     expect(after.body.data.secret_rotated_at).toBeNull();
     await hooks(`/${id}`, { method: "DELETE", token: owner });
   });
@@ -115,7 +120,7 @@ describe("webhook endpoints: permissions", () => {
       method: "POST",
       token: null,
       headers: { "X-API-Key": key },
-      json: { url: "https://hooks.example.com/from-key" },
+      json: { url: receiverUrl() },
     });
     expect(made.status).toBe(201);
     const id = (await envelope<Endpoint>(made)).data.id;

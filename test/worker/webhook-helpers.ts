@@ -1,5 +1,6 @@
 import { env } from "cloudflare:test";
 import { sql } from "drizzle-orm";
+import { inject } from "vitest";
 import { loadConfig } from "../../workers/api/env";
 import type { EventType } from "../../workers/api/events/catalogue";
 import { loadDeliveryTargets, type WebhookEndpointView } from "../../workers/api/services/webhook-endpoints";
@@ -25,8 +26,17 @@ export async function hooks<T = Endpoint>(path: string, init: CallInit = {}) {
   return { res, status: res.status, body: body as Envelope<T> };
 }
 
+/**
+ * A URL at the loopback webhook receiver (test/support/webhook-receiver.ts), a path of its own.
+ * Every endpoint a test leaves enabled points there: its events are really delivered, and never
+ * to a name that would need DNS (which fails here and makes workerd log uncaught exceptions).
+ */
+export const receiverUrl = (name = `endpoint-${crypto.randomUUID()}`) =>
+  `${inject("webhookReceiverUrl")}/hooks/${name}`;
+
+/** Registers an endpoint at its own receiver URL, unless `json.url` says otherwise. */
 export function register(token: string, json: Record<string, unknown> = {}) {
-  return hooks("", { method: "POST", token, json: { url: "https://hooks.example.com/nexus", ...json } });
+  return hooks("", { method: "POST", token, json: { url: receiverUrl(), ...json } });
 }
 
 /** What the dispatcher would load for `eventType`, secrets in clear. */

@@ -41,6 +41,7 @@ import { registerRoleRoutes } from "./routes/iam-roles";
 import { iamTagDescription } from "./routes/iam-tag";
 import { registerActivationRoutes } from "./routes/nexus-activation";
 import { registerPresetRoutes } from "./routes/nexus-presets";
+import { registerTenantSettingsRoutes } from "./routes/nexus-tenant";
 import { oauthTextRefusal, registerOAuthRoutes } from "./routes/oauth";
 import { REALTIME_TAG, registerRealtimeRoutes } from "./routes/realtime";
 import { registerWebhookDeliveryRoutes } from "./routes/webhooks-deliveries";
@@ -96,6 +97,7 @@ export function buildApp() {
   registerPresetRoutes(app, "/api/v1/nexus");
   registerPresetRoutes(app, "/api/v1");
   registerActivationRoutes(app, ["/api/v1/nexus", "/api/v1"]);
+  registerTenantSettingsRoutes(app, "/api/v1/nexus/tenant");
   registerRealtimeRoutes(app, "/api/v1/realtime");
   registerWebhookEndpointRoutes(app, "/api/v1/webhooks/endpoints");
   registerWebhookDeliveryRoutes(app, "/api/v1/webhooks/endpoints");

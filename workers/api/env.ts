@@ -6,6 +6,11 @@ import { type Jwk, publishedJwkSchema, type Rs256PrivateJwk, rs256PrivateJwkSche
 import { MAX_ACCESS_TOKEN_TTL_SECONDS } from "./auth/token-format";
 import { ATTEMPT_TIMEOUT_MS } from "./webhooks/retry-schedule";
 
+/** A forwarded request's wait for the home region's response to start; long enough for a slow one. */
+export const DEFAULT_REGION_FORWARD_TIMEOUT_MS = 10_000;
+/** /health's wait per dependency (the deadline operators and the platform spec expect: 3 s). */
+export const DEFAULT_HEALTH_CHECK_TIMEOUT_MS = 3_000;
+
 export type Bindings = Env;
 
 // Public keys only: the var is not a secret and /.well-known/jwks.json serves it, so a private
@@ -124,6 +129,18 @@ const configSchema = z.object({
     emptyToUndefined,
     z.coerce.number().int().min(100).max(30_000).default(8000),
   ),
+  // A request forwarded to its home region: how long until the home region's response starts
+  // (headers, or a WebSocket upgrade's 101); past it the client gets 503 + Retry-After. What
+  // follows the headers (a streamed body, an open socket) is not bounded by it.
+  REGION_FORWARD_TIMEOUT_MS: z.preprocess(
+    emptyToUndefined,
+    z.coerce.number().int().min(100).max(60_000).default(DEFAULT_REGION_FORWARD_TIMEOUT_MS),
+  ),
+  // How long /health waits for each dependency before reporting it down.
+  HEALTH_CHECK_TIMEOUT_MS: z.preprocess(
+    emptyToUndefined,
+    z.coerce.number().int().min(100).max(30_000).default(DEFAULT_HEALTH_CHECK_TIMEOUT_MS),
+  ),
 });
 
 export interface Config {
@@ -164,6 +181,10 @@ export interface Config {
   paymentProviderUrls: Partial<Record<PaymentProvider, string>>;
   /** Milliseconds one payment provider call may take. */
   paymentProviderTimeoutMs: number;
+  /** How long a forward to the home region waits for its response to start (headers or a 101). */
+  regionForwardTimeoutMs: number;
+  /** /health's deadline for each dependency check. */
+  healthCheckTimeoutMs: number;
 }
 
 // Bindings are fixed for the life of an isolate, so parse once per env object.
@@ -228,6 +249,8 @@ export function loadConfig(env: Bindings): Config {
     webhookTimeoutMs: c.WEBHOOK_TIMEOUT_MS,
     paymentProviderUrls: (c.PAYMENT_PROVIDER_URLS ?? {}) as Config["paymentProviderUrls"],
     paymentProviderTimeoutMs: c.PAYMENT_PROVIDER_TIMEOUT_MS,
+    regionForwardTimeoutMs: c.REGION_FORWARD_TIMEOUT_MS,
+    healthCheckTimeoutMs: c.HEALTH_CHECK_TIMEOUT_MS,
   };
   cache.set(env, config);
   return config;

@@ -30,6 +30,8 @@ export const PERMISSIONS = [
   "iam.oauth_clients.write",
   "realtime.read",
   "realtime.write",
+  "tenant.settings.read",
+  "tenant.settings.write",
   "webhooks.read",
   "webhooks.write",
 ] as const;

@@ -13,7 +13,7 @@ const CRM: Permission[] = [...CRM_READ, "crm.contacts.write", "crm.leads.write",
  * changed record, and a Viewer's reads are limited to what it was granted (the CRM today), which
  * the event log would widen as other services start emitting events.
  */
-const WORK: Permission[] = [...CRM, "events.read", "realtime.read", "realtime.write"];
+const WORK: Permission[] = [...CRM, "events.read", "realtime.read", "realtime.write", "tenant.settings.read"];
 
 /** Reading the books: invoices and payments, never the provider connections behind them. */
 const FINANCE_READ: Permission[] = ["finance.invoices.read", "finance.payments.read"];
@@ -34,6 +34,9 @@ const FINANCE_WORK: Permission[] = [...FINANCE_READ, "finance.invoices.write", "
  * Changing webhook endpoints stays with Owner and Admin: an endpoint receives every event it
  * subscribes to, so `webhooks.write` is the power to send the tenant's data anywhere. Reading
  * them (never their secrets) lets a Manager see where the data goes.
+ *
+ * The tenant's settings (name, custom field definitions, pipeline) are read by every role that
+ * reads the CRM, Viewer included (`tenant.settings.read`), and changed by Owner and Admin only.
  */
 export const ROLE_PERMISSIONS: Readonly<Record<SystemRole, readonly Permission[]>> = {
   Owner: PERMISSIONS,
@@ -49,7 +52,8 @@ export const ROLE_PERMISSIONS: Readonly<Record<SystemRole, readonly Permission[]
     "webhooks.read",
   ],
   Member: [...WORK, ...FINANCE_WORK],
-  Viewer: [...CRM_READ, ...FINANCE_READ],
+  // The tenant's field definitions and pipeline say what its CRM records mean: readable with them.
+  Viewer: [...CRM_READ, ...FINANCE_READ, "tenant.settings.read"],
   Guest: [],
 };
 
@@ -88,12 +92,25 @@ export function roleAllows(holder: RoleHolder, permission: Permission): boolean 
 const SCOPE_SERVICE: Readonly<Record<string, string>> = { events: "crm" };
 
 /**
+ * Permissions whose scope is not their service's. Reading the tenant's settings is what a CRM
+ * client needs to write valid records (which fields are required, an enum's options, the
+ * stages), so `crm:read`; changing them is administration, so `iam:write`. No new scope: every
+ * client registration keeps working as it is.
+ */
+const PERMISSION_SCOPE: Readonly<Partial<Record<Permission, string>>> = {
+  "tenant.settings.read": "crm:read",
+  "tenant.settings.write": "iam:write",
+};
+
+/**
  * The OAuth scope a permission needs: `<service>:read` or `<service>:write` by its first and last
  * segments (`crm.contacts.write` → `crm:write`, `iam.audit.read` → `iam:read`, `events.read` →
- * `crm:read` by SCOPE_SERVICE); `:write` also grants `:read`. A role says what a person may do;
+ * `crm:read` by SCOPE_SERVICE; PERMISSION_SCOPE overrides both); `:write` also grants `:read`. A role says what a person may do;
  * the scope says what they let this client do; a request needs both.
  */
 export function scopeFor(permission: Permission): string {
+  const fixed = PERMISSION_SCOPE[permission];
+  if (fixed) return fixed;
   const parts = permission.split(".");
   const service = parts[0] ?? "";
   return `${SCOPE_SERVICE[service] ?? service}:${parts.at(-1) === "write" ? "write" : "read"}`;

@@ -32,6 +32,10 @@ export const EVENT_CATALOGUE = {
   "payment_connection.deleted":
     "A payment connection was deleted and its secrets erased (data: the connection).",
   "tenant.activated": "A sign-up finished: the tenant is active (data: tenant_id, name, …).",
+  "tenant.settings_updated":
+    "The tenant's settings were changed (PATCH /api/v1/nexus/tenant) (data: settings, the tenant's settings " +
+    "after the change as GET /api/v1/nexus/tenant answers them; changes, what changed: name {from, to}, " +
+    "custom_fields.<entity> and pipeline as {added, changed, removed} keys, pipeline.reordered).",
 } as const;
 
 export type EventType = keyof typeof EVENT_CATALOGUE;

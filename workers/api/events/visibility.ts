@@ -12,6 +12,7 @@ const GUARDED_EVENT_TYPES: readonly { prefix: string; permission: Permission }[]
   { prefix: "webhook.", permission: "webhooks.read" },
   // Which provider accounts take the tenant's money: what the connections routes show only to their readers.
   { prefix: "payment_connection.", permission: "finance.connections.read" },
+  { prefix: "tenant.settings_", permission: "tenant.settings.read" },
 ];
 
 /** The event type prefixes this actor may not see (role and scope both checked). */

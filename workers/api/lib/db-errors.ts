@@ -63,3 +63,11 @@ export function fromDatabaseError(error: unknown): ApiError | undefined {
   }
   return undefined;
 }
+
+/** The SQLSTATE of a database failure (its own or a wrapped cause's), when it has one. */
+export function databaseErrorCode(error: unknown): string | undefined {
+  for (const e of causes(error)) {
+    if (typeof e.code === "string") return e.code;
+  }
+  return undefined;
+}

@@ -30,6 +30,12 @@ const DROPPED_HEADERS = [
  *
  * `body` replaces the request's own when a handler has already read it (activation reads the
  * country to find the home); otherwise the body is streamed through.
+ *
+ * The home region has `regionForwardTimeoutMs` to start its response (the status and headers; a
+ * WebSocket upgrade's 101 alike), the request body's upload included; past it the client gets 503
+ * with Retry-After and the forward is aborted. Only the start is bounded: once the headers are in,
+ * the deadline is cleared, so a response body that streams for long (server-sent events) or a
+ * socket that stays open is never cut by it.
  */
 export async function forwardToRegion(c: Context<AppEnv>, home: RegionId, body?: string): Promise<Response> {
   const config = c.get("config");
@@ -52,6 +58,9 @@ export async function forwardToRegion(c: Context<AppEnv>, home: RegionId, body?:
   if (body !== undefined) headers.delete("content-length");
 
   const hasBody = c.req.method !== "GET" && c.req.method !== "HEAD";
+  const deadline = new AbortController();
+  const timeoutMs = config.regionForwardTimeoutMs;
+  const timer = setTimeout(() => deadline.abort(new ForwardTimeout(timeoutMs)), timeoutMs);
   let response: Response;
   try {
     response = await fetch(target, {
@@ -59,9 +68,17 @@ export async function forwardToRegion(c: Context<AppEnv>, home: RegionId, body?:
       headers,
       body: hasBody ? (body ?? c.req.raw.body) : null,
       redirect: "manual",
+      signal: deadline.signal,
     });
   } catch (cause) {
+    if (deadline.signal.aborted) {
+      // The home region may have applied a write it did not answer in time: a retry should carry
+      // an Idempotency-Key, as after any 503 of a write.
+      throw ApiError.unavailable(`Home region ${home} did not answer within ${timeoutMs} ms`, 5, cause);
+    }
     throw ApiError.unavailable(`Home region ${home} is unreachable`, 5, cause);
+  } finally {
+    clearTimeout(timer);
   }
   // The socket the home region opened, passed through as it is.
   if (response.webSocket) return response;
@@ -75,4 +92,12 @@ export async function forwardToRegion(c: Context<AppEnv>, home: RegionId, body?:
     statusText: response.statusText,
     headers: responseHeaders,
   });
+}
+
+/** The reason a forward was aborted: the home region did not start its answer in time. */
+class ForwardTimeout extends Error {
+  override name = "TimeoutError";
+  constructor(timeoutMs: number) {
+    super(`no response from the home region within ${timeoutMs} ms`);
+  }
 }

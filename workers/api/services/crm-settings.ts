@@ -3,7 +3,6 @@ import type { CustomFieldType } from "../../../db/presets/preset-schema";
 import { tenantRows } from "../../../db/rows";
 import type { CustomFieldEntity } from "../../../db/schema/custom-field-definitions";
 import type { StageTerminal } from "../../../db/schema/pipeline-stages";
-import { TtlCache } from "../lib/ttl-cache";
 import type { ServiceContext } from "./context";
 
 export interface FieldDefinition {
@@ -28,16 +27,6 @@ export interface CrmSettings {
   stages: Stage[];
 }
 
-/**
- * Per isolate, for a minute. Every contact write needs the tenant's field definitions, and the
- * contacts write path is hot: a read per write would add a database round trip to each, and it
- * cannot share the write's round trip because validation has to decide before the write is sent.
- * Definitions and stages are written at activation, before the tenant's first request, and no
- * route changes them yet; when one does, it should drop its isolate's entry, and other isolates
- * see the change within this bound.
- */
-const CACHE = new TtlCache<CrmSettings>(60_000, 5_000);
-
 interface Row {
   industry: string | null;
   default_currency: string;
@@ -45,10 +34,15 @@ interface Row {
   stages: string;
 }
 
+/**
+ * Read for every CRM write that checks against them, never cached: PATCH /api/v1/nexus/tenant
+ * changes them, and a write right after it, in any isolate, must be checked against the new
+ * definitions (a field just made required is required). The read is one indexed round trip on
+ * the tenant's rows; validation has to decide before the write is sent, so it cannot share the
+ * write's round trip.
+ */
 export async function crmSettings(ctx: ServiceContext): Promise<CrmSettings> {
   const tenantId = ctx.actor.tenantId;
-  const cached = CACHE.get(tenantId);
-  if (cached) return cached;
   // JSON as text, parsed here: the HTTP driver and the interactive transaction's client agree on it.
   const [rows = []] = await tenantRows(ctx.db, tenantId, [
     sql`select t.industry, t.default_currency,
@@ -60,10 +54,10 @@ export async function crmSettings(ctx: ServiceContext): Promise<CrmSettings> {
       from tenants t where t.id = ${tenantId}`,
   ]);
   const row = rows[0] as Row | undefined;
-  // The actor's tenant always exists; without its row there is nothing to cache.
+  // The actor's tenant always exists.
   if (!row) throw new Error(`tenant ${tenantId} not found`);
   const fields = JSON.parse(row.fields) as (FieldDefinition & { entity: CustomFieldEntity })[];
-  const settings: CrmSettings = {
+  return {
     industry: row.industry,
     defaultCurrency: row.default_currency,
     fields: {
@@ -72,6 +66,4 @@ export async function crmSettings(ctx: ServiceContext): Promise<CrmSettings> {
     },
     stages: JSON.parse(row.stages) as Stage[],
   };
-  CACHE.set(tenantId, settings);
-  return settings;
 }

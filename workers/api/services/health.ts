@@ -13,9 +13,11 @@ export interface DependencyReport {
   error?: string;
 }
 
-const CHECK_TIMEOUT_MS = 2000;
-
-async function timed(check: (signal: AbortSignal) => Promise<unknown>): Promise<DependencyReport> {
+/** Each check's deadline is `config.healthCheckTimeoutMs` (HEALTH_CHECK_TIMEOUT_MS, default 3 s). */
+async function timed(
+  config: Config,
+  check: (signal: AbortSignal) => Promise<unknown>,
+): Promise<DependencyReport> {
   const started = performance.now();
   const controller = new AbortController();
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -23,7 +25,7 @@ async function timed(check: (signal: AbortSignal) => Promise<unknown>): Promise<
     timer = setTimeout(() => {
       controller.abort();
       reject(new Error("timed out"));
-    }, CHECK_TIMEOUT_MS);
+    }, config.healthCheckTimeoutMs);
   });
   try {
     await Promise.race([check(controller.signal), timeout]);
@@ -39,13 +41,13 @@ async function timed(check: (signal: AbortSignal) => Promise<unknown>): Promise<
 }
 
 export function checkDatabase(config: Config): Promise<DependencyReport> {
-  return timed(() => regionDatabase(config).execute(sql`select 1`));
+  return timed(config, () => regionDatabase(config).execute(sql`select 1`));
 }
 
 export function checkUpstash(config: Config): Promise<DependencyReport> {
   const upstash = config.upstash;
   if (!upstash) return Promise.resolve({ status: "not_configured" });
-  return timed(async (signal) => {
+  return timed(config, async (signal) => {
     const redis = new Redis({ url: upstash.url, token: upstash.token, retry: false, signal });
     if ((await redis.ping()) !== "PONG") throw new Error("unexpected PING reply");
   });
@@ -54,7 +56,7 @@ export function checkUpstash(config: Config): Promise<DependencyReport> {
 export function checkBackend(config: Config): Promise<DependencyReport> {
   const backendUrl = config.backendUrl;
   if (!backendUrl) return Promise.resolve({ status: "not_configured" });
-  return timed(async (signal) => {
+  return timed(config, async (signal) => {
     const response = await fetch(new URL("/health", backendUrl), { signal });
     await response.body?.cancel();
     if (!response.ok) throw new Error(`HTTP ${response.status}`);

@@ -36,6 +36,7 @@ export const AUDIT_ACTIONS = [
   "iam.role_created",
   "iam.role_updated",
   "iam.role_deleted",
+  "tenant.settings_updated",
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
