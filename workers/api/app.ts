@@ -29,6 +29,8 @@ import { registerContactRoutes } from "./routes/crm-contacts";
 import { registerLeadRoutes } from "./routes/crm-leads";
 import { registerOpportunityRoutes } from "./routes/crm-opportunities";
 import { EVENTS_TAG, registerEventRoutes } from "./routes/events";
+import { FINANCE_PAYMENTS_DESCRIPTION, registerPaymentRoutes } from "./routes/finance-payments";
+import { registerProviderWebhookRoutes } from "./routes/finance-webhooks";
 import { registerHealthRoutes } from "./routes/health";
 import { registerApiKeyRoutes } from "./routes/iam-api-keys";
 import { registerAuditRoutes } from "./routes/iam-audit";
@@ -97,6 +99,11 @@ export function buildApp() {
   registerRealtimeRoutes(app, "/api/v1/realtime");
   registerWebhookEndpointRoutes(app, "/api/v1/webhooks/endpoints");
   registerWebhookDeliveryRoutes(app, "/api/v1/webhooks/endpoints");
+  registerPaymentRoutes(app, "/api/v1/finance/payments", [
+    "/api/v1/finance/payments/initiate",
+    "/api/v1/payments/initiate",
+  ]);
+  registerProviderWebhookRoutes(app, "/api/v1/payments/webhook");
 
   for (const [name, parameter] of Object.entries(IDEMPOTENCY_PARAMETERS)) {
     app.openAPIRegistry.registerComponent("parameters", name, parameter);
@@ -136,6 +143,7 @@ export function buildApp() {
       EVENTS_TAG,
       WEBHOOKS_TAG,
       REALTIME_TAG,
+      { name: "finance", description: FINANCE_PAYMENTS_DESCRIPTION },
       { name: "platform", description: "Health and service information." },
       {
         name: "crm (platform paths)",

@@ -1,0 +1,21 @@
+import { REGIONS, type RegionId } from "../../../regions/registry";
+import { uuidFromHex, uuidHex } from "../lib/uuid-hex";
+
+/**
+ * A payment connection's public id names its home region as every credential does
+ * (`pcn_ng_…`, `pcn_eu_…`), so a provider's webhook reaching the other region is forwarded home
+ * without a lookup. The rest is the row's UUID without hyphens.
+ */
+export function formatConnectionId(region: RegionId, uuid: string): string {
+  return `pcn_${REGIONS[region].keyCode}_${uuidHex(uuid)}`;
+}
+
+const ID = /^pcn_([a-z]{2})_([0-9a-f]{32})$/;
+
+export function parseConnectionId(id: string): { region: RegionId; uuid: string } | null {
+  const match = ID.exec(id);
+  if (!match) return null;
+  const region = Object.values(REGIONS).find((r) => r.keyCode === match[1])?.id;
+  if (!region) return null;
+  return { region, uuid: uuidFromHex(match[2] as string) };
+}
