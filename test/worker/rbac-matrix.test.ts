@@ -20,10 +20,9 @@ const allApiRoutes = buildApp()
     // A body only where the operation declares one: any other body is refused before access is.
     body: r.request?.body === undefined ? {} : { json: {} },
     // A route that requires Idempotency-Key refuses a request without one before access is checked.
-    headers:
-      (r as unknown as Record<string, unknown>)["x-idempotency"] === "required"
-        ? { "Idempotency-Key": crypto.randomUUID() }
-        : {},
+    headers: ((r as unknown as Record<string, unknown>)["x-idempotency"] === "required"
+      ? { "Idempotency-Key": crypto.randomUUID() }
+      : {}) as Record<string, string>,
   }));
 /**
  * Self-service routes (`x-permission: self`, the caller's own MFA) are open to every signed-in
