@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
 import Stripe from "stripe";
 import { describe, expect, it } from "vitest";
+import { FORWARDED_FROM_HEADER } from "../../workers/api/auth/forwarded-client";
 import { until } from "../support/until";
 import {
   checkout,
@@ -13,6 +14,7 @@ import {
   ownerOfNewTenant,
   untilStatus,
 } from "./finance-webhook-helpers";
+import { envelope } from "./helpers";
 import { asTenant } from "./oauth-helpers";
 
 // Provider webhooks end to end inside the Worker: the real connectors call the provider stand-in
@@ -201,6 +203,15 @@ describe("provider webhooks", () => {
     expect((await deliver("/api/v1/payments/webhook/venmo/x", delivery.body, delivery.headers)).status).toBe(
       400,
     );
+  });
+
+  it("a Lagos connection's webhook is forwarded to Lagos (unreachable in this test: 503), never a second hop", async () => {
+    const path = `/api/v1/payments/webhook/paystack/pcn_ng_${"ab".repeat(16)}`;
+    const res = await deliver(path, '{"event":"charge.success"}', { "x-paystack-signature": "00" });
+    expect(res.status).toBe(503);
+    expect((await envelope(res)).errors?.[0]?.message).toMatch(/lagos is unreachable/);
+    const looped = await deliver(path, "{}", { [FORWARDED_FROM_HEADER]: "eu" });
+    expect(looped.status).toBe(508);
   });
 
   it("refuses a body over the provider webhook cap with 413", async () => {
