@@ -114,11 +114,11 @@ describe("payment initiation", () => {
     expect(await countRows(tenantId, "payments")).toBe(1);
   });
 
-  it("with no connection for the currency, 400 naming connection_id and nothing written", async () => {
+  it("with no connection for the currency, 400 naming the currency and nothing written", async () => {
     const { token, tenantId } = await tenantWithPaystack();
     const res = await initiate(token, { currency: "EUR" });
     expect(res.status).toBe(400);
-    expect((await envelope(res)).errors?.[0]?.field).toBe("connection_id");
+    expect((await envelope(res)).errors?.[0]?.field).toBe("currency");
     expect(await countRows(tenantId, "payments")).toBe(0);
   });
 });

@@ -29,7 +29,9 @@ import { registerContactRoutes } from "./routes/crm-contacts";
 import { registerLeadRoutes } from "./routes/crm-leads";
 import { registerOpportunityRoutes } from "./routes/crm-opportunities";
 import { EVENTS_TAG, registerEventRoutes } from "./routes/events";
-import { FINANCE_PAYMENTS_DESCRIPTION, registerPaymentRoutes } from "./routes/finance-payments";
+import { registerPaymentConnectionRoutes } from "./routes/finance-connections";
+import { registerPaymentRoutes } from "./routes/finance-payments";
+import { FINANCE_TAG } from "./routes/finance-tag";
 import { registerProviderWebhookRoutes } from "./routes/finance-webhooks";
 import { registerHealthRoutes } from "./routes/health";
 import { registerApiKeyRoutes } from "./routes/iam-api-keys";
@@ -104,6 +106,7 @@ export function buildApp() {
     "/api/v1/payments/initiate",
   ]);
   registerProviderWebhookRoutes(app, "/api/v1/payments/webhook");
+  registerPaymentConnectionRoutes(app, "/api/v1/finance/connections");
 
   for (const [name, parameter] of Object.entries(IDEMPOTENCY_PARAMETERS)) {
     app.openAPIRegistry.registerComponent("parameters", name, parameter);
@@ -138,12 +141,12 @@ export function buildApp() {
           "Sign-up and onboarding. Industry presets, activation and its status are public (`x-public: true`, no security requirement): " +
           "no credential is read, and each client address is limited per minute instead of the tenant layers.",
       },
+      FINANCE_TAG,
       { name: "iam", description: iamTagDescription() },
       { name: "oauth", description: "The region's authorization server (OAuth 2.1 / OpenID Connect)." },
       EVENTS_TAG,
       WEBHOOKS_TAG,
       REALTIME_TAG,
-      { name: "finance", description: FINANCE_PAYMENTS_DESCRIPTION },
       { name: "platform", description: "Health and service information." },
       {
         name: "crm (platform paths)",

@@ -3,8 +3,9 @@ import { uuidFromHex, uuidHex } from "../lib/uuid-hex";
 
 /**
  * A payment connection's public id names its home region as every credential does
- * (`pcn_ng_…`, `pcn_eu_…`), so a provider's webhook reaching the other region is forwarded home
- * without a lookup. The rest is the row's UUID without hyphens.
+ * (`pcn_eu_…`, `pcn_ng_…`): it is in the webhook URL given to the provider, so a webhook that
+ * reaches the other region is forwarded without a lookup, and the Lagos tenant's connection is
+ * only ever read from the Lagos database. The rest is the row's UUID without hyphens.
  */
 export function formatConnectionId(region: RegionId, uuid: string): string {
   return `pcn_${REGIONS[region].keyCode}_${uuidHex(uuid)}`;

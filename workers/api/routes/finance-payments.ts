@@ -4,7 +4,6 @@ import { regionDatabase } from "../../../db/client";
 import type { AppEnv } from "../app-env";
 import { guardedBy } from "../auth/permissions";
 import { publishAfterCommit } from "../events/after-commit";
-import { parseConnectionId } from "../finance/connection-id";
 import { toMinorUnits } from "../finance/money";
 import { returnUrlProblem } from "../finance/return-url";
 import { ApiError } from "../lib/errors";
@@ -18,34 +17,18 @@ import {
   PaymentRefundInput,
   PaymentWithRefund,
 } from "../schemas/payment";
+import type { ServiceContext } from "../services/context";
 import { liveConnectorSource } from "../services/finance/live-connectors";
 import { getPayment, initiatePayment, listPayments, refundPayment } from "../services/finance/payments";
 import { pageBody, successBody } from "./iam-common";
 
-export const FINANCE_PAYMENTS_DESCRIPTION = [
-  "Payments through the tenant's own Stripe, Paystack or Flutterwave account (its connections).",
-  "A payment's status only moves forward: `created → requires_action → processing → succeeded | failed | " +
-    "canceled | expired`, then `partially_refunded | refunded | disputed`. It moves only after the provider's " +
-    "verify endpoint confirmed amount, currency and reference (a provider webhook is only a hint), and each move " +
-    "emits its `payment.*` event in the same transaction; a payment of an invoice also settles the invoice " +
-    "(`invoice.paid`). Payments the provider says nothing about (Paystack sends no failure webhooks) are " +
-    "re-verified by a janitor every minute, backing off to hourly, and expire with their checkout.",
-].join("\n\n");
-
-const connectorsOf = (c: Context<AppEnv>, tenantId: string) =>
-  liveConnectorSource({ db: regionDatabase(c.get("config")), config: c.get("config"), tenantId });
-
-/** `connection_id` (pcn_…) as the row's UUID; another region's id names no connection here. */
-function connectionUuid(c: Context<AppEnv>, id: string | undefined): string | undefined {
-  if (id === undefined) return undefined;
-  const parsed = parseConnectionId(id);
-  if (!parsed || parsed.region !== c.get("config").region) {
-    throw new ApiError("VALIDATION_ERROR", "connection_id names no connection of the tenant", {
-      field: "connection_id",
-    });
-  }
-  return parsed.uuid;
-}
+const connectorsOf = (c: Context<AppEnv>, ctx: ServiceContext) =>
+  liveConnectorSource({
+    db: regionDatabase(c.get("config")),
+    config: c.get("config"),
+    tenantId: ctx.actor.tenantId,
+    ctx,
+  });
 
 /**
  * POST {initiatePath} for each initiate path (the finance one and the platform spec's
@@ -90,14 +73,14 @@ export function registerPaymentRoutes(
         const ctx = serviceContext(c);
         const payment = await initiatePayment(
           ctx,
-          { connectors: connectorsOf(c, ctx.actor.tenantId), ledger: regionDatabase(config) },
+          { connectors: connectorsOf(c, ctx), ledger: regionDatabase(config) },
           {
             amountMinor: input.amount_minor,
             currency: input.currency,
             customerEmail: input.customer_email,
             returnUrl: input.return_url,
             invoiceId: input.invoice_id,
-            connectionId: connectionUuid(c, input.connection_id),
+            connectionId: input.connection_id,
             description: input.description,
           },
         );
@@ -182,7 +165,7 @@ export function registerPaymentRoutes(
       const ctx = serviceContext(c);
       const outcome = await refundPayment(
         ctx,
-        connectorsOf(c, ctx.actor.tenantId),
+        connectorsOf(c, ctx),
         c.req.valid("param").id,
         (amount, currency) => {
           const minor = toMinorUnits(amount, currency);

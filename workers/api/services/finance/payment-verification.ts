@@ -76,6 +76,8 @@ export function mismatchOf(payment: StoredPayment, verified: VerifiedPayment): s
   if (verified.providerReference !== payment.providerReference) {
     return `reference ${verified.providerReference} is not the payment's ${payment.providerReference}`;
   }
+  // Before the customer submitted a checkout some providers (Flutterwave) know no amount yet.
+  if (verified.status === "created" || verified.status === "requires_action") return undefined;
   if (verified.currency.toUpperCase() !== payment.currency) {
     return `currency ${verified.currency.toUpperCase()} is not the payment's ${payment.currency}`;
   }

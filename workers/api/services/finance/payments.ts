@@ -25,7 +25,7 @@ export interface InitiateInput {
   customerEmail: string;
   returnUrl: string;
   invoiceId?: string | undefined;
-  /** The connection's UUID; absent: the region's defaults for the currency. */
+  /** The connection as the API names it (`pcn_…`); absent: the region's defaults for the currency. */
   connectionId?: string | undefined;
   /** What the customer sees at the checkout. */
   description?: string | undefined;
@@ -136,7 +136,7 @@ export async function initiatePayment(
     throw new ApiError(
       "VALIDATION_ERROR",
       `No enabled payment connection takes ${input.currency}; add one (POST /api/v1/finance/connections) or name one`,
-      { field: "connection_id" },
+      { field: "currency" },
     );
   }
   const origin = originOf(ctx);
@@ -277,9 +277,11 @@ export async function refundPayment(
     throw new ApiError("CONFLICT", "The payment's connection was deleted: refund it at the provider");
   let result: Awaited<ReturnType<PaymentConnector["refund"]>>;
   try {
+    // Keyed by what the refund brings the total to: a retry after a lost answer is the same refund.
     result = await choice.connector.refund(
       { providerReference: row.provider_reference, providerPaymentId: row.provider_payment_id },
       refundMinor,
+      { idempotencyKey: `refund-${id}-${BigInt(row.refunded) + refundMinor}` },
     );
   } catch (error) {
     throw providerError(error);

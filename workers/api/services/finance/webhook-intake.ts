@@ -7,6 +7,8 @@ import type { WebhookHint } from "../../finance/connectors/connector";
 import type { ConnectorSource } from "./connector-source";
 import { loadStoredPayment, type ReconcileOutcome, reconcilePayment } from "./payment-verification";
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 /** After this many failed applications (the provider unreachable each time) an event is given up. */
 export const MAX_EVENT_ATTEMPTS = 10;
 
@@ -56,13 +58,17 @@ export async function storeProviderEvent(
   rawBody: string,
 ): Promise<StoredEvent> {
   const ref = hint.payment;
-  const paymentLookup = ref
-    ? sql`(select id from payments
+  // Our own payment id where the event echoes it (Stripe payment_intent/charge events name no session).
+  const ourId = hint.paymentId && UUID.test(hint.paymentId) ? hint.paymentId : null;
+  const paymentLookup =
+    ref || ourId
+      ? sql`(select id from payments
           where tenant_id = ${tenantId} and connection_id = ${connection.id}
-            and (provider_reference = ${ref.providerReference}
-                 or (${ref.providerPaymentId ?? null}::text is not null and provider_payment_id = ${ref.providerPaymentId ?? null}::text))
+            and (provider_reference = ${ref?.providerReference ?? null}::text
+                 or (${ref?.providerPaymentId ?? null}::text is not null and provider_payment_id = ${ref?.providerPaymentId ?? null}::text)
+                 or id = ${ourId}::uuid)
           order by created_at desc limit 1)`
-    : sql`null::uuid`;
+      : sql`null::uuid`;
   const [, rows = []] = await tenantRows(db, tenantId, [
     sql`update payment_connections set last_webhook_received_at = now()
         where id = ${connection.id} and tenant_id = ${tenantId}`,
