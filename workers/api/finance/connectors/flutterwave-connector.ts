@@ -30,7 +30,8 @@ import { base64Bytes, bodyDigest, hmacMatchesAny, sharedSecretMatchesAny } from 
  */
 
 const PROVIDER = "Flutterwave";
-const DEFAULT_BASE_URL = "https://api.flutterwave.com/v3";
+/** The API's origin; every path is under /v3 (PAYMENT_PROVIDER_URLS names the origin, as for the stand-in). */
+const DEFAULT_BASE_URL = "https://api.flutterwave.com";
 /** Flutterwave's ceiling on a hosted link's lifetime. */
 const MAX_SESSION_MINUTES = 1440;
 
@@ -93,7 +94,7 @@ export class FlutterwaveConnector implements PaymentConnector {
     return providerFetch({
       provider: PROVIDER,
       method,
-      url: `${this.#baseUrl}${path}`,
+      url: `${this.#baseUrl}/v3${path}`,
       secretKey: this.credentials.secretKey,
       timeoutMs: this.options.timeoutMs,
       body: body === undefined ? undefined : JSON.stringify(body),
