@@ -7,6 +7,7 @@ import { publishPending } from "../events/publisher";
 import { parseConnectionId } from "../finance/connection-id";
 import { ApiError } from "../lib/errors";
 import { forwardToRegion } from "../lib/forward-to-region";
+import { refusesIdempotencyKey } from "../lib/idempotency";
 import { logError } from "../lib/log-error";
 import { publicRoute } from "../lib/public-routes";
 import { deferOf } from "../lib/service-context";
@@ -43,6 +44,8 @@ export function registerProviderWebhookRoutes(app: OpenAPIHono<AppEnv>, path: st
     createRoute({
       tags: ["finance"],
       ...publicRoute(),
+      // Providers send no Idempotency-Key; their event id is what makes a repeat harmless.
+      ...refusesIdempotencyKey(),
       method: "post",
       path: `${path}/{provider}/{connection_id}`,
       summary: "Receive a provider webhook",
@@ -56,7 +59,7 @@ export function registerProviderWebhookRoutes(app: OpenAPIHono<AppEnv>, path: st
         "further effect); then the payment is verified by pulling the provider, and moves only if amount, currency " +
         "and reference agree. The connection id names its region (`pcn_ng_…`, `pcn_eu_…`): elsewhere the request " +
         `is forwarded there. Bodies up to ${PROVIDER_WEBHOOK_MAX_BYTES / 1024} KiB; limited per client address like ` +
-        "every public route.",
+        "every public route. `Idempotency-Key` plays no part: the provider's event id de-duplicates.",
       request: {
         params: WebhookPathParams,
         body: {
