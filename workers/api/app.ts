@@ -29,6 +29,7 @@ import { registerContactRoutes } from "./routes/crm-contacts";
 import { registerLeadRoutes } from "./routes/crm-leads";
 import { registerOpportunityRoutes } from "./routes/crm-opportunities";
 import { EVENTS_TAG, registerEventRoutes } from "./routes/events";
+import { registerInvoiceRoutes } from "./routes/finance-invoices";
 import { registerHealthRoutes } from "./routes/health";
 import { registerApiKeyRoutes } from "./routes/iam-api-keys";
 import { registerAuditRoutes } from "./routes/iam-audit";
@@ -97,6 +98,8 @@ export function buildApp() {
   registerRealtimeRoutes(app, "/api/v1/realtime");
   registerWebhookEndpointRoutes(app, "/api/v1/webhooks/endpoints");
   registerWebhookDeliveryRoutes(app, "/api/v1/webhooks/endpoints");
+  registerInvoiceRoutes(app, "/api/v1/finance/invoices");
+  registerInvoiceRoutes(app, "/api/v1/invoices", true);
 
   for (const [name, parameter] of Object.entries(IDEMPOTENCY_PARAMETERS)) {
     app.openAPIRegistry.registerComponent("parameters", name, parameter);

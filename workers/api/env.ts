@@ -3,6 +3,7 @@ import { DEFAULT_DATABASE_TIMEOUT_MS } from "../../db/client";
 import { isRegionId, REGION_IDS, type RegionId } from "../../regions/registry";
 import { type Jwk, publishedJwkSchema, type Rs256PrivateJwk, rs256PrivateJwkSchema } from "./auth/jwk";
 import { MAX_ACCESS_TOKEN_TTL_SECONDS } from "./auth/token-format";
+import { EINVOICE_TRANSMITTER_NAMES, type EInvoiceTransmitterName } from "./finance/einvoice-transmitter";
 import { ATTEMPT_TIMEOUT_MS } from "./webhooks/retry-schedule";
 
 export type Bindings = Env;
@@ -106,6 +107,8 @@ const configSchema = z.object({
     emptyToUndefined,
     z.coerce.number().int().min(1).max(300).default(15),
   ),
+  // Which e-invoice clearance finalize calls (workers/api/finance/einvoice-transmitter.ts); none by default.
+  EINVOICE_TRANSMITTER: z.preprocess(emptyToUndefined, z.enum(EINVOICE_TRANSMITTER_NAMES).default("none")),
 });
 
 export interface Config {
@@ -142,6 +145,8 @@ export interface Config {
   webhookRetryBaseMs: number;
   /** One attempt's timeout: ATTEMPT_TIMEOUT_MS (30 s) in deployments. */
   webhookTimeoutMs: number;
+  /** The e-invoice transmitter finalize calls (EINVOICE_TRANSMITTERS). */
+  einvoiceTransmitter: EInvoiceTransmitterName;
 }
 
 // Bindings are fixed for the life of an isolate, so parse once per env object.
@@ -204,6 +209,7 @@ export function loadConfig(env: Bindings): Config {
     webhookAllowPrivateTargets: c.WEBHOOK_ALLOW_PRIVATE_TARGETS === "true",
     webhookRetryBaseMs: c.WEBHOOK_RETRY_BASE_MS,
     webhookTimeoutMs: c.WEBHOOK_TIMEOUT_MS,
+    einvoiceTransmitter: c.EINVOICE_TRANSMITTER,
   };
   cache.set(env, config);
   return config;

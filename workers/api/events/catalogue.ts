@@ -26,6 +26,17 @@ export const EVENT_CATALOGUE = {
     "A test event sent on request (POST /api/v1/webhooks/endpoints/{id}/test) to that one endpoint only, " +
     "whatever its event_types; never fanned out to other endpoints or realtime (data: endpoint_id, message).",
   "tenant.activated": "A sign-up finished: the tenant is active (data: tenant_id, name, …).",
+  "invoice.created": "A draft invoice was created (data: the invoice, its lines and totals).",
+  "invoice.updated": "A draft invoice was changed (data: the invoice after the change).",
+  "invoice.deleted": "A draft invoice was deleted (data: the invoice).",
+  "invoice.finalized":
+    "An invoice was finalized: it has its number and is open for payment (data: the invoice).",
+  "invoice.partially_paid":
+    "A payment settled part of an invoice (data: the invoice, amount_paid and amount_due).",
+  "invoice.paid": "An invoice was paid in full (data: the invoice).",
+  "invoice.voided": "An invoice was voided; it keeps its number (data: the invoice).",
+  "invoice.marked_uncollectible":
+    "An invoice was written off as uncollectible; it can still be paid (data: the invoice).",
 } as const;
 
 export type EventType = keyof typeof EVENT_CATALOGUE;

@@ -10,6 +10,8 @@ import type { Actor } from "../services/context";
 const GUARDED_EVENT_TYPES: readonly { prefix: string; permission: Permission }[] = [
   { prefix: "webhook_endpoint.", permission: "webhooks.read" },
   { prefix: "webhook.", permission: "webhooks.read" },
+  // Invoices name customers and amounts: only who may read invoices sees their events.
+  { prefix: "invoice.", permission: "finance.invoices.read" },
 ];
 
 /** The event type prefixes this actor may not see (role and scope both checked). */
