@@ -30,6 +30,7 @@ import { registerLeadRoutes } from "./routes/crm-leads";
 import { registerOpportunityRoutes } from "./routes/crm-opportunities";
 import { EVENTS_TAG, registerEventRoutes } from "./routes/events";
 import { registerPaymentConnectionRoutes } from "./routes/finance-connections";
+import { registerInvoiceRoutes } from "./routes/finance-invoices";
 import { registerPaymentRoutes } from "./routes/finance-payments";
 import { FINANCE_TAG } from "./routes/finance-tag";
 import { registerProviderWebhookRoutes } from "./routes/finance-webhooks";
@@ -107,6 +108,8 @@ export function buildApp() {
   ]);
   registerProviderWebhookRoutes(app, "/api/v1/payments/webhook");
   registerPaymentConnectionRoutes(app, "/api/v1/finance/connections");
+  registerInvoiceRoutes(app, "/api/v1/finance/invoices");
+  registerInvoiceRoutes(app, "/api/v1/invoices", true);
 
   for (const [name, parameter] of Object.entries(IDEMPOTENCY_PARAMETERS)) {
     app.openAPIRegistry.registerComponent("parameters", name, parameter);
