@@ -4,6 +4,7 @@ import type { PaymentProvider } from "../../db/schema/finance-enums";
 import { isRegionId, REGION_IDS, type RegionId } from "../../regions/registry";
 import { type Jwk, publishedJwkSchema, type Rs256PrivateJwk, rs256PrivateJwkSchema } from "./auth/jwk";
 import { MAX_ACCESS_TOKEN_TTL_SECONDS } from "./auth/token-format";
+import { EINVOICE_TRANSMITTER_NAMES, type EInvoiceTransmitterName } from "./finance/einvoice-transmitter";
 import { ATTEMPT_TIMEOUT_MS } from "./webhooks/retry-schedule";
 
 /** A forwarded request's wait for the home region's response to start; long enough for a slow one. */
@@ -141,6 +142,9 @@ const configSchema = z.object({
     emptyToUndefined,
     z.coerce.number().int().min(100).max(30_000).default(DEFAULT_HEALTH_CHECK_TIMEOUT_MS),
   ),
+
+  // Which e-invoice clearance finalize calls (workers/api/finance/einvoice-transmitter.ts); none by default.
+  EINVOICE_TRANSMITTER: z.preprocess(emptyToUndefined, z.enum(EINVOICE_TRANSMITTER_NAMES).default("none")),
 });
 
 export interface Config {
@@ -185,6 +189,9 @@ export interface Config {
   regionForwardTimeoutMs: number;
   /** /health's deadline for each dependency check. */
   healthCheckTimeoutMs: number;
+
+  /** The e-invoice transmitter finalize calls (EINVOICE_TRANSMITTERS). */
+  einvoiceTransmitter: EInvoiceTransmitterName;
 }
 
 // Bindings are fixed for the life of an isolate, so parse once per env object.
@@ -251,6 +258,8 @@ export function loadConfig(env: Bindings): Config {
     paymentProviderTimeoutMs: c.PAYMENT_PROVIDER_TIMEOUT_MS,
     regionForwardTimeoutMs: c.REGION_FORWARD_TIMEOUT_MS,
     healthCheckTimeoutMs: c.HEALTH_CHECK_TIMEOUT_MS,
+
+    einvoiceTransmitter: c.EINVOICE_TRANSMITTER,
   };
   cache.set(env, config);
   return config;

@@ -36,6 +36,30 @@ export const EVENT_CATALOGUE = {
     "The tenant's settings were changed (PATCH /api/v1/nexus/tenant) (data: settings, the tenant's settings " +
     "after the change as GET /api/v1/nexus/tenant answers them; changes, what changed: name {from, to}, " +
     "custom_fields.<entity> and pipeline as {added, changed, removed} keys, pipeline.reordered).",
+
+  "payment.created":
+    "A payment was initiated and awaits the customer at the provider's checkout (data: the payment, status requires_action, with checkout_url).",
+  "payment.processing": "The provider is processing a payment (data: the payment).",
+  "payment.succeeded":
+    "A payment succeeded, confirmed by pulling the provider's verify endpoint (data: the payment).",
+  "payment.failed":
+    "A payment failed at the provider, or could not be initiated (data: the payment, failure_code, failure_message).",
+  "payment.canceled": "A payment was canceled (data: the payment).",
+  "payment.expired": "A payment's checkout expired unpaid (data: the payment).",
+  "payment.refunded":
+    "A payment was refunded in part or in full (data: the payment, status partially_refunded or refunded, amount_refunded).",
+  "payment.disputed": "The customer disputed a payment (data: the payment).",
+  "invoice.created": "A draft invoice was created (data: the invoice, its lines and totals).",
+  "invoice.updated": "A draft invoice was changed (data: the invoice after the change).",
+  "invoice.deleted": "A draft invoice was deleted (data: the invoice).",
+  "invoice.finalized":
+    "An invoice was finalized: it has its number and is open for payment (data: the invoice).",
+  "invoice.partially_paid":
+    "A payment settled part of an invoice (data: the invoice, amount_paid and amount_due).",
+  "invoice.paid": "An invoice was paid in full (data: the invoice).",
+  "invoice.voided": "An invoice was voided; it keeps its number (data: the invoice).",
+  "invoice.marked_uncollectible":
+    "An invoice was written off as uncollectible; it can still be paid (data: the invoice).",
 } as const;
 
 export type EventType = keyof typeof EVENT_CATALOGUE;
