@@ -235,6 +235,7 @@ describe("invoices: void, uncollectible, payment", () => {
       "invoice.created",
       "invoice.finalized",
       "invoice.marked_uncollectible",
+      "invoice.partially_paid",
       "invoice.paid",
     ]);
   });

@@ -29,7 +29,11 @@ import { registerContactRoutes } from "./routes/crm-contacts";
 import { registerLeadRoutes } from "./routes/crm-leads";
 import { registerOpportunityRoutes } from "./routes/crm-opportunities";
 import { EVENTS_TAG, registerEventRoutes } from "./routes/events";
+import { registerPaymentConnectionRoutes } from "./routes/finance-connections";
 import { registerInvoiceRoutes } from "./routes/finance-invoices";
+import { registerPaymentRoutes } from "./routes/finance-payments";
+import { FINANCE_TAG } from "./routes/finance-tag";
+import { registerProviderWebhookRoutes } from "./routes/finance-webhooks";
 import { registerHealthRoutes } from "./routes/health";
 import { registerApiKeyRoutes } from "./routes/iam-api-keys";
 import { registerAuditRoutes } from "./routes/iam-audit";
@@ -98,6 +102,12 @@ export function buildApp() {
   registerRealtimeRoutes(app, "/api/v1/realtime");
   registerWebhookEndpointRoutes(app, "/api/v1/webhooks/endpoints");
   registerWebhookDeliveryRoutes(app, "/api/v1/webhooks/endpoints");
+  registerPaymentRoutes(app, "/api/v1/finance/payments", [
+    "/api/v1/finance/payments/initiate",
+    "/api/v1/payments/initiate",
+  ]);
+  registerProviderWebhookRoutes(app, "/api/v1/payments/webhook");
+  registerPaymentConnectionRoutes(app, "/api/v1/finance/connections");
   registerInvoiceRoutes(app, "/api/v1/finance/invoices");
   registerInvoiceRoutes(app, "/api/v1/invoices", true);
 
@@ -134,6 +144,7 @@ export function buildApp() {
           "Sign-up and onboarding. Industry presets, activation and its status are public (`x-public: true`, no security requirement): " +
           "no credential is read, and each client address is limited per minute instead of the tenant layers.",
       },
+      FINANCE_TAG,
       { name: "iam", description: iamTagDescription() },
       { name: "oauth", description: "The region's authorization server (OAuth 2.1 / OpenID Connect)." },
       EVENTS_TAG,

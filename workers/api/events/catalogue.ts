@@ -25,7 +25,25 @@ export const EVENT_CATALOGUE = {
   "webhook.test":
     "A test event sent on request (POST /api/v1/webhooks/endpoints/{id}/test) to that one endpoint only, " +
     "whatever its event_types; never fanned out to other endpoints or realtime (data: endpoint_id, message).",
+  "payment_connection.created":
+    "A payment provider account was connected (data: the connection with its webhook_url, never a secret).",
+  "payment_connection.updated":
+    "A payment connection was changed or its secrets rotated (data: the connection, never a secret).",
+  "payment_connection.deleted":
+    "A payment connection was deleted and its secrets erased (data: the connection).",
   "tenant.activated": "A sign-up finished: the tenant is active (data: tenant_id, name, …).",
+  "payment.created":
+    "A payment was initiated and awaits the customer at the provider's checkout (data: the payment, status requires_action, with checkout_url).",
+  "payment.processing": "The provider is processing a payment (data: the payment).",
+  "payment.succeeded":
+    "A payment succeeded, confirmed by pulling the provider's verify endpoint (data: the payment).",
+  "payment.failed":
+    "A payment failed at the provider, or could not be initiated (data: the payment, failure_code, failure_message).",
+  "payment.canceled": "A payment was canceled (data: the payment).",
+  "payment.expired": "A payment's checkout expired unpaid (data: the payment).",
+  "payment.refunded":
+    "A payment was refunded in part or in full (data: the payment, status partially_refunded or refunded, amount_refunded).",
+  "payment.disputed": "The customer disputed a payment (data: the payment).",
   "invoice.created": "A draft invoice was created (data: the invoice, its lines and totals).",
   "invoice.updated": "A draft invoice was changed (data: the invoice after the change).",
   "invoice.deleted": "A draft invoice was deleted (data: the invoice).",

@@ -24,7 +24,12 @@ export interface PaymentConnector {
    * `{ verified: false, reason }` so the caller only counts it.
    */
   parseWebhook(raw: Uint8Array, headers: Headers, now: Date): Promise<WebhookParseResult>;
-  refund(payment: PaymentRef, amountMinor: bigint): Promise<RefundResult>;
+  /** `options.idempotencyKey` (our refund's id) makes a retried refund one refund where the provider supports it (Stripe). */
+  refund(payment: PaymentRef, amountMinor: bigint, options?: RefundOptions): Promise<RefundResult>;
+}
+
+export interface RefundOptions {
+  idempotencyKey?: string | undefined;
 }
 
 export interface ConnectorCredentials {
@@ -76,6 +81,11 @@ export interface VerifiedPayment {
   status: PaymentStatus;
   providerReference: string;
   providerPaymentId?: string | undefined;
+  /**
+   * What the provider holds. Flutterwave knows a transaction only once the customer submitted
+   * its checkout: before that `verify` answers `requires_action` with `0n` and `""` here, so
+   * compare amount and currency only on a status past `requires_action`.
+   */
   amountMinor: bigint;
   currency: string;
   amountRefundedMinor?: bigint | undefined;
@@ -97,6 +107,11 @@ export interface WebhookHint {
   eventType: string;
   /** Which payment it is about, if it is about one we could have made. */
   payment?: PaymentRef | undefined;
+  /**
+   * Our payment id, where the event echoes it back (Stripe `client_reference_id` or
+   * `metadata.payment_id`): Stripe's payment_intent and charge events name no checkout session.
+   */
+  paymentId?: string | undefined;
 }
 
 export interface RefundResult {
