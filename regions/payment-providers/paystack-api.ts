@@ -373,7 +373,8 @@ export function createPaystackStandIn(options: {
         createdAt: at,
         updatedAt: at,
       };
-      await sendWebhook(
+      // Paystack processes refunds after answering: the webhook is not awaited.
+      void sendWebhook(
         t,
         "refund.processed",
         {

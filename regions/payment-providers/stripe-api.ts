@@ -1,19 +1,9 @@
-import { createHash } from "node:crypto";
-import { z } from "zod";
 import type { CheckoutLookup, HostedCheckout, Outcome } from "./checkout";
-import { FormShapeError, parseStripeForm } from "./form-encoding";
 import { json, type Reply } from "./http-io";
 import { base62, stripeId } from "./ids";
-import {
-  route as defineRoute,
-  header,
-  match,
-  presentedKey,
-  type RequestContext,
-  type Route,
-} from "./routing";
+import { route as defineRoute, header, match, type RequestContext, type Route } from "./routing";
 import { stripeSignature } from "./signing";
-import { fromZod, invalid, missing, StripeApiError, stripeErrorReply } from "./stripe-errors";
+import { invalid, missing, StripeApiError, stripeErrorReply } from "./stripe-errors";
 import {
   type Charge,
   type CheckoutSession,
@@ -26,6 +16,14 @@ import {
   type StripeEvent,
   type WebhookEndpoint,
 } from "./stripe-objects";
+import {
+  endpointCreateSchema,
+  paramsOf,
+  parse,
+  refundCreateSchema,
+  sessionCreateSchema,
+} from "./stripe-params";
+import { authenticate, fingerprintOf, IdempotencyStore, idempotencyKeyOf } from "./stripe-request";
 import type { WebhookDeliveries } from "./webhook-deliveries";
 
 // Stripe's v1 API at the root (stripe-node can change host, port and protocol, not add a path):
@@ -34,57 +32,6 @@ import type { WebhookDeliveries } from "./webhook-deliveries";
 
 /** What events carry when the caller sent no Stripe-Version (stripe-node always sends its own). */
 export const DEFAULT_API_VERSION = "2026-11-18.endive";
-/** Stripe keeps idempotency keys at least 24 h; this stand-in keeps them until reset. */
-const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
-
-const integer = z.string().regex(/^\d+$/, "integer");
-const metadataSchema = z
-  .record(z.string().min(1).max(40), z.string().max(500))
-  .refine((m) => Object.keys(m).length <= 50, "at most 50 keys");
-
-const sessionCreateSchema = z.looseObject({
-  mode: z.enum(["payment"], "this stand-in implements mode=payment only"),
-  line_items: z
-    .array(
-      z.looseObject({
-        price: z.string().optional(),
-        price_data: z
-          .looseObject({
-            currency: z.string().regex(/^[a-zA-Z]{3}$/, "must be a three-letter ISO currency code"),
-            unit_amount: integer,
-            product_data: z.looseObject({ name: z.string().min(1), description: z.string().optional() }),
-          })
-          .optional(),
-        quantity: integer.optional(),
-      }),
-    )
-    .min(1),
-  success_url: z.url().optional(),
-  cancel_url: z.url().optional(),
-  client_reference_id: z.string().min(1).max(200).optional(),
-  metadata: metadataSchema.optional(),
-  customer_email: z.email().optional(),
-  expires_at: integer.optional(),
-  locale: z.string().optional(),
-  payment_method_types: z.array(z.string()).optional(),
-  payment_intent_data: z.looseObject({ metadata: metadataSchema.optional() }).optional(),
-});
-
-const refundCreateSchema = z.looseObject({
-  payment_intent: z.string().min(1).optional(),
-  charge: z.string().min(1).optional(),
-  amount: integer.optional(),
-  reason: z.enum(["duplicate", "fraudulent", "requested_by_customer"]).optional(),
-  metadata: metadataSchema.optional(),
-});
-
-const endpointCreateSchema = z.looseObject({
-  url: z.url(),
-  enabled_events: z.array(z.string().regex(/^(\*|[a-z_]+(\.[a-z_]+)+)$/, "not a known event type")).min(1),
-  api_version: z.string().optional(),
-  description: z.string().max(5000).optional(),
-  metadata: metadataSchema.optional(),
-});
 
 interface Account {
   sessions: Map<string, SessionRecord>;
@@ -93,7 +40,7 @@ interface Account {
   refunds: Map<string, Refund>;
   endpoints: Map<string, WebhookEndpoint & { secret: string }>;
   events: Map<string, StripeEvent>;
-  idempotency: Map<string, { fingerprint: string; reply: Reply; requestId: string }>;
+  idempotency: IdempotencyStore;
 }
 
 interface SessionRecord {
@@ -139,7 +86,7 @@ export function createStripeStandIn(options: {
         refunds: new Map(),
         endpoints: new Map(),
         events: new Map(),
-        idempotency: new Map(),
+        idempotency: new IdempotencyStore(),
       };
       accounts.set(key, account);
     }
@@ -236,6 +183,45 @@ export function createStripeStandIn(options: {
     await emit(account, "checkout.session.completed", session, record.apiVersion, request);
   }
 
+  /**
+   * A delayed payment method (SEPA Direct Debit): the session completes unpaid, the PaymentIntent
+   * is processing, then the debit fails: payment_intent.payment_failed and
+   * checkout.session.async_payment_failed, as Stripe sends them days later.
+   */
+  async function failAsync(record: SessionRecord): Promise<void> {
+    const { session, account } = record;
+    const email = session.customer_email ?? "customer@example.com";
+    const intent = paymentIntentFor(session, record.intentMetadata);
+    intent.payment_method = stripeId("pm", 24);
+    intent.payment_method_types = ["sepa_debit"];
+    intent.status = "processing";
+    account.intents.set(intent.id, intent);
+    session.status = "complete";
+    session.payment_status = "unpaid";
+    session.payment_intent = intent.id;
+    session.url = null;
+    session.customer_details = {
+      address: null,
+      email,
+      name: null,
+      phone: null,
+      tax_exempt: "none",
+      tax_ids: [],
+    };
+    const request = { id: null, idempotency_key: null };
+    await emit(account, "checkout.session.completed", session, record.apiVersion, request);
+    intent.status = "requires_payment_method";
+    intent.payment_method = null;
+    intent.last_payment_error = {
+      code: "payment_method_provider_decline",
+      decline_code: "insufficient_funds",
+      message: "The customer's bank account could not be charged.",
+      type: "card_error",
+    };
+    await emit(account, "payment_intent.payment_failed", intent, record.apiVersion, request);
+    await emit(account, "checkout.session.async_payment_failed", session, record.apiVersion, request);
+  }
+
   const handlers: Route<StripeHandler>[] = [
     apiRoute("POST", "/v1/checkout/sessions", (call) => {
       const input = parse(sessionCreateSchema, call.params);
@@ -322,7 +308,12 @@ export function createStripeStandIn(options: {
       sessionsById.set(id, record);
       return session;
     }),
-    apiRoute("GET", "/v1/checkout/sessions/:id", (call) => sessionOf(call).session),
+    apiRoute("GET", "/v1/checkout/sessions/:id", (call) => {
+      const { session } = sessionOf(call);
+      // `expand[]=payment_intent` (stripe-node: `{expand: ["payment_intent"]}`) inlines the object.
+      const intent = session.payment_intent ? call.account.intents.get(session.payment_intent) : undefined;
+      return expands(call, "payment_intent") && intent ? { ...session, payment_intent: intent } : session;
+    }),
     apiRoute("POST", "/v1/checkout/sessions/:id/expire", async (call) => {
       const record = sessionOf(call);
       if (record.session.status !== "open") {
@@ -330,14 +321,16 @@ export function createStripeStandIn(options: {
           `Only Checkout Sessions with a status in ["open"] can be expired. This Checkout Session has a status of "${record.session.status}".`,
         );
       }
-      await expire(record, { id: call.requestId, idempotency_key: call.idempotencyKey });
+      // As on Stripe, the answer does not wait for the webhooks.
+      void expire(record, { id: call.requestId, idempotency_key: call.idempotencyKey });
       return record.session;
     }),
     apiRoute("GET", "/v1/payment_intents/:id", (call) => {
       const id = call.ctx.params.id ?? "";
       const intent = call.account.intents.get(id);
       if (!intent) throw missing("payment_intent", id, "intent");
-      return intent;
+      const charge = intent.latest_charge ? call.account.charges.get(intent.latest_charge) : undefined;
+      return expands(call, "latest_charge") && charge ? { ...intent, latest_charge: charge } : intent;
     }),
     apiRoute("GET", "/v1/charges/:id", (call) => {
       const id = call.ctx.params.id ?? "";
@@ -401,8 +394,11 @@ export function createStripeStandIn(options: {
       charge.amount_refunded += amount;
       charge.refunded = charge.amount_refunded === charge.amount;
       const request = { id: call.requestId, idempotency_key: call.idempotencyKey };
-      await emit(call.account, "refund.created", refund, call.apiVersion, request);
-      await emit(call.account, "charge.refunded", charge, call.apiVersion, request, previous);
+      // As on Stripe, the answer does not wait for the webhooks; charge.refunded follows refund.created.
+      const chargeSnapshot = structuredClone(charge);
+      void emit(call.account, "refund.created", refund, call.apiVersion, request).then(() =>
+        emit(call.account, "charge.refunded", chargeSnapshot, call.apiVersion, request, previous),
+      );
       return refund;
     }),
     apiRoute("GET", "/v1/refunds/:id", (call) => {
@@ -456,22 +452,7 @@ export function createStripeStandIn(options: {
     const requestId = stripeId("req", 14);
     const base = { "request-id": requestId };
     try {
-      const key = presentedKey(ctx);
-      if (!key) {
-        throw new StripeApiError(401, {
-          type: "invalid_request_error",
-          message:
-            "You did not provide an API key. You need to provide your API key in the Authorization header, using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY'). See https://stripe.com/docs/api#authentication for details, or we can help at https://support.stripe.com/.",
-        });
-      }
-      // Test-mode secret and restricted keys only: this stand-in is never livemode.
-      if (!/^(sk|rk)_test_[A-Za-z0-9_]{8,}$/.test(key)) {
-        throw new StripeApiError(401, {
-          type: "invalid_request_error",
-          code: "api_key_invalid",
-          message: `Invalid API Key provided: ${key.slice(0, 8)}${"*".repeat(Math.max(0, key.length - 12))}${key.slice(-4)}`,
-        });
-      }
+      const key = authenticate(ctx);
       const found = match(handlers, ctx.method, ctx.path);
       if (!found) {
         throw new StripeApiError(404, {
@@ -480,33 +461,11 @@ export function createStripeStandIn(options: {
         });
       }
       const account = accountFor(key);
-      const idempotencyKey = ctx.method === "POST" ? (header(ctx, "idempotency-key") ?? null) : null;
-      if (idempotencyKey !== null && idempotencyKey.length > MAX_IDEMPOTENCY_KEY_LENGTH) {
-        throw invalid(`Invalid idempotency key: must be at most ${MAX_IDEMPOTENCY_KEY_LENGTH} characters.`);
-      }
-      const fingerprint = createHash("sha256")
-        .update(`${ctx.method} ${ctx.path}\n`)
-        .update(ctx.body)
-        .digest("hex");
+      const idempotencyKey = idempotencyKeyOf(ctx);
+      const fingerprint = fingerprintOf(ctx);
       if (idempotencyKey !== null) {
-        const saved = account.idempotency.get(idempotencyKey);
-        if (saved && saved.fingerprint !== fingerprint) {
-          throw new StripeApiError(400, {
-            type: "idempotency_error",
-            message: `Keys for idempotent requests can only be used with the same parameters they were first used with. Try using a key other than '${idempotencyKey}' if you meant to execute a different request.`,
-          });
-        }
-        if (saved) {
-          return {
-            ...saved.reply,
-            headers: {
-              ...saved.reply.headers,
-              "request-id": requestId,
-              "idempotent-replayed": "true",
-              "original-request": saved.requestId,
-            },
-          };
-        }
+        const replay = account.idempotency.replay(idempotencyKey, fingerprint, requestId);
+        if (replay) return replay;
       }
       const call: Call = {
         ctx: { ...ctx, params: found.params },
@@ -516,13 +475,16 @@ export function createStripeStandIn(options: {
         idempotencyKey,
         params: paramsOf(ctx),
       };
+      // Handlers do not await (webhooks go out after the answer), so two requests with one key
+      // cannot interleave: the second always finds the first one's saved answer.
       const result = await found.route.handler(call);
       const reply: Reply = {
         ...json(200, result, { ...base, ...(idempotencyKey ? { "idempotency-key": idempotencyKey } : {}) }),
         pretty: true,
       };
       // Stripe saves the result once an endpoint started executing; validation failures are not saved.
-      if (idempotencyKey !== null) account.idempotency.set(idempotencyKey, { fingerprint, reply, requestId });
+      if (idempotencyKey !== null)
+        account.idempotency.save(idempotencyKey, { fingerprint, reply, requestId });
       return reply;
     } catch (error) {
       if (error instanceof StripeApiError) {
@@ -550,7 +512,7 @@ export function createStripeStandIn(options: {
     checkout(token) {
       const record = sessionsById.get(token);
       if (!record) return undefined;
-      return hostedCheckout(record, { pay, expire });
+      return hostedCheckout(record, { pay, expire, failAsync });
     },
     reset() {
       accounts.clear();
@@ -567,6 +529,7 @@ function hostedCheckout(
   actions: {
     pay(record: SessionRecord): Promise<void>;
     expire(record: SessionRecord, request: StripeEvent["request"]): Promise<void>;
+    failAsync(record: SessionRecord): Promise<void>;
   },
 ): HostedCheckout {
   const { session } = record;
@@ -581,9 +544,10 @@ function hostedCheckout(
     status: `status ${session.status}, payment_status ${session.payment_status}`,
     failNote:
       "Fail: the customer gives up after a declined card; the session expires (checkout.session.expired) and the browser returns to cancel_url.",
+    extraOutcomes: [{ outcome: "fail_async", label: "Fail later (bank debit)" }],
     async settle(outcome: Outcome) {
-      if (outcome === "pay") {
-        await actions.pay(record);
+      if (outcome === "pay" || outcome === "fail_async") {
+        await (outcome === "pay" ? actions.pay(record) : actions.failAsync(record));
         // Stripe substitutes the literal {CHECKOUT_SESSION_ID} in success_url.
         return session.success_url?.replaceAll("{CHECKOUT_SESSION_ID}", session.id) ?? undefined;
       }
@@ -597,21 +561,9 @@ function apiRoute(method: string, path: string, handler: StripeHandler): Route<S
   return defineRoute(method, path, handler);
 }
 
-/** Form body for POST, query string for GET/DELETE (stripe-node puts GET params in the query). */
-function paramsOf(ctx: RequestContext): Record<string, unknown> {
-  try {
-    if (ctx.method === "POST") return parseStripeForm(ctx.body.toString("utf8"));
-    return parseStripeForm(ctx.query.toString());
-  } catch (error) {
-    if (error instanceof FormShapeError) throw invalid(error.message);
-    throw error;
-  }
-}
-
-function parse<T>(schema: z.ZodType<T>, input: unknown): T {
-  const parsed = schema.safeParse(input);
-  if (!parsed.success) throw fromZod(parsed.error, input);
-  return parsed.data;
+function expands(call: Call, field: string): boolean {
+  const expand = call.params.expand;
+  return Array.isArray(expand) && expand.includes(field);
 }
 
 function referenceOf(object: unknown): string | null {

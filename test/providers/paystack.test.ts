@@ -1,5 +1,6 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { until } from "../support/until";
 import { type Harness, startHarness, submitCheckout, testKey } from "./harness";
 
 // Paystack's transaction API as a fetch client (what the Worker's connector will be) sees it:
@@ -116,6 +117,8 @@ describe("Paystack", () => {
     expect(failed.status).toBe(303);
     expect(failed.headers.get("location")).toContain("reference=inv7-attempt2");
     expect(await h.received("paystack-fail")).toEqual([]);
+    // Only Stripe's page offers a delayed failure.
+    expect((await submitCheckout(init.body.data.authorization_url, "fail_async")).status).toBe(400);
     const verify = await call("GET", "/transaction/verify/inv7-attempt2");
     expect(verify.body.data).toMatchObject({ status: "failed", gateway_response: "Declined", paid_at: null });
   });
@@ -136,7 +139,16 @@ describe("Paystack", () => {
     expect((await call("POST", "/refund", { transaction: "inv7-attempt3" })).body).toMatchObject({
       status: false,
     });
-    const received = await h.received("paystack-refund");
+    // Refund webhooks follow the answer, as on Paystack.
+    const received = await until(
+      "two refund.processed",
+      5_000,
+      async () => {
+        const got = await h.received("paystack-refund");
+        return got.length === 3 ? got : undefined;
+      },
+      50,
+    );
     expect(received.map((r) => JSON.parse(r.body).event)).toEqual([
       "charge.success",
       "refund.processed",

@@ -130,6 +130,8 @@ describe("Stripe Checkout through the stripe package", () => {
     const retrieved = await stripe.checkout.sessions.retrieve(session.id);
     expect(retrieved).toMatchObject({ status: "complete", payment_status: "paid", url: null });
     const intent = await stripe.paymentIntents.retrieve(retrieved.payment_intent as string);
+    const expanded = await stripe.checkout.sessions.retrieve(session.id, { expand: ["payment_intent"] });
+    expect(expanded.payment_intent).toMatchObject({ id: intent.id, object: "payment_intent" });
     expect(intent).toMatchObject({
       object: "payment_intent",
       status: "succeeded",
@@ -156,6 +158,32 @@ describe("Stripe Checkout through the stripe package", () => {
     expect(await stripe.checkout.sessions.retrieve(session.id)).toMatchObject({
       status: "expired",
       url: null,
+    });
+  });
+
+  it("Fail later (a bank debit): completed unpaid, then checkout.session.async_payment_failed", async () => {
+    const stripe = client();
+    const { secret } = await stripe.webhookEndpoints.create({
+      url: h.hookUrl("stripe-async"),
+      enabled_events: ["checkout.session.completed", "checkout.session.async_payment_failed"],
+    });
+    const session = await stripe.checkout.sessions.create(sessionParams());
+    expect(await (await fetch(session.url as string)).text()).toContain('value="fail_async"');
+    const submitted = await submitCheckout(session.url as string, "fail_async");
+    // The customer submitted a payment: back to success_url, though nothing is paid.
+    expect(submitted.headers.get("location")).toBe(`https://merchant.example/paid?session=${session.id}`);
+    const events = await Promise.all(
+      (await h.received("stripe-async")).map((r) => verified(stripe, r, secret as string)),
+    );
+    expect(events.map((e) => [e.type, (e.data.object as Stripe.Checkout.Session).payment_status])).toEqual([
+      ["checkout.session.completed", "unpaid"],
+      ["checkout.session.async_payment_failed", "unpaid"],
+    ]);
+    const retrieved = await stripe.checkout.sessions.retrieve(session.id, { expand: ["payment_intent"] });
+    expect(retrieved).toMatchObject({ status: "complete", payment_status: "unpaid" });
+    expect(retrieved.payment_intent).toMatchObject({
+      status: "requires_payment_method",
+      last_payment_error: { code: "payment_method_provider_decline" },
     });
   });
 
@@ -186,8 +214,21 @@ describe("Stripe Checkout through the stripe package", () => {
     });
     expect(refund.id).toMatch(/^re_/);
     await stripe.refunds.create({ payment_intent: payment_intent as string });
-    const events = await Promise.all(
-      (await h.received("stripe-refund")).slice(1).map((delivery) => verified(stripe, delivery, secret)),
+    // The API answers before its webhooks go out, as Stripe does; their order is not guaranteed.
+    const received = await until(
+      "both charge.refunded",
+      5_000,
+      async () => {
+        const got = await h.received("stripe-refund");
+        return got.length === 3 ? got : undefined;
+      },
+      50,
+    );
+    const events = (
+      await Promise.all(received.slice(1).map((delivery) => verified(stripe, delivery, secret)))
+    ).sort(
+      (a, b) =>
+        (a.data.object as Stripe.Charge).amount_refunded - (b.data.object as Stripe.Charge).amount_refunded,
     );
     expect(events.map((e) => e.type)).toEqual(["charge.refunded", "charge.refunded"]);
     expect(events.map((e) => (e.data.object as Stripe.Charge).amount_refunded)).toEqual([1000, 3998]);
@@ -229,6 +270,13 @@ describe("Stripe Checkout through the stripe package", () => {
         idempotencyKey: "attempt-42",
       }),
     ).rejects.toMatchObject({ type: "StripeIdempotencyError", statusCode: 400 });
+    // Sent at once with one key (a retry racing the original): one session.
+    const racing = await Promise.all(
+      Array.from({ length: 5 }, () =>
+        stripe.checkout.sessions.create(sessionParams(), { idempotencyKey: "attempt-43" }),
+      ),
+    );
+    expect(new Set(racing.map((session) => session.id)).size).toBe(1);
     // Without a caller key stripe-node still sends its own per call: two calls, two sessions.
     const third = await stripe.checkout.sessions.create(sessionParams());
     const fourth = await stripe.checkout.sessions.create(sessionParams());

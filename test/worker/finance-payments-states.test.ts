@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
+import { hiddenWithout } from "../../workers/api/events/visibility";
 import { canTransition } from "../../workers/api/finance/payment-states";
 import { ApiError } from "../../workers/api/lib/errors";
 import { runPaymentJanitor } from "../../workers/api/services/finance/payment-janitor";
@@ -60,6 +61,12 @@ describe("payment states", () => {
     expect(canTransition("partially_refunded", "refunded")).toBe(true);
     expect(canTransition("succeeded", "disputed")).toBe(true);
     expect(canTransition("expired", "succeeded")).toBe(false);
+  });
+
+  it("payment events are shown only to holders of finance.payments.read, invoice events of finance.invoices.read", () => {
+    expect(hiddenWithout(["events.read"])).toEqual(expect.arrayContaining(["payment.", "invoice."]));
+    expect(hiddenWithout(["events.read", "finance.payments.read"])).not.toContain("payment.");
+    expect(hiddenWithout(["events.read", "finance.payments.read"])).toContain("invoice.");
   });
 
   it("initiate records the attempt, then moves it to requires_action with the checkout and payment.created", async () => {
@@ -286,14 +293,24 @@ describe("payment states", () => {
     );
     // Not due yet: the janitor leaves both alone.
     connector.truth = { status: "failed", failureCode: "declined", failureMessage: "Declined" };
-    await runPaymentJanitor({ db: db(), region: "eu", connectorsFor: () => connectors });
+    await runPaymentJanitor({
+      db: db(),
+      region: "eu",
+      connectorsFor: () => connectors,
+      onlyTenants: [tenantId],
+    });
     expect((await paymentRow(tenantId, payment.id))?.status).toBe("requires_action");
 
     await asTenant(
       tenantId,
       sql`update payments set next_verify_at = now() - interval '1 second' where id = ${payment.id}`,
     );
-    const result = await runPaymentJanitor({ db: db(), region: "eu", connectorsFor: () => connectors });
+    const result = await runPaymentJanitor({
+      db: db(),
+      region: "eu",
+      connectorsFor: () => connectors,
+      onlyTenants: [tenantId],
+    });
     expect(result.moved).toBeGreaterThanOrEqual(1);
     const failed = await paymentRow(tenantId, payment.id);
     expect(failed).toMatchObject({ status: "failed", failure_code: "declined", next_verify_at: null });
@@ -304,11 +321,58 @@ describe("payment states", () => {
       tenantId,
       sql`update payments set next_verify_at = now() - interval '1 second', expires_at = now() - interval '1 second' where id = ${other.id}`,
     );
-    await runPaymentJanitor({ db: db(), region: "eu", connectorsFor: () => connectors });
+    await runPaymentJanitor({
+      db: db(),
+      region: "eu",
+      connectorsFor: () => connectors,
+      onlyTenants: [tenantId],
+    });
     expect((await paymentRow(tenantId, other.id))?.status).toBe("expired");
     const types = (await outboxOf(tenantId)).map((e) => e.event_type);
     expect(types.filter((t) => t === "payment.failed")).toHaveLength(1);
     expect(types.filter((t) => t === "payment.expired")).toHaveLength(1);
+  });
+
+  it("the janitor applies a stored event its request never applied (a Worker that died after the 200)", async () => {
+    const { tenantId, connectionId, connector, connectors, payment } = await started();
+    const hint = {
+      eventKey: "charge.success:left",
+      eventType: "charge.success",
+      payment: { providerReference: payment.provider_reference },
+    };
+    const stored = await storeProviderEvent(
+      db(),
+      tenantId,
+      { id: connectionId, provider: "paystack" },
+      hint,
+      "{}",
+    );
+    connector.truth = { status: "succeeded" };
+    // Fresh: still its request's own to apply.
+    await runPaymentJanitor({
+      db: db(),
+      region: "eu",
+      connectorsFor: () => connectors,
+      onlyTenants: [tenantId],
+    });
+    expect((await paymentRow(tenantId, payment.id))?.status).toBe("requires_action");
+    await asTenant(
+      tenantId,
+      sql`update provider_events set received_at = now() - interval '2 minutes' where id = ${stored.id}`,
+    );
+    const result = await runPaymentJanitor({
+      db: db(),
+      region: "eu",
+      connectorsFor: () => connectors,
+      onlyTenants: [tenantId],
+    });
+    expect(result.eventsApplied).toBeGreaterThanOrEqual(1);
+    expect((await paymentRow(tenantId, payment.id))?.status).toBe("succeeded");
+    const [rows = []] = await asTenant(
+      tenantId,
+      sql`select state, attempts from provider_events where id = ${stored.id}`,
+    );
+    expect(rows).toEqual([{ state: "applied", attempts: 1 }]);
   });
 
   it("the janitor backs off while the customer has not paid yet", async () => {
@@ -317,7 +381,12 @@ describe("payment states", () => {
       tenantId,
       sql`update payments set next_verify_at = now() - interval '1 second' where id = ${payment.id}`,
     );
-    await runPaymentJanitor({ db: db(), region: "eu", connectorsFor: () => connectors });
+    await runPaymentJanitor({
+      db: db(),
+      region: "eu",
+      connectorsFor: () => connectors,
+      onlyTenants: [tenantId],
+    });
     const row = await paymentRow(tenantId, payment.id);
     expect(row?.status).toBe("requires_action");
     expect(row?.verify_attempts).toBe(1);

@@ -144,9 +144,9 @@ export function buildApp() {
           "Sign-up and onboarding. Industry presets, activation and its status are public (`x-public: true`, no security requirement): " +
           "no credential is read, and each client address is limited per minute instead of the tenant layers.",
       },
-      FINANCE_TAG,
       { name: "iam", description: iamTagDescription() },
       { name: "oauth", description: "The region's authorization server (OAuth 2.1 / OpenID Connect)." },
+      FINANCE_TAG,
       EVENTS_TAG,
       WEBHOOKS_TAG,
       REALTIME_TAG,

@@ -51,7 +51,10 @@ export interface ConnectorOptions {
 export interface InitiateRequest {
   /** Our payment id: the Idempotency-Key sent to the provider and the metadata that links back. */
   paymentId: string;
-  /** The reference we choose where the provider lets us (Paystack `reference`, Flutterwave `tx_ref`). */
+  /**
+   * The reference we choose where the provider lets us (Paystack `reference`, Flutterwave
+   * `tx_ref`): unique per attempt, and only `-`, `.`, `=` and alphanumerics (Paystack's rule).
+   */
   reference: string;
   amountMinor: bigint;
   /** ISO 4217, upper case. */

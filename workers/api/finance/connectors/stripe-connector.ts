@@ -122,7 +122,7 @@ export class StripeConnector implements PaymentConnector {
       }),
     );
     const intent = await this.#intentOf(session.payment_intent);
-    const charge = typeof intent?.latest_charge === "object" ? intent.latest_charge : null;
+    const charge = await this.#chargeOf(intent?.latest_charge ?? null);
     const status = statusOf(session, intent, charge);
     const amount = session.amount_total ?? intent?.amount;
     const currency = session.currency ?? intent?.currency;
@@ -202,6 +202,12 @@ export class StripeConnector implements PaymentConnector {
   async #intentOf(value: string | Stripe.PaymentIntent | null): Promise<Stripe.PaymentIntent | null> {
     if (value === null || typeof value === "object") return value;
     return this.#send(() => this.#stripe.paymentIntents.retrieve(value, { expand: ["latest_charge"] }));
+  }
+
+  /** The intent's latest charge as an object (refunds and disputes live there), fetched when unexpanded. */
+  async #chargeOf(value: string | Stripe.Charge | null): Promise<Stripe.Charge | null> {
+    if (value === null || typeof value === "object") return value;
+    return this.#send(() => this.#stripe.charges.retrieve(value));
   }
 
   /** One Stripe call with connector.ts's error rule. */
