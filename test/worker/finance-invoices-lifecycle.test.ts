@@ -163,6 +163,37 @@ describe("invoices: finalize and numbering", () => {
     ]);
   });
 
+  it("a PATCH racing a finalize either lands before it (and is numbered with it) or is refused: never lines changed on a numbered invoice", async () => {
+    const { token } = await invoiceTenant();
+    const newLines = [{ description: "Replacement", quantity: 3, unit_price: "0.10", tax_rate: "7.5" }];
+    const outcomes = new Set<number>();
+    // The PATCH sent later each round (0 to 484 ms), so that some land while the finalize holds the invoice.
+    for (let round = 0; round < 12; round++) {
+      const draft = (await createDraft(token)).body.data;
+      const [patched, done] = await Promise.all([
+        new Promise((resolve) => setTimeout(resolve, round * round * 4)).then(() =>
+          invoices(`/${draft.id}`, { method: "PATCH", token, json: { lines: newLines } }),
+        ),
+        finalize(token, draft.id),
+      ]);
+      outcomes.add(patched.status);
+      expect(done.status).toBe(200);
+      expect([200, 409]).toContain(patched.status);
+      const after = (await invoices(`/${draft.id}`, { token })).body.data;
+      expect(after.status).toBe("open");
+      if (patched.status === 200) {
+        expect(after).toMatchObject({ total: "0.32", revision: 3 });
+        expect(after.lines.map((l) => l.description)).toEqual(["Replacement"]);
+      } else {
+        expect(after).toMatchObject({ total: "2999250.00", revision: 2 });
+        expect(after.lines).toHaveLength(2);
+      }
+      expect(done.body.data.total).toBe(after.total);
+    }
+    // Both outcomes happened: the race was run, not just the two orders one after the other.
+    expect([...outcomes].sort()).toEqual([200, 409]);
+  });
+
   it("accepts an Idempotency-Key: a retried finalize replays its answer and takes no second number", async () => {
     const { token, tenantId } = await invoiceTenant();
     const draft = (await createDraft(token)).body.data;
