@@ -129,6 +129,29 @@ describe("invoices: finalize and numbering", () => {
     expect((await finalize(token, draft.id)).body.data.number).toBe("INV-000002");
   });
 
+  it("with an Idempotency-Key too: a refused finalize keeps no number, its 409 is what the key replays", async () => {
+    const { token, tenantId } = await invoiceTenant();
+    const draft = (await createDraft(token)).body.data;
+    const key = { "Idempotency-Key": crypto.randomUUID() };
+    const refused = await finalize(token, draft.id, { ...key, [FAULT_HEADER]: "einvoice:reject" });
+    expect(refused.status).toBe(409);
+    expect(await lastNumber(tenantId)).toBe(0);
+    expect((await invoices(`/${draft.id}`, { token })).body.data).toMatchObject({
+      status: "draft",
+      number: null,
+    });
+    const replayed = await finalize(token, draft.id, { ...key, [FAULT_HEADER]: "einvoice:reject" });
+    expect(replayed.res.headers.get("Idempotent-Replayed")).toBe("true");
+    const failed = await finalize(token, draft.id, {
+      "Idempotency-Key": crypto.randomUUID(),
+      [FAULT_HEADER]: "einvoice:fail",
+    });
+    expect(failed.status).toBe(503);
+    expect(await lastNumber(tenantId)).toBe(0);
+    const done = await finalize(token, draft.id, { "Idempotency-Key": crypto.randomUUID() });
+    expect(done.body.data.number).toBe("INV-000001");
+  });
+
   it("stores and shows what the clearance answers (IRN, CSID, QR, cleared)", async () => {
     const { token } = await invoiceTenant();
     const draft = (await createDraft(token)).body.data;
