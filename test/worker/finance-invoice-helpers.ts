@@ -1,7 +1,8 @@
 import { sql } from "drizzle-orm";
 import type { InvoiceView } from "../../workers/api/schemas/invoice";
+import { settleInvoice } from "../../workers/api/services/finance/invoice-settlement";
 import { type CallInit, call, type Envelope, envelope, tokenFor } from "./helpers";
-import { asTenant } from "./oauth-helpers";
+import { asTenant, db } from "./oauth-helpers";
 
 export const INVOICES = "/api/v1/invoices";
 export const FINANCE_INVOICES = "/api/v1/finance/invoices";
@@ -32,7 +33,8 @@ export async function invoiceTenant(options: { billing?: Record<string, unknown>
 
 export async function invoices<T = Invoice>(path: string, init: CallInit = {}, base = INVOICES) {
   const res = await call(`${base}${path}`, init);
-  const body = res.status === 204 ? undefined : await envelope<T>(res);
+  const json = res.status !== 204 && res.status !== 304 && res.headers.get("Content-Type")?.includes("json");
+  const body = json ? await envelope<T>(res) : await res.arrayBuffer().then(() => undefined);
   return { res, status: res.status, body: body as Envelope<T> };
 }
 
@@ -93,3 +95,14 @@ export async function lastNumber(tenantId: string, series = "INV") {
 }
 
 export const fieldsOf = (body: Envelope) => body.errors?.map((e) => e.field);
+
+/**
+ * A succeeded payment of `amount` applied to the invoice as the payments side applies it (the
+ * settlement statement, with its invoice.paid / invoice.partially_paid event). The invoice after
+ * it, or undefined when it did not apply.
+ */
+export async function settle(tenantId: string, invoiceId: string, amount: string, currency: string) {
+  const actor = { tenantId, userId: null, correlationId: crypto.randomUUID() };
+  const json = await settleInvoice(db(), actor, invoiceId, amount, currency);
+  return json === undefined ? undefined : (JSON.parse(json) as InvoiceView);
+}
