@@ -1,5 +1,6 @@
 import { mkdirSync } from "node:fs";
 import { describe, expect, inject, it } from "vitest";
+import { DEMO_PASSWORD, DEMO_TENANTS } from "../../db/seed/demo";
 import { launchChromium } from "../support/chromium";
 
 const stack = inject("e2e");
@@ -30,6 +31,55 @@ describe("/docs in a real browser", () => {
       await page.screenshot({ path: "test-results/docs.png" });
       expect(external).toEqual([]);
       expect(failed).toEqual([]);
+    } finally {
+      await browser.close();
+    }
+  });
+});
+
+describe("/docs signs in through the region's own authorization server", { timeout: 300_000 }, () => {
+  it("Authorize signs the reader in with the docs client, and Try it sends the token", async () => {
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+      await page.goto(`${stack.eu}/docs`);
+      const authorize = page.getByRole("button", { name: "Authorize" }).first();
+      await authorize.waitFor({ state: "visible", timeout: 90_000 });
+      // Scalar opens the region's sign-in page in a popup, with the docs client and PKCE.
+      const popupOpened = page.waitForEvent("popup", { timeout: 60_000 });
+      await authorize.click();
+      const popup = await popupOpened;
+      await popup.waitForLoadState();
+      const authorizeUrl = new URL(popup.url());
+      expect(authorizeUrl.pathname).toBe("/oauth/authorize");
+      expect(authorizeUrl.searchParams.get("client_id")).toBe("nexus-docs");
+      expect(authorizeUrl.searchParams.get("redirect_uri")).toBe(`${stack.eu}/docs`);
+      expect(authorizeUrl.searchParams.get("code_challenge_method")).toBe("S256");
+
+      await popup.getByLabel("Email").fill(DEMO_TENANTS.eu.ownerEmail);
+      await popup.getByLabel("Password").fill(DEMO_PASSWORD);
+      const tokenAnswered = page.waitForResponse((r) => r.url() === `${stack.eu}/oauth/token`, {
+        timeout: 180_000,
+      });
+      await popup.getByRole("button", { name: "Allow" }).click();
+      const token = await tokenAnswered;
+      expect(token.status()).toBe(200);
+      const { access_token: accessToken } = (await token.json()) as { access_token: string };
+
+      // Try it: the reference's client sends List contacts with the token it just got.
+      await page.getByText("List contacts").first().click();
+      await page
+        .getByRole("button", { name: /Test Request/ })
+        .first()
+        .click();
+      const listed = page.waitForResponse((r) => r.url().startsWith(`${stack.eu}/api/v1/crm/contacts`), {
+        timeout: 60_000,
+      });
+      await page.getByRole("dialog").getByRole("button", { name: /^Send/ }).first().click();
+      const answer = await listed;
+      expect(answer.request().headers().authorization).toBe(`Bearer ${accessToken}`);
+      expect(answer.status()).toBe(200);
+      await page.screenshot({ path: "test-results/docs-signed-in.png", timeout: 90_000 });
     } finally {
       await browser.close();
     }

@@ -27,13 +27,16 @@ describe("the docs page's OAuth client", () => {
     });
     expect(res.status).toBe(303);
     expect(location?.startsWith(`${DOCS_REDIRECT}?`)).toBe(true);
-    const token = await tokenRequest({
-      grant_type: "authorization_code",
-      client_id: DOCS,
-      code: code ?? "",
-      code_verifier: verifier,
-      redirect_uri: DOCS_REDIRECT,
-    });
+    // As Scalar sends it: the public client's id as Basic with an empty password, none in the body.
+    const token = await tokenRequest(
+      {
+        grant_type: "authorization_code",
+        code: code ?? "",
+        code_verifier: verifier,
+        redirect_uri: DOCS_REDIRECT,
+      },
+      { Authorization: `Basic ${btoa(`${DOCS}:`)}` },
+    );
     expect(token.status).toBe(200);
     const body = (await token.json()) as { access_token?: string; refresh_token?: string; scope?: string };
     expect(body.access_token).toBeTruthy();
@@ -41,6 +44,28 @@ describe("the docs page's OAuth client", () => {
     expect(body.refresh_token).toBeUndefined();
     const contacts = await call("/api/v1/crm/contacts?limit=1", { token: body.access_token ?? null });
     expect(contacts.status).toBe(200);
+  });
+
+  it("is a public client: Basic with a password is refused, as is its code without the PKCE verifier", async () => {
+    const { code } = await signInForCode({ clientId: DOCS, redirectUri: DOCS_REDIRECT });
+    const withSecret = await tokenRequest(
+      {
+        grant_type: "authorization_code",
+        code: code ?? "",
+        code_verifier: "x".repeat(43),
+        redirect_uri: DOCS_REDIRECT,
+      },
+      { Authorization: `Basic ${btoa(`${DOCS}:guess`)}` },
+    );
+    expect(withSecret.status).toBe(401);
+    expect(((await withSecret.json()) as { error: string }).error).toBe("invalid_client");
+    const noVerifier = await tokenRequest({
+      grant_type: "authorization_code",
+      client_id: DOCS,
+      code: code ?? "",
+      redirect_uri: DOCS_REDIRECT,
+    });
+    expect(noVerifier.status).toBe(400);
   });
 
   it("returns to no other address: another origin, another path, or the path alone", async () => {

@@ -24,7 +24,7 @@ function fromBasic(header: string): { id: string; secret: string } | null {
 
 /**
  * Who is calling the token or revocation endpoint: a confidential client by its secret (Basic
- * or in the body), a public client by its id alone. A confidential client without its secret
+ * or in the body), a public client by its id alone (in the body, or Basic with no password). A confidential client without its secret
  * is refused, whatever it asks.
  */
 export async function authenticateClient(
@@ -41,7 +41,10 @@ export async function authenticateClient(
     if (id !== undefined && id !== basic.id)
       throw new OAuthError("invalid_request", "client_id disagrees with the credentials");
     if (secret !== undefined) throw new OAuthError("invalid_request", "Use one client authentication method");
-    ({ id, secret } = basic);
+    id = basic.id;
+    // Browser clients such as the /docs page's (Scalar, Swagger UI) send a public client's id
+    // as Basic with an empty password: that identifies it, it does not claim a secret.
+    secret = basic.secret === "" ? undefined : basic.secret;
   }
   if (!id) throw new OAuthError("invalid_client", "Client authentication is required");
   const client = await findClient(db, id);
