@@ -45,4 +45,14 @@ describe("npm run dev on a real Postgres", () => {
     ]);
     expect(rows).toEqual([{ n: 3 }]);
   });
+
+  it("keeps the Workers' log lines out of its output with --quiet-workers, as documented", async () => {
+    const res = await fetch(`${stack.eu}/health`);
+    const requestId = res.headers.get("X-Request-Id") ?? "missing";
+    await res.body?.cancel();
+    // The request line is written as the response ends; give it the time it takes to be printed.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(stack.output.filter((line) => line.includes(requestId))).toEqual([]);
+    expect(stack.output.filter((line) => /^\[(eu|lagos)\] \{/.test(line))).toEqual([]);
+  });
 });
