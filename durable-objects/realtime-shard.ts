@@ -41,6 +41,13 @@ export class RealtimeShard extends DurableObject<Env> {
   /** room → sockets here in it; rebuilt from the attachments after a wake. */
   readonly #rooms = new Map<string, Set<WebSocket>>();
   readonly #replays = new Map<WebSocket, Map<string, Replay>>();
+  /**
+   * After a replay, the last seq it sent, per socket and room: a message the history read already
+   * held can still be on its way here from the hub (stored before the read, fanned out after the
+   * join ended), and must not go out twice. Dropped at the first live message past it (the hub
+   * delivers a room's messages in seq order).
+   */
+  readonly #replayFloors = new Map<WebSocket, Map<string, number>>();
   readonly #buckets = new WeakMap<WebSocket, { tokens: number; at: number }>();
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -194,8 +201,12 @@ export class RealtimeShard extends DurableObject<Env> {
         }
         for (const text of replay.buffered) {
           const seq = (JSON.parse(text) as { seq?: number }).seq;
-          if (seq === undefined || seq > last) ws.send(text);
+          if (seq === undefined || seq > last) {
+            ws.send(text);
+            if (seq !== undefined) last = seq;
+          }
         }
+        if (last > since) this.#floorsOf(ws).set(room, last);
       }
       this.#send(ws, { type: "joined", room, online, last_seq: lastSeq, replayed, ...ref });
     } finally {
@@ -218,8 +229,18 @@ export class RealtimeShard extends DurableObject<Env> {
   deliver(room: string, text: string): void {
     for (const ws of this.#rooms.get(room) ?? []) {
       const replay = this.#replays.get(ws)?.get(room);
-      if (replay) replay.buffered.push(text);
-      else this.#trySend(ws, text);
+      if (replay) {
+        replay.buffered.push(text);
+        continue;
+      }
+      const floors = this.#replayFloors.get(ws);
+      const floor = floors?.get(room);
+      if (floors && floor !== undefined) {
+        const seq = (JSON.parse(text) as { seq?: number }).seq;
+        if (seq !== undefined && seq <= floor) continue;
+        floors.delete(room);
+      }
+      this.#trySend(ws, text);
     }
   }
 
@@ -274,6 +295,7 @@ export class RealtimeShard extends DurableObject<Env> {
     const state = ws.deserializeAttachment() as SocketState | null;
     for (const sockets of this.#rooms.values()) sockets.delete(ws);
     this.#replays.delete(ws);
+    this.#replayFloors.delete(ws);
     if (state) await this.#hub(state.grant).disconnected(state.grant);
   }
 
@@ -294,6 +316,15 @@ export class RealtimeShard extends DurableObject<Env> {
       this.#rooms.set(room, sockets);
     }
     return sockets;
+  }
+
+  #floorsOf(ws: WebSocket): Map<string, number> {
+    let floors = this.#replayFloors.get(ws);
+    if (!floors) {
+      floors = new Map();
+      this.#replayFloors.set(ws, floors);
+    }
+    return floors;
   }
 
   #replaysOf(ws: WebSocket): Map<string, Replay> {
