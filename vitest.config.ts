@@ -30,6 +30,15 @@ export default defineConfig({
           testTimeout: 15_000,
         },
       },
+      {
+        // The payment-provider stand-in, driven by the official stripe package and plain HTTP.
+        test: {
+          name: "providers",
+          include: ["test/providers/**/*.test.ts"],
+          environment: "node",
+          testTimeout: 15_000,
+        },
+      },
       "test/worker/vitest.config.ts",
       {
         test: {

@@ -65,6 +65,7 @@ Nexus Edge is running (${((Date.now() - started) / 1000).toFixed(1)} s, database
 ${REGION_IDS.map((r) => `  ${r.padEnd(8)} ${info.regionUrls[r].padEnd(25)} ${info.gatewayUrls[r].padEnd(25)} ${DEMO_TENANTS[r].name} (${DEMO_TENANTS[r].tenantId})`).join("\n")}
 
   Upstash:  ${info.upstashUrl ?? "off (Redis not reachable)"}
+  Payments: ${info.paymentProvidersUrl} (Stripe, Paystack, Flutterwave stand-in; checkout pages have Pay/Fail buttons)
   Docs:     ${info.regionUrls.eu}/docs   OpenAPI: ${info.regionUrls.eu}/openapi.json
 
   Sign in: every demo user's password is "${DEMO_PASSWORD}" (owner@demo-eu.example, viewer@demo-eu.example, …;

@@ -8,6 +8,7 @@ export const StackInfo = z.object({
   regionUrls: z.object({ eu: z.url(), lagos: z.url() }),
   gatewayUrls: z.object({ eu: z.url(), lagos: z.url() }),
   upstashUrl: z.url().nullable(),
+  paymentProvidersUrl: z.url().optional(),
   database: z.enum(["pglite", "postgres"]),
 });
 export type StackInfo = z.infer<typeof StackInfo>;

@@ -2,6 +2,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { migrateDatabase } from "../../db/tools/migrate";
 import { seedDemo } from "../../db/tools/seed";
+import { startPaymentProviders } from "../payment-providers/server";
 import { REGION_IDS, type RegionId } from "../registry";
 import { type SqlGateway, startSqlGateway } from "../sql-gateway/server";
 import { startUpstashRest, type UpstashRestServer } from "../upstash-rest/server";
@@ -35,6 +36,7 @@ export const DEFAULT_PORTS = {
   worker: { eu: 8787, lagos: 8788 },
   gateway: { eu: 4401, lagos: 4402 },
   upstash: 8079,
+  paymentProviders: 8091,
 } as const;
 
 /**
@@ -92,6 +94,12 @@ export async function startLocalStack(options: StackOptions): Promise<LocalStack
         `  Redis at ${options.redisUrl} is not reachable: running without Upstash (slower, still correct)`,
       );
 
+    // Stripe, Paystack and Flutterwave stand-in (regions/payment-providers): both Workers call it.
+    const payments = await step("Payment providers stand-in (Stripe, Paystack, Flutterwave)", () =>
+      startPaymentProviders({ port: port(DEFAULT_PORTS.paymentProviders) }),
+    );
+    cleanups.push(() => payments.close());
+
     const workers = {} as Record<RegionId, WorkerProcess>;
     const jwks = jwksBinding(keys);
     await Promise.all(
@@ -114,6 +122,7 @@ export async function startLocalStack(options: StackOptions): Promise<LocalStack
               BACKEND_URL: gateways[region].url,
               UPSTASH_REDIS_REST_URL: upstash?.url ?? "",
               UPSTASH_REDIS_REST_TOKEN: upstash?.token ?? "",
+              PAYMENT_PROVIDER_URLS: JSON.stringify(payments.providerUrls),
             },
             onLine: (line) => options.workerLog(region, line),
           }),
@@ -128,6 +137,7 @@ export async function startLocalStack(options: StackOptions): Promise<LocalStack
       regionUrls,
       gatewayUrls: { eu: gateways.eu.url, lagos: gateways.lagos.url },
       upstashUrl: upstash?.url ?? null,
+      paymentProvidersUrl: payments.url,
       database: options.postgresUrl ? "postgres" : "pglite",
     };
     writeStackInfo(options.dataDir, info);

@@ -7,6 +7,8 @@ declare module "vitest" {
     gatewayUrl: string;
     /** Worker tests: the webhook receiver (test/support/webhook-receiver.ts). */
     webhookReceiverUrl: string;
+    /** Worker tests: the payment providers stand-in (regions/payment-providers), its root URL. */
+    paymentProvidersUrl: string;
     databaseName: string;
     jwks: string;
     signingKeys: string;

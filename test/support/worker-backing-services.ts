@@ -19,6 +19,7 @@ import { Redis as DirectRedis } from "ioredis";
 import { migrateDatabase } from "../../db/tools/migrate";
 import { seedTenant } from "../../db/tools/seed";
 import { generateRegionKey, jwksBinding } from "../../regions/local/dev-keys";
+import { startPaymentProviders } from "../../regions/payment-providers/server";
 import { startSqlGateway } from "../../regions/sql-gateway/server";
 import { startUpstashRest, type UpstashRestServer } from "../../regions/upstash-rest/server";
 import { dropDatabase, ownerUrl, recreateDatabase, upstreamUrl } from "./postgres";
@@ -66,6 +67,12 @@ const controlUrl = `http://127.0.0.1:${(control.address() as AddressInfo).port}`
 
 // Receives the Worker's webhook deliveries (webhook-delivery tests).
 const receiver = await startWebhookReceiver();
+// The Stripe/Paystack/Flutterwave stand-in the Worker's connectors call (PAYMENT_PROVIDER_URLS);
+// webhook retries at 100/200/400 ms so a test sees a recovered delivery quickly.
+const paymentProviders = await startPaymentProviders({
+  retryDelaysMs: [100, 200, 400],
+  webhookTimeoutMs: 2_000,
+});
 
 const keys = { eu: await generateRegionKey("eu"), lagos: await generateRegionKey("lagos") };
 // The eu region mid-rotation: its previous key is still published beside the current one.
@@ -75,6 +82,7 @@ process.stdout.write(
   `${JSON.stringify({
     gatewayUrl: gateway.url,
     webhookReceiverUrl: receiver.url,
+    paymentProvidersUrl: paymentProviders.url,
     databaseName: database,
     upstash: {
       url: upstash.url,
@@ -98,6 +106,7 @@ const stop = async () => {
   stopping = true;
   control.close();
   await Promise.all([gateway.close(), upstash.close(), switchable?.close(), receiver.close()]);
+  await paymentProviders.close();
   await dropDatabase(database);
   await deleteRedisKeys(upstashKeyPrefix).catch(() => undefined);
   process.exit(0);

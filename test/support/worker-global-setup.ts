@@ -36,6 +36,7 @@ export default async function setup(project: TestProject) {
   const ready = JSON.parse(firstLine) as {
     gatewayUrl: string;
     webhookReceiverUrl: string;
+    paymentProvidersUrl: string;
     databaseName: string;
     jwks: string;
     signingKeys: string;
@@ -43,6 +44,7 @@ export default async function setup(project: TestProject) {
   };
   project.provide("gatewayUrl", ready.gatewayUrl);
   project.provide("webhookReceiverUrl", ready.webhookReceiverUrl);
+  project.provide("paymentProvidersUrl", ready.paymentProvidersUrl);
   project.provide("databaseName", ready.databaseName);
   project.provide("jwks", ready.jwks);
   project.provide("signingKeys", ready.signingKeys);

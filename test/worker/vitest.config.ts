@@ -27,6 +27,12 @@ export default defineProject({
           UPSTASH_REDIS_REST_URL: inject("upstash").url,
           UPSTASH_REDIS_REST_TOKEN: inject("upstash").token,
           UPSTASH_KEY_PREFIX: inject("upstash").keyPrefix,
+          // The Stripe/Paystack/Flutterwave stand-in: Stripe at its root, the others under a path.
+          PAYMENT_PROVIDER_URLS: JSON.stringify({
+            stripe: inject("paymentProvidersUrl"),
+            paystack: `${inject("paymentProvidersUrl")}/paystack`,
+            flutterwave: `${inject("paymentProvidersUrl")}/flutterwave`,
+          }),
           // Short, so tests can show an API key revoked elsewhere stops working within the bound.
           API_KEY_CACHE_TTL_SECONDS: "2",
           // Small, so a handful of test sockets spreads over several shards; quick revocation checks.
