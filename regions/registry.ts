@@ -22,6 +22,11 @@ export interface Region {
   compliance: "GDPR" | "NDPR";
   defaultCurrency: string;
   paymentProviders: readonly ("stripe" | "paystack" | "flutterwave")[];
+  /**
+   * Currencies whose payments go to this region's providers, tried in `paymentProviders` order
+   * (paymentProvidersFor). A currency no region lists goes the default region's way.
+   */
+  paymentCurrencies: readonly string[];
   database: { provider: "neon"; location: string } | { provider: "regional-gateway"; location: string };
 }
 
@@ -89,6 +94,7 @@ export const REGIONS: Readonly<Record<RegionId, Region>> = {
     compliance: "GDPR",
     defaultCurrency: "EUR",
     paymentProviders: ["stripe"],
+    paymentCurrencies: ["EUR"],
     database: { provider: "neon", location: "aws-eu-central-1" },
   },
   lagos: {
@@ -101,6 +107,8 @@ export const REGIONS: Readonly<Record<RegionId, Region>> = {
     compliance: "NDPR",
     defaultCurrency: "NGN",
     paymentProviders: ["paystack", "flutterwave"],
+    // The African currencies Paystack or Flutterwave settle; a provider that lacks one refuses it.
+    paymentCurrencies: ["NGN", "GHS", "KES", "ZAR", "EGP", "XOF", "XAF", "RWF", "UGX", "TZS", "ZMW", "MWK"],
     database: { provider: "regional-gateway", location: "lagos-k8s" },
   },
 };
@@ -120,4 +128,16 @@ export function regionForCountry(country: string): RegionId {
     if (region.countries.includes(code)) return region.id;
   }
   return DEFAULT_REGION;
+}
+
+/**
+ * The providers a payment in `currency` may use, in the order a tenant's connections are tried
+ * when the payment names none (research/finance.md): NGN → Paystack, then Flutterwave; EUR and
+ * every currency no region lists → Stripe.
+ */
+export function paymentProvidersFor(currency: string): Region["paymentProviders"] {
+  const code = currency.toUpperCase();
+  const region =
+    Object.values(REGIONS).find((r) => r.paymentCurrencies.includes(code)) ?? REGIONS[DEFAULT_REGION];
+  return region.paymentProviders;
 }

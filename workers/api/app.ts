@@ -29,6 +29,8 @@ import { registerContactRoutes } from "./routes/crm-contacts";
 import { registerLeadRoutes } from "./routes/crm-leads";
 import { registerOpportunityRoutes } from "./routes/crm-opportunities";
 import { EVENTS_TAG, registerEventRoutes } from "./routes/events";
+import { registerPaymentConnectionRoutes } from "./routes/finance-connections";
+import { FINANCE_TAG } from "./routes/finance-tag";
 import { registerHealthRoutes } from "./routes/health";
 import { registerApiKeyRoutes } from "./routes/iam-api-keys";
 import { registerAuditRoutes } from "./routes/iam-audit";
@@ -97,6 +99,7 @@ export function buildApp() {
   registerRealtimeRoutes(app, "/api/v1/realtime");
   registerWebhookEndpointRoutes(app, "/api/v1/webhooks/endpoints");
   registerWebhookDeliveryRoutes(app, "/api/v1/webhooks/endpoints");
+  registerPaymentConnectionRoutes(app, "/api/v1/finance/connections");
 
   for (const [name, parameter] of Object.entries(IDEMPOTENCY_PARAMETERS)) {
     app.openAPIRegistry.registerComponent("parameters", name, parameter);
@@ -133,6 +136,7 @@ export function buildApp() {
       },
       { name: "iam", description: iamTagDescription() },
       { name: "oauth", description: "The region's authorization server (OAuth 2.1 / OpenID Connect)." },
+      FINANCE_TAG,
       EVENTS_TAG,
       WEBHOOKS_TAG,
       REALTIME_TAG,

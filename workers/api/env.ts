@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { DEFAULT_DATABASE_TIMEOUT_MS } from "../../db/client";
+import type { PaymentProvider } from "../../db/schema/finance-enums";
 import { isRegionId, REGION_IDS, type RegionId } from "../../regions/registry";
 import { type Jwk, publishedJwkSchema, type Rs256PrivateJwk, rs256PrivateJwkSchema } from "./auth/jwk";
 import { MAX_ACCESS_TOKEN_TTL_SECONDS } from "./auth/token-format";
@@ -106,6 +107,23 @@ const configSchema = z.object({
     emptyToUndefined,
     z.coerce.number().int().min(1).max(300).default(15),
   ),
+  // Where the payment providers' APIs are, as JSON {stripe?, paystack?, flutterwave?}; a provider
+  // left out is called at its real API. Local development and tests point them at the stand-ins.
+  PAYMENT_PROVIDER_URLS: z.preprocess(
+    emptyToUndefined,
+    jsonString(
+      z.strictObject({
+        stripe: z.url().optional(),
+        paystack: z.url().optional(),
+        flutterwave: z.url().optional(),
+      }),
+    ).optional(),
+  ),
+  // One provider call's deadline (initiate, verify, refund); past it: 503 + Retry-After.
+  PAYMENT_PROVIDER_TIMEOUT_MS: z.preprocess(
+    emptyToUndefined,
+    z.coerce.number().int().min(100).max(30_000).default(8000),
+  ),
 });
 
 export interface Config {
@@ -142,6 +160,10 @@ export interface Config {
   webhookRetryBaseMs: number;
   /** One attempt's timeout: ATTEMPT_TIMEOUT_MS (30 s) in deployments. */
   webhookTimeoutMs: number;
+  /** Payment provider API bases that replace the real ones (stand-ins in dev and tests). */
+  paymentProviderUrls: Partial<Record<PaymentProvider, string>>;
+  /** Milliseconds one payment provider call may take. */
+  paymentProviderTimeoutMs: number;
 }
 
 // Bindings are fixed for the life of an isolate, so parse once per env object.
@@ -204,6 +226,8 @@ export function loadConfig(env: Bindings): Config {
     webhookAllowPrivateTargets: c.WEBHOOK_ALLOW_PRIVATE_TARGETS === "true",
     webhookRetryBaseMs: c.WEBHOOK_RETRY_BASE_MS,
     webhookTimeoutMs: c.WEBHOOK_TIMEOUT_MS,
+    paymentProviderUrls: (c.PAYMENT_PROVIDER_URLS ?? {}) as Config["paymentProviderUrls"],
+    paymentProviderTimeoutMs: c.PAYMENT_PROVIDER_TIMEOUT_MS,
   };
   cache.set(env, config);
   return config;

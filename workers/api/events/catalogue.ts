@@ -25,6 +25,12 @@ export const EVENT_CATALOGUE = {
   "webhook.test":
     "A test event sent on request (POST /api/v1/webhooks/endpoints/{id}/test) to that one endpoint only, " +
     "whatever its event_types; never fanned out to other endpoints or realtime (data: endpoint_id, message).",
+  "payment_connection.created":
+    "A payment provider account was connected (data: the connection with its webhook_url, never a secret).",
+  "payment_connection.updated":
+    "A payment connection was changed or its secrets rotated (data: the connection, never a secret).",
+  "payment_connection.deleted":
+    "A payment connection was deleted and its secrets erased (data: the connection).",
   "tenant.activated": "A sign-up finished: the tenant is active (data: tenant_id, name, …).",
 } as const;
 

@@ -24,7 +24,12 @@ export interface PaymentConnector {
    * `{ verified: false, reason }` so the caller only counts it.
    */
   parseWebhook(raw: Uint8Array, headers: Headers, now: Date): Promise<WebhookParseResult>;
-  refund(payment: PaymentRef, amountMinor: bigint): Promise<RefundResult>;
+  /** `options.idempotencyKey` (our refund's id) makes a retried refund one refund where the provider supports it (Stripe). */
+  refund(payment: PaymentRef, amountMinor: bigint, options?: RefundOptions): Promise<RefundResult>;
+}
+
+export interface RefundOptions {
+  idempotencyKey?: string | undefined;
 }
 
 export interface ConnectorCredentials {
@@ -46,7 +51,10 @@ export interface ConnectorOptions {
 export interface InitiateRequest {
   /** Our payment id: the Idempotency-Key sent to the provider and the metadata that links back. */
   paymentId: string;
-  /** The reference we choose where the provider lets us (Paystack `reference`, Flutterwave `tx_ref`). */
+  /**
+   * The reference we choose where the provider lets us (Paystack `reference`, Flutterwave
+   * `tx_ref`): unique per attempt, and only `-`, `.`, `=` and alphanumerics (Paystack's rule).
+   */
   reference: string;
   amountMinor: bigint;
   /** ISO 4217, upper case. */
@@ -76,6 +84,11 @@ export interface VerifiedPayment {
   status: PaymentStatus;
   providerReference: string;
   providerPaymentId?: string | undefined;
+  /**
+   * What the provider holds. Flutterwave knows a transaction only once the customer submitted
+   * its checkout: before that `verify` answers `requires_action` with `0n` and `""` here, so
+   * compare amount and currency only on a status past `requires_action`.
+   */
   amountMinor: bigint;
   currency: string;
   amountRefundedMinor?: bigint | undefined;
@@ -97,6 +110,11 @@ export interface WebhookHint {
   eventType: string;
   /** Which payment it is about, if it is about one we could have made. */
   payment?: PaymentRef | undefined;
+  /**
+   * Our payment id, where the event echoes it back (Stripe `client_reference_id` or
+   * `metadata.payment_id`): Stripe's payment_intent and charge events name no checkout session.
+   */
+  paymentId?: string | undefined;
 }
 
 export interface RefundResult {
