@@ -324,7 +324,8 @@ describe("Idempotency-Key in the OpenAPI document", () => {
         continue;
       }
       accepting++;
-      expect(op.parameters, path).toContainEqual({ $ref: "#/components/parameters/IdempotencyKey" });
+      const parameter = op["x-idempotency"] === "required" ? "IdempotencyKeyRequired" : "IdempotencyKey";
+      expect(op.parameters, path).toContainEqual({ $ref: `#/components/parameters/${parameter}` });
       expect(Object.keys(op.responses as object), path).toEqual(expect.arrayContaining(["409", "422"]));
     }
     expect(accepting).toBeGreaterThanOrEqual(4);

@@ -19,6 +19,10 @@ const allApiRoutes = buildApp()
     public: (r as unknown as Record<string, unknown>)["x-public"] === true,
     // A body only where the operation declares one: any other body is refused before access is.
     body: r.request?.body === undefined ? {} : { json: {} },
+    // A route that requires Idempotency-Key refuses a request without one before access is checked.
+    headers: ((r as unknown as Record<string, unknown>)["x-idempotency"] === "required"
+      ? { "Idempotency-Key": crypto.randomUUID() }
+      : {}) as Record<string, string>,
   }));
 /**
  * Self-service routes (`x-permission: self`, the caller's own MFA) are open to every signed-in
@@ -34,7 +38,7 @@ const WRITES = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 
 function request(route: (typeof apiRoutes)[number], token: string) {
   const path = route.path.replace(/\{[^}]+\}/g, crypto.randomUUID());
-  return call(path, { method: route.method, token, ...route.body });
+  return call(path, { method: route.method, token, headers: route.headers, ...route.body });
 }
 
 describe("RBAC matrix over every registered /api/ route", () => {
@@ -75,14 +79,16 @@ describe("RBAC matrix over every registered /api/ route", () => {
         "POST /api/v1/activate",
         "POST /api/v1/nexus/activate",
         "GET /api/v1/realtime",
+        "POST /api/v1/payments/webhook/{provider}/{connection_id}",
       ].sort(),
     );
     for (const route of allApiRoutes) {
       // x-public and x-permission: public come together (publicRoute()), never one alone.
       expect(route.public, `${route.method} ${route.path}`).toBe(route.permission === "public");
     }
-    // Sign-up is the one public write; activation.test.ts covers it and its status, realtime.test.ts
-    // the WebSocket upgrade (its ticket is the credential).
+    // Sign-up and provider webhooks are the public writes; activation.test.ts covers sign-up and its
+    // status, finance-webhooks*.test.ts the webhooks (the signature is the credential),
+    // realtime.test.ts the WebSocket upgrade (its ticket is the credential).
     const reads = publicRoutes.filter(
       (r) => r.method === "GET" && !r.path.includes("activation") && r.path !== "/api/v1/realtime",
     );

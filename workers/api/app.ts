@@ -30,7 +30,9 @@ import { registerLeadRoutes } from "./routes/crm-leads";
 import { registerOpportunityRoutes } from "./routes/crm-opportunities";
 import { EVENTS_TAG, registerEventRoutes } from "./routes/events";
 import { registerPaymentConnectionRoutes } from "./routes/finance-connections";
+import { registerPaymentRoutes } from "./routes/finance-payments";
 import { FINANCE_TAG } from "./routes/finance-tag";
+import { registerProviderWebhookRoutes } from "./routes/finance-webhooks";
 import { registerHealthRoutes } from "./routes/health";
 import { registerApiKeyRoutes } from "./routes/iam-api-keys";
 import { registerAuditRoutes } from "./routes/iam-audit";
@@ -99,6 +101,11 @@ export function buildApp() {
   registerRealtimeRoutes(app, "/api/v1/realtime");
   registerWebhookEndpointRoutes(app, "/api/v1/webhooks/endpoints");
   registerWebhookDeliveryRoutes(app, "/api/v1/webhooks/endpoints");
+  registerPaymentRoutes(app, "/api/v1/finance/payments", [
+    "/api/v1/finance/payments/initiate",
+    "/api/v1/payments/initiate",
+  ]);
+  registerProviderWebhookRoutes(app, "/api/v1/payments/webhook");
   registerPaymentConnectionRoutes(app, "/api/v1/finance/connections");
 
   for (const [name, parameter] of Object.entries(IDEMPOTENCY_PARAMETERS)) {

@@ -1,5 +1,6 @@
 import { buildApp } from "./app";
 import { publishLeftBehind, redispatchDueDeliveries } from "./events/scheduled";
+import { reverifyPayments } from "./finance/scheduled-janitor";
 import { logError } from "./lib/log-error";
 
 export { ActivationRun } from "../../durable-objects/activation-run";
@@ -25,6 +26,12 @@ export default {
           () => {},
           (error: unknown) => logError("scheduled webhook redispatch failed", undefined, error),
         ),
+    );
+    ctx.waitUntil(
+      reverifyPayments(env).then(
+        () => {},
+        (error: unknown) => logError("scheduled payment janitor failed", undefined, error),
+      ),
     );
   },
 } satisfies ExportedHandler<Env>;

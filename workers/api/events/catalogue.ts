@@ -32,6 +32,20 @@ export const EVENT_CATALOGUE = {
   "payment_connection.deleted":
     "A payment connection was deleted and its secrets erased (data: the connection).",
   "tenant.activated": "A sign-up finished: the tenant is active (data: tenant_id, name, …).",
+  "payment.created":
+    "A payment was initiated and awaits the customer at the provider's checkout (data: the payment, status requires_action, with checkout_url).",
+  "payment.processing": "The provider is processing a payment (data: the payment).",
+  "payment.succeeded":
+    "A payment succeeded, confirmed by pulling the provider's verify endpoint (data: the payment).",
+  "payment.failed":
+    "A payment failed at the provider, or could not be initiated (data: the payment, failure_code, failure_message).",
+  "payment.canceled": "A payment was canceled (data: the payment).",
+  "payment.expired": "A payment's checkout expired unpaid (data: the payment).",
+  "payment.refunded":
+    "A payment was refunded in part or in full (data: the payment, status partially_refunded or refunded, amount_refunded).",
+  "payment.disputed": "The customer disputed a payment (data: the payment).",
+  "invoice.paid":
+    "A payment settled an invoice in full (data: the invoice's id, number, status, total, amount_paid, amount_due).",
 } as const;
 
 export type EventType = keyof typeof EVENT_CATALOGUE;

@@ -10,6 +10,8 @@ import type { Actor } from "../services/context";
 const GUARDED_EVENT_TYPES: readonly { prefix: string; permission: Permission }[] = [
   { prefix: "webhook_endpoint.", permission: "webhooks.read" },
   { prefix: "webhook.", permission: "webhooks.read" },
+  { prefix: "payment.", permission: "finance.payments.read" },
+  { prefix: "invoice.", permission: "finance.invoices.read" },
   // Which provider accounts take the tenant's money: what the connections routes show only to their readers.
   { prefix: "payment_connection.", permission: "finance.connections.read" },
 ];
