@@ -21,6 +21,7 @@ import {
 import { machineInfo, sampleCpuBusyPercent } from "./lib/machine";
 import { measureScenarios } from "./lib/measure";
 import { type BenchOptions, parseOptions, USAGE } from "./lib/options";
+import { measurePdf, pdfTarget, renderPdf } from "./lib/pdf";
 import { progress } from "./lib/progress";
 import { type FanOutTimings, measureFanOut, renderFanOut } from "./lib/realtime";
 import {
@@ -51,6 +52,8 @@ const BUSY_WARNING_PERCENT = 15;
 const cleanup = new Cleanup();
 /** Chat messages timed at every socket per fan-out run (after two unmeasured ones). */
 const REALTIME_MESSAGES = 50;
+/** Renders of each invoice measured by `--only pdf` (after six unmeasured ones). */
+const PDF_RENDERS = 40;
 /** Contact creates measured by `--only webhooks` (after two unmeasured ones). */
 const WEBHOOK_DELIVERIES = 30;
 
@@ -70,6 +73,14 @@ async function main(options: BenchOptions): Promise<boolean> {
   progress(`machine: CPU ${cpuBusyPercentAtStart ?? "?"} % busy before starting`);
   if (cpuBusyPercentAtStart !== null && cpuBusyPercentAtStart > BUSY_WARNING_PERCENT) {
     progress("warning: something else is using the CPU; the figures will be lower than on an idle machine");
+  }
+
+  if (options.only === "pdf") {
+    // The renderer alone on workerd: no database, no gateway, no API Worker (bench/lib/pdf.ts).
+    const cases = await measurePdf({ root: ROOT, cleanup, keep: options.keep, count: PDF_RENDERS });
+    const target = pdfTarget(cases);
+    process.stdout.write(`\n${renderPdf(cases)}\n\n${renderTarget(target)}\n\n`);
+    return target.pass;
   }
 
   // Five scenarios at most (--breakdown, the limiter pair), each warmed up and measured, plus a margin.

@@ -42,12 +42,19 @@ function wranglerScript(): string {
  */
 export async function buildWorker(options: {
   root: string;
-  env: string;
+  /** An environment of the config; none for a config without environments. */
+  env?: string;
   outdir: string;
+  /** Another wrangler config than wrangler.toml (a bench-only Worker); its `main` names the entry. */
+  config?: string;
 }): Promise<WorkerBundle> {
+  const selection = [
+    ...(options.env ? ["--env", options.env] : []),
+    ...(options.config ? ["--config", options.config] : []),
+  ];
   const { code, output } = await runCommand(
     process.execPath,
-    [wranglerScript(), "deploy", "--dry-run", "--env", options.env, "--outdir", options.outdir],
+    [wranglerScript(), "deploy", "--dry-run", ...selection, "--outdir", options.outdir],
     {
       cwd: options.root,
       env: { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" },

@@ -33,6 +33,7 @@ import { registerPaymentConnectionRoutes } from "./routes/finance-connections";
 import { registerPaymentRoutes } from "./routes/finance-payments";
 import { FINANCE_TAG } from "./routes/finance-tag";
 import { registerProviderWebhookRoutes } from "./routes/finance-webhooks";
+import { registerInvoiceRoutes } from "./routes/finance-invoices";
 import { registerHealthRoutes } from "./routes/health";
 import { registerApiKeyRoutes } from "./routes/iam-api-keys";
 import { registerAuditRoutes } from "./routes/iam-audit";
@@ -107,6 +108,8 @@ export function buildApp() {
   ]);
   registerProviderWebhookRoutes(app, "/api/v1/payments/webhook");
   registerPaymentConnectionRoutes(app, "/api/v1/finance/connections");
+  registerInvoiceRoutes(app, "/api/v1/finance/invoices");
+  registerInvoiceRoutes(app, "/api/v1/invoices", true);
 
   for (const [name, parameter] of Object.entries(IDEMPOTENCY_PARAMETERS)) {
     app.openAPIRegistry.registerComponent("parameters", name, parameter);

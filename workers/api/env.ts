@@ -4,6 +4,7 @@ import type { PaymentProvider } from "../../db/schema/finance-enums";
 import { isRegionId, REGION_IDS, type RegionId } from "../../regions/registry";
 import { type Jwk, publishedJwkSchema, type Rs256PrivateJwk, rs256PrivateJwkSchema } from "./auth/jwk";
 import { MAX_ACCESS_TOKEN_TTL_SECONDS } from "./auth/token-format";
+import { EINVOICE_TRANSMITTER_NAMES, type EInvoiceTransmitterName } from "./finance/einvoice-transmitter";
 import { ATTEMPT_TIMEOUT_MS } from "./webhooks/retry-schedule";
 
 export type Bindings = Env;
@@ -124,6 +125,8 @@ const configSchema = z.object({
     emptyToUndefined,
     z.coerce.number().int().min(100).max(30_000).default(8000),
   ),
+  // Which e-invoice clearance finalize calls (workers/api/finance/einvoice-transmitter.ts); none by default.
+  EINVOICE_TRANSMITTER: z.preprocess(emptyToUndefined, z.enum(EINVOICE_TRANSMITTER_NAMES).default("none")),
 });
 
 export interface Config {
@@ -164,6 +167,8 @@ export interface Config {
   paymentProviderUrls: Partial<Record<PaymentProvider, string>>;
   /** Milliseconds one payment provider call may take. */
   paymentProviderTimeoutMs: number;
+  /** The e-invoice transmitter finalize calls (EINVOICE_TRANSMITTERS). */
+  einvoiceTransmitter: EInvoiceTransmitterName;
 }
 
 // Bindings are fixed for the life of an isolate, so parse once per env object.
@@ -228,6 +233,7 @@ export function loadConfig(env: Bindings): Config {
     webhookTimeoutMs: c.WEBHOOK_TIMEOUT_MS,
     paymentProviderUrls: (c.PAYMENT_PROVIDER_URLS ?? {}) as Config["paymentProviderUrls"],
     paymentProviderTimeoutMs: c.PAYMENT_PROVIDER_TIMEOUT_MS,
+    einvoiceTransmitter: c.EINVOICE_TRANSMITTER,
   };
   cache.set(env, config);
   return config;

@@ -44,8 +44,17 @@ export const EVENT_CATALOGUE = {
   "payment.refunded":
     "A payment was refunded in part or in full (data: the payment, status partially_refunded or refunded, amount_refunded).",
   "payment.disputed": "The customer disputed a payment (data: the payment).",
-  "invoice.paid":
-    "A payment settled an invoice in full (data: the invoice's id, number, status, total, amount_paid, amount_due).",
+  "invoice.created": "A draft invoice was created (data: the invoice, its lines and totals).",
+  "invoice.updated": "A draft invoice was changed (data: the invoice after the change).",
+  "invoice.deleted": "A draft invoice was deleted (data: the invoice).",
+  "invoice.finalized":
+    "An invoice was finalized: it has its number and is open for payment (data: the invoice).",
+  "invoice.partially_paid":
+    "A payment settled part of an invoice (data: the invoice, amount_paid and amount_due).",
+  "invoice.paid": "An invoice was paid in full (data: the invoice).",
+  "invoice.voided": "An invoice was voided; it keeps its number (data: the invoice).",
+  "invoice.marked_uncollectible":
+    "An invoice was written off as uncollectible; it can still be paid (data: the invoice).",
 } as const;
 
 export type EventType = keyof typeof EVENT_CATALOGUE;

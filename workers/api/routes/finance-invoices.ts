@@ -1,0 +1,276 @@
+import { createRoute, type OpenAPIHono, type z } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import type { AppEnv } from "../app-env";
+import { guardedBy } from "../auth/permissions";
+import { publishAfterCommit } from "../events/after-commit";
+import {
+  EINVOICE_TRANSMITTERS,
+  EInvoiceRejected,
+  type EInvoiceTransmitter,
+} from "../finance/einvoice-transmitter";
+import { rawSuccess } from "../lib/envelope";
+import { acceptsIdempotencyKey } from "../lib/idempotency";
+import { preRenderedJson, preRenderedPage } from "../lib/pre-rendered";
+import { requestTransaction } from "../lib/request-transaction";
+import { serviceContext } from "../lib/service-context";
+import { injectedFault } from "../lib/test-faults";
+import { errorResponses, jsonResponse, listOf, successOf, UuidParam } from "../schemas/common";
+import { Invoice, InvoiceInput, InvoiceListItem, InvoiceListQuery, InvoicePatch } from "../schemas/invoice";
+import {
+  finalizeInvoice,
+  MARK_UNCOLLECTIBLE,
+  transitionInvoice,
+  VOID,
+} from "../services/finance/invoice-lifecycle";
+import {
+  createInvoice,
+  deleteInvoice,
+  getInvoice,
+  listInvoices,
+  updateInvoice,
+} from "../services/finance/invoices";
+
+const InvoicePage = listOf(InvoiceListItem);
+const InvoiceItem = successOf(Invoice);
+type InvoicePage = z.infer<typeof InvoicePage>;
+type InvoiceItem = z.infer<typeof InvoiceItem>;
+
+/**
+ * Test deployments: make the e-invoice transmitter refuse (`einvoice:reject`, as an authority
+ * would: 409), fail (`einvoice:fail`: 503), or clear with a stamp (`einvoice:clear`), so tests
+ * can show a failed finalize gives its number back and a cleared one stores the fields.
+ */
+const FAULTS = ["einvoice:reject", "einvoice:fail", "einvoice:clear"] as const;
+
+function transmitterOf(c: Context<AppEnv>): EInvoiceTransmitter {
+  const configured = EINVOICE_TRANSMITTERS[c.get("config").einvoiceTransmitter];
+  const fault = injectedFault(c, FAULTS);
+  if (fault === undefined) return configured;
+  return {
+    name: `test:${fault}`,
+    transmit: async (invoice) => {
+      if (fault === "einvoice:reject") throw new EInvoiceRejected("the buyer's TIN is not registered (test)");
+      if (fault === "einvoice:fail") throw new Error("access point unreachable (test)");
+      return {
+        clearance_status: "cleared",
+        irn: `${invoice.number}-TEST0001-${invoice.issue_date?.replaceAll("-", "")}`,
+        csid: "CSID-TEST-0001",
+        qr: `https://einvoice.test/verify?irn=${invoice.number}`,
+      };
+    },
+  };
+}
+
+const STATES =
+  "Statuses: `draft` (editable, no number) → `open` (finalize: numbered) → `partially_paid` | `paid` " +
+  "(by payments); `open` | `uncollectible` → `void` (keeps its number); `open` | `partially_paid` → " +
+  "`uncollectible` → `paid`.";
+
+/**
+ * Invoices under `/api/v1/finance/invoices`, and the platform spec's `/api/v1/invoices` by the
+ * same handlers (registered once per base path).
+ */
+export function registerInvoiceRoutes(app: OpenAPIHono<AppEnv>, base: string, alias = false): void {
+  const tags = [alias ? "finance (platform paths)" : "finance"];
+  const security: { [scheme: string]: string[] }[] = [{ bearerAuth: [] }, { apiKeyAuth: [] }];
+  const common = { tags, security };
+  const read = guardedBy("finance.invoices.read");
+  const write = guardedBy("finance.invoices.write");
+  const item = `${base}/{id}`;
+
+  app.openapi(
+    createRoute({
+      ...common,
+      method: "post",
+      path: base,
+      summary: "Create a draft invoice",
+      description:
+        "A draft: no number yet, editable. Each line's `net_amount` = round(quantity × unit_price − discount) and " +
+        "`tax_amount` = round(net_amount × tax_rate / 100), to the currency's decimals (half away from zero), " +
+        "computed by Postgres in numeric with the invoice's totals and per-rate `tax_breakdown`, never in floating " +
+        "point. `customer` is `{contact_id}` (a contact of the tenant: its name and email are copied now and again " +
+        "at finalize; another tenant's or a missing contact is 400 on `customer.contact_id`) or inline " +
+        "`{name, email, address?, tax_id?}`. Amounts with more decimals than the currency has are 400 naming the " +
+        "line's field. Emits `invoice.created`.",
+      ...write,
+      ...acceptsIdempotencyKey(),
+      request: { body: { content: { "application/json": { schema: InvoiceInput } }, required: true } },
+      responses: {
+        201: jsonResponse(InvoiceItem, "Created (a draft)"),
+        ...errorResponses(400, 401, 403, 409, 413, 415, 422, 429, 503),
+      },
+    }),
+    async (c) => {
+      const created = await createInvoice(serviceContext(c), c.req.valid("json"));
+      publishAfterCommit(c);
+      c.header("Location", `${base}/${created.id}`);
+      return preRenderedJson<InvoiceItem, 201>(c, rawSuccess(created.json, c.get("requestId")), 201);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      ...common,
+      method: "get",
+      path: base,
+      summary: "List invoices",
+      description: `Newest first, cursor pagination; \`status\` filters. Items come without their lines (read one invoice for them). ${STATES}`,
+      ...read,
+      request: { query: InvoiceListQuery },
+      responses: {
+        200: jsonResponse(InvoicePage, "A page of invoices"),
+        ...errorResponses(400, 401, 403, 429, 503),
+      },
+    }),
+    async (c) => {
+      const q = c.req.valid("query");
+      const page = await listInvoices(serviceContext(c), {
+        limit: q.limit,
+        cursor: q.cursor,
+        status: q.status,
+      });
+      return preRenderedPage<InvoicePage>(c, page, q.limit);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      ...common,
+      method: "get",
+      path: item,
+      summary: "Get an invoice",
+      description: "With its lines, totals, per-rate tax and e-invoice fields. Another tenant's id is 404.",
+      ...read,
+      request: { params: UuidParam },
+      responses: {
+        200: jsonResponse(InvoiceItem, "The invoice"),
+        ...errorResponses(400, 401, 403, 404, 429, 503),
+      },
+    }),
+    async (c) => {
+      const json = await getInvoice(serviceContext(c), c.req.valid("param").id);
+      return preRenderedJson<InvoiceItem, 200>(c, rawSuccess(json, c.get("requestId")), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      ...common,
+      method: "patch",
+      path: item,
+      summary: "Change a draft invoice",
+      description:
+        "Only a draft (409 otherwise: a finalized invoice is voided and issued anew). Changes the fields given; " +
+        "`lines` replaces every line and the totals are computed again; `customer` replaces the customer. " +
+        "The currency is fixed. Bumps `revision`. Emits `invoice.updated`.",
+      ...write,
+      request: {
+        params: UuidParam,
+        body: { content: { "application/json": { schema: InvoicePatch } }, required: true },
+      },
+      responses: {
+        200: jsonResponse(InvoiceItem, "Changed"),
+        ...errorResponses(400, 401, 403, 404, 409, 413, 415, 429, 503),
+      },
+    }),
+    async (c) => {
+      const json = await updateInvoice(serviceContext(c), c.req.valid("param").id, c.req.valid("json"));
+      publishAfterCommit(c);
+      return preRenderedJson<InvoiceItem, 200>(c, rawSuccess(json, c.get("requestId")), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      ...common,
+      method: "delete",
+      path: item,
+      summary: "Delete a draft invoice",
+      description:
+        "Soft delete of a draft, which never had a number (409 for any other status: void those). Emits `invoice.deleted`.",
+      ...write,
+      request: { params: UuidParam },
+      responses: { 204: { description: "Deleted" }, ...errorResponses(400, 401, 403, 404, 409, 429, 503) },
+    }),
+    async (c) => {
+      await deleteInvoice(serviceContext(c), c.req.valid("param").id);
+      publishAfterCommit(c);
+      return c.body(null, 204);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      ...common,
+      method: "post",
+      path: `${item}/finalize`,
+      summary: "Finalize a draft invoice",
+      description:
+        "draft → open, in one transaction: the invoice takes the next number of its series, gapless and never " +
+        "shared (`{series}-{n}`, n zero-padded to 6 digits: `INV-000042`; concurrent finalizes wait for each other " +
+        "on the series, and one that fails gives its number back); `issue_date` is today's UTC date; `supplier` is " +
+        "fixed (the tenant's name and billing details); a contact customer's name and email are copied again; the " +
+        "e-invoice transmitter is asked for clearance and its IRN, CSID and QR are stored in `einvoice`. A refusal " +
+        "by the clearance is 409, its failure 503, and the invoice stays a draft. An invoice with nothing due is " +
+        "`paid` at once. Emits `invoice.finalized` (and `invoice.paid` then).",
+      ...write,
+      ...acceptsIdempotencyKey(),
+      request: { params: UuidParam },
+      responses: {
+        200: jsonResponse(InvoiceItem, "Finalized"),
+        ...errorResponses(400, 401, 403, 404, 409, 422, 429, 503),
+      },
+    }),
+    async (c) => {
+      const json = await finalizeInvoice(
+        serviceContext(c),
+        { transaction: requestTransaction(c), transmitter: transmitterOf(c) },
+        c.req.valid("param").id,
+      );
+      publishAfterCommit(c);
+      return preRenderedJson<InvoiceItem, 200>(c, rawSuccess(json, c.get("requestId")), 200);
+    },
+  );
+
+  for (const [action, transition, permission, summary, description] of [
+    [
+      "void",
+      VOID,
+      guardedBy("finance.invoices.void"),
+      "Void an invoice",
+      "open | uncollectible → void: nothing more is owed. It keeps its number (the series stays gapless); a " +
+        "draft is deleted instead, and an invoice with payments is refunded, not voided (409). Needs " +
+        "`finance.invoices.void` (not a Member's). Emits `invoice.voided`.",
+    ],
+    [
+      "mark-uncollectible",
+      MARK_UNCOLLECTIBLE,
+      write,
+      "Mark an invoice uncollectible",
+      "open | partially_paid → uncollectible: written off, yet a payment can still settle it (→ paid). 409 from " +
+        "any other status. Emits `invoice.marked_uncollectible`.",
+    ],
+  ] as const) {
+    app.openapi(
+      createRoute({
+        ...common,
+        method: "post",
+        path: `${item}/${action}`,
+        summary,
+        description,
+        ...permission,
+        ...acceptsIdempotencyKey(),
+        request: { params: UuidParam },
+        responses: {
+          200: jsonResponse(InvoiceItem, "Moved"),
+          ...errorResponses(400, 401, 403, 404, 409, 422, 429, 503),
+        },
+      }),
+      async (c) => {
+        const json = await transitionInvoice(serviceContext(c), c.req.valid("param").id, transition);
+        publishAfterCommit(c);
+        return preRenderedJson<InvoiceItem, 200>(c, rawSuccess(json, c.get("requestId")), 200);
+      },
+    );
+  }
+}
