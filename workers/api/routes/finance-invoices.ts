@@ -1,4 +1,4 @@
-import { createRoute, type OpenAPIHono, type z } from "@hono/zod-openapi";
+import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { AppEnv } from "../app-env";
 import { guardedBy } from "../auth/permissions";
@@ -8,6 +8,8 @@ import {
   EInvoiceRejected,
   type EInvoiceTransmitter,
 } from "../finance/einvoice-transmitter";
+import { invoicePdfEtag } from "../finance/pdf/invoice-pdf-etag";
+import { renderInvoicePdf } from "../finance/pdf/render-invoice-pdf";
 import { rawSuccess } from "../lib/envelope";
 import { acceptsIdempotencyKey } from "../lib/idempotency";
 import { preRenderedJson, preRenderedPage } from "../lib/pre-rendered";
@@ -22,6 +24,7 @@ import {
   transitionInvoice,
   VOID,
 } from "../services/finance/invoice-lifecycle";
+import { invoicePdfInput } from "../services/finance/invoice-pdf";
 import {
   createInvoice,
   deleteInvoice,
@@ -59,6 +62,13 @@ function transmitterOf(c: Context<AppEnv>): EInvoiceTransmitter {
       };
     },
   };
+}
+
+/** Whether `If-None-Match` names `etag` (a list, `*`, weak or strong: RFC 9110's weak comparison). */
+function matchesEtag(ifNoneMatch: string | undefined, etag: string): boolean {
+  if (!ifNoneMatch) return false;
+  const bare = (tag: string) => tag.trim().replace(/^W\//, "");
+  return ifNoneMatch.split(",").some((tag) => tag.trim() === "*" || bare(tag) === bare(etag));
 }
 
 const STATES =
@@ -229,6 +239,48 @@ export function registerInvoiceRoutes(app: OpenAPIHono<AppEnv>, base: string, al
       );
       publishAfterCommit(c);
       return preRenderedJson<InvoiceItem, 200>(c, rawSuccess(json, c.get("requestId")), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      ...common,
+      method: "get",
+      path: `${item}/pdf`,
+      summary: "Get an invoice as PDF",
+      description:
+        "The invoice rendered in the Worker (A4, embedded Noto Sans: ₦, €, French spacing and Yoruba tone marks " +
+        "print as written): supplier and customer, number (or Draft), dates, the lines over as many pages as they " +
+        "need, tax per rate, totals, amount due, and the e-invoice IRN and QR code once cleared. `ETag` is a hash of " +
+        "what the page shows, so it changes with every revision of the invoice; send it back in `If-None-Match` " +
+        "for a 304 without a render. `Cache-Control: private, no-cache`: a browser may keep it and revalidates it; " +
+        "no shared cache may. Not stored server-side: an edge cache would hold the customer's data outside the " +
+        "tenant's region.",
+      ...read,
+      request: { params: UuidParam },
+      responses: {
+        200: {
+          description: "The PDF",
+          headers: {
+            ETag: { schema: { type: "string" }, description: "Strong validator of this revision's PDF." },
+          },
+          content: { "application/pdf": { schema: z.string().openapi({ format: "binary" }) } },
+        },
+        304: { description: "Not modified: the `If-None-Match` ETag is current" },
+        ...errorResponses(400, 401, 403, 404, 429, 503),
+      },
+    }),
+    async (c) => {
+      const { view, number } = await invoicePdfInput(serviceContext(c), c.req.valid("param").id);
+      const etag = await invoicePdfEtag(view);
+      c.header("ETag", etag);
+      c.header("Cache-Control", "private, no-cache");
+      // The answer differs per caller's tenant and rights: never one cached entry for all.
+      c.header("Vary", "Authorization, X-API-Key");
+      if (matchesEtag(c.req.header("If-None-Match"), etag)) return c.body(null, 304);
+      const pdf = await renderInvoicePdf(view);
+      c.header("Content-Disposition", `inline; filename="${number ?? "draft"}.pdf"`);
+      return c.body(pdf, 200, { "Content-Type": "application/pdf" });
     },
   );
 

@@ -5,6 +5,8 @@ import { CalendarDate, ListQuery, listFilter } from "./common";
 
 /** At most this many lines per invoice: the PDF paginates them, a request stays well under 1 MiB. */
 export const MAX_INVOICE_LINES = 500;
+/** Distinct tax rates on one invoice: each is a row of the printed breakdown. */
+export const MAX_TAX_RATES = 20;
 
 /** A series is a prefix of the printed number (`INV` → `INV-000042`). */
 const SERIES = /^[A-Z0-9]+(?:-[A-Z0-9]+)*$/;
@@ -30,8 +32,11 @@ const currency = z
 
 const address = z
   .array(z.string().trim().min(1).max(200))
-  .max(8)
-  .openapi({ description: "Printed address lines, in order.", example: ["12 Marina Road", "Lagos 101241"] });
+  .max(6)
+  .openapi({
+    description: "Printed address lines, in order (at most 6).",
+    example: ["12 Marina Road", "Lagos 101241"],
+  });
 
 const taxId = z
   .string()
@@ -117,7 +122,11 @@ export const InvoiceLineInput = z
 const lines = z
   .array(InvoiceLineInput)
   .min(1, "An invoice has at least one line")
-  .max(MAX_INVOICE_LINES, `An invoice has at most ${MAX_INVOICE_LINES} lines`);
+  .max(MAX_INVOICE_LINES, `An invoice has at most ${MAX_INVOICE_LINES} lines`)
+  .refine(
+    (all) => new Set(all.map((l) => Number(l.tax_rate))).size <= MAX_TAX_RATES,
+    `An invoice has at most ${MAX_TAX_RATES} different tax rates`,
+  );
 
 const notes = z
   .string()
