@@ -144,7 +144,14 @@ describe("payment states", () => {
 
   it("a succeeded payment of an invoice settles it: paid, amount_due 0, invoice.paid in the same transaction", async () => {
     const { tenantId, payment, invoiceId } = await started("paystack", { currency: "NGN", total: "1250.00" });
-    await transitionPayment({ ...deps(tenantId), paymentId: payment.id }, { to: "succeeded" }, origin);
+    const settles = { invoiceId: invoiceId ?? "", amountMinor: 125000n, currency: "NGN" };
+    const moves = await Promise.all(
+      [1, 2, 3].map(() =>
+        transitionPayment({ ...deps(tenantId), paymentId: payment.id }, { to: "succeeded", settles }, origin),
+      ),
+    );
+    // One of three racing moves made it, and only it settled the invoice.
+    expect(moves.filter(Boolean)).toHaveLength(1);
     const [rows = []] = await asTenant(
       tenantId,
       sql`select status, amount_paid::text, amount_due::text, paid_at is not null as paid from invoices where id = ${invoiceId}`,
@@ -164,15 +171,22 @@ describe("payment states", () => {
     });
   });
 
-  it("a partial payment leaves the invoice partially_paid without invoice.paid", async () => {
+  it("a partial payment leaves the invoice partially_paid, with invoice.partially_paid and no invoice.paid", async () => {
     const { tenantId, payment, invoiceId } = await started("paystack", { currency: "NGN", total: "2000.00" });
-    await transitionPayment({ ...deps(tenantId), paymentId: payment.id }, { to: "succeeded" }, origin);
+    const settles = { invoiceId: invoiceId ?? "", amountMinor: 125000n, currency: "NGN" };
+    await transitionPayment(
+      { ...deps(tenantId), paymentId: payment.id },
+      { to: "succeeded", settles },
+      origin,
+    );
     const [rows = []] = await asTenant(
       tenantId,
       sql`select status, amount_due::text from invoices where id = ${invoiceId}`,
     );
     expect(rows[0]).toEqual({ status: "partially_paid", amount_due: "750.00" });
-    expect((await outboxOf(tenantId)).map((e) => e.event_type)).not.toContain("invoice.paid");
+    const types = (await outboxOf(tenantId)).map((e) => e.event_type);
+    expect(types).not.toContain("invoice.paid");
+    expect(types).toContain("invoice.partially_paid");
   });
 
   it("a webhook stored ten times at once is one row; applied, it moves the payment once after verify agrees", async () => {
@@ -272,14 +286,24 @@ describe("payment states", () => {
     );
     // Not due yet: the janitor leaves both alone.
     connector.truth = { status: "failed", failureCode: "declined", failureMessage: "Declined" };
-    await runPaymentJanitor({ db: db(), region: "eu", connectorsFor: () => connectors });
+    await runPaymentJanitor({
+      db: db(),
+      region: "eu",
+      connectorsFor: () => connectors,
+      onlyTenants: [tenantId],
+    });
     expect((await paymentRow(tenantId, payment.id))?.status).toBe("requires_action");
 
     await asTenant(
       tenantId,
       sql`update payments set next_verify_at = now() - interval '1 second' where id = ${payment.id}`,
     );
-    const result = await runPaymentJanitor({ db: db(), region: "eu", connectorsFor: () => connectors });
+    const result = await runPaymentJanitor({
+      db: db(),
+      region: "eu",
+      connectorsFor: () => connectors,
+      onlyTenants: [tenantId],
+    });
     expect(result.moved).toBeGreaterThanOrEqual(1);
     const failed = await paymentRow(tenantId, payment.id);
     expect(failed).toMatchObject({ status: "failed", failure_code: "declined", next_verify_at: null });
@@ -290,11 +314,58 @@ describe("payment states", () => {
       tenantId,
       sql`update payments set next_verify_at = now() - interval '1 second', expires_at = now() - interval '1 second' where id = ${other.id}`,
     );
-    await runPaymentJanitor({ db: db(), region: "eu", connectorsFor: () => connectors });
+    await runPaymentJanitor({
+      db: db(),
+      region: "eu",
+      connectorsFor: () => connectors,
+      onlyTenants: [tenantId],
+    });
     expect((await paymentRow(tenantId, other.id))?.status).toBe("expired");
     const types = (await outboxOf(tenantId)).map((e) => e.event_type);
     expect(types.filter((t) => t === "payment.failed")).toHaveLength(1);
     expect(types.filter((t) => t === "payment.expired")).toHaveLength(1);
+  });
+
+  it("the janitor applies a stored event its request never applied (a Worker that died after the 200)", async () => {
+    const { tenantId, connectionId, connector, connectors, payment } = await started();
+    const hint = {
+      eventKey: "charge.success:left",
+      eventType: "charge.success",
+      payment: { providerReference: payment.provider_reference },
+    };
+    const stored = await storeProviderEvent(
+      db(),
+      tenantId,
+      { id: connectionId, provider: "paystack" },
+      hint,
+      "{}",
+    );
+    connector.truth = { status: "succeeded" };
+    // Fresh: still its request's own to apply.
+    await runPaymentJanitor({
+      db: db(),
+      region: "eu",
+      connectorsFor: () => connectors,
+      onlyTenants: [tenantId],
+    });
+    expect((await paymentRow(tenantId, payment.id))?.status).toBe("requires_action");
+    await asTenant(
+      tenantId,
+      sql`update provider_events set received_at = now() - interval '2 minutes' where id = ${stored.id}`,
+    );
+    const result = await runPaymentJanitor({
+      db: db(),
+      region: "eu",
+      connectorsFor: () => connectors,
+      onlyTenants: [tenantId],
+    });
+    expect(result.eventsApplied).toBeGreaterThanOrEqual(1);
+    expect((await paymentRow(tenantId, payment.id))?.status).toBe("succeeded");
+    const [rows = []] = await asTenant(
+      tenantId,
+      sql`select state, attempts from provider_events where id = ${stored.id}`,
+    );
+    expect(rows).toEqual([{ state: "applied", attempts: 1 }]);
   });
 
   it("the janitor backs off while the customer has not paid yet", async () => {
@@ -303,7 +374,12 @@ describe("payment states", () => {
       tenantId,
       sql`update payments set next_verify_at = now() - interval '1 second' where id = ${payment.id}`,
     );
-    await runPaymentJanitor({ db: db(), region: "eu", connectorsFor: () => connectors });
+    await runPaymentJanitor({
+      db: db(),
+      region: "eu",
+      connectorsFor: () => connectors,
+      onlyTenants: [tenantId],
+    });
     const row = await paymentRow(tenantId, payment.id);
     expect(row?.status).toBe("requires_action");
     expect(row?.verify_attempts).toBe(1);

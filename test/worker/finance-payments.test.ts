@@ -231,7 +231,7 @@ describe("refunds and the janitor", () => {
     ).toBe("requires_action");
     await asTenant(
       tenantId,
-      sql`update payments set next_verify_at = now() - interval '1 second' where id = ${payment.id}`,
+      sql`update payments set next_verify_at = now() - interval '1 hour' where id = ${payment.id}`,
     );
     await runScheduled();
     const after = await envelope<PaymentJson & { failure_code: string | null }>(
@@ -246,7 +246,7 @@ describe("refunds and the janitor", () => {
     const payment = await initiated(token, {});
     await asTenant(
       tenantId,
-      sql`update payments set next_verify_at = now() - interval '1 second', expires_at = now() - interval '1 second'
+      sql`update payments set next_verify_at = now() - interval '1 hour', expires_at = now() - interval '1 second'
           where id = ${payment.id}`,
     );
     await runScheduled();

@@ -14,7 +14,7 @@ import {
   ownerOfNewTenant,
   untilStatus,
 } from "./finance-webhook-helpers";
-import { envelope } from "./helpers";
+import { call, envelope } from "./helpers";
 import { asTenant } from "./oauth-helpers";
 
 // Provider webhooks end to end inside the Worker: the real connectors call the provider stand-in
@@ -68,6 +68,67 @@ describe("provider webhooks", () => {
       sql`select state, duplicates, event_type from provider_events`,
     );
     expect(rows).toEqual([{ state: "applied", duplicates: 0, event_type: type }]);
+  });
+
+  it("a paid invoice turns paid, with invoice.paid, in the same transaction as payment.succeeded", async () => {
+    const owner = await ownerOfNewTenant();
+    const connection = await connect(owner.token, "paystack");
+    const created = await call("/api/v1/invoices", {
+      method: "POST",
+      token: owner.token,
+      json: {
+        currency: "NGN",
+        due_date: "2026-12-31",
+        customer: { name: "Ọ̀ṣọ́ Adébáyọ̀", email: "oso@example.ng" },
+        lines: [{ description: "Catering", quantity: 2, unit_price: "500.00", tax_rate: "7.5" }],
+      },
+    });
+    const invoice = (await envelope<{ id: string }>(created)).data;
+    const finalized = await call(`/api/v1/finance/invoices/${invoice.id}/finalize`, {
+      method: "POST",
+      token: owner.token,
+    });
+    const open = (await envelope<{ amount_due: string; status: string }>(finalized)).data;
+    expect(open).toMatchObject({ status: "open", amount_due: "1075.00" });
+    const payment = await initiated(owner.token, { amount: open.amount_due, invoice_id: invoice.id });
+    // A second attempt while the first is in flight is refused.
+    const second = await call("/api/v1/payments/initiate", {
+      method: "POST",
+      token: owner.token,
+      headers: { "Idempotency-Key": crypto.randomUUID() },
+      json: {
+        amount: "1075.00",
+        currency: "NGN",
+        customer_email: "a@b.ng",
+        return_url: "https://x.example/r",
+        invoice_id: invoice.id,
+      },
+    });
+    expect(second.status).toBe(409);
+    await checkout(payment.checkout_url, "pay");
+    const [delivery] = await deliveriesFor(payment.provider_reference, "charge.success");
+    if (!delivery) throw new Error("no charge.success");
+    expect((await deliver(connection.webhookPath, delivery.body, delivery.headers)).status).toBe(200);
+    await untilStatus(owner.token, payment.id, "succeeded");
+    const read = await call(`/api/v1/finance/invoices/${invoice.id}`, { token: owner.token });
+    expect((await envelope<Record<string, unknown>>(read)).data).toMatchObject({
+      status: "paid",
+      amount_paid: "1075.00",
+      amount_due: "0.00",
+    });
+    const paid = await eventsOf(owner.token, "invoice.paid");
+    expect(paid).toHaveLength(1);
+    expect(paid[0]?.data).toMatchObject({ id: invoice.id, status: "paid" });
+    const [rows = []] = await asTenant(
+      owner.tenantId,
+      sql`select event_type, metadata_correlation from (
+            select event_type, payload->'metadata'->>'correlation_id' as metadata_correlation from outbox_events
+            where event_type in ('payment.succeeded', 'invoice.paid')) e`,
+    );
+    // Written by the same application of the webhook.
+    expect(
+      new Set((rows as { metadata_correlation: string }[]).map((r) => r.metadata_correlation)).size,
+    ).toBe(1);
   });
 
   it("the same event ten times in a row and ten at once: one row, one transition, one outbox event", async () => {

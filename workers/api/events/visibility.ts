@@ -11,9 +11,10 @@ const GUARDED_EVENT_TYPES: readonly { prefix: string; permission: Permission }[]
   { prefix: "webhook_endpoint.", permission: "webhooks.read" },
   { prefix: "webhook.", permission: "webhooks.read" },
   { prefix: "payment.", permission: "finance.payments.read" },
-  { prefix: "invoice.", permission: "finance.invoices.read" },
   // Which provider accounts take the tenant's money: what the connections routes show only to their readers.
   { prefix: "payment_connection.", permission: "finance.connections.read" },
+  // Invoices name customers and amounts: only who may read invoices sees their events.
+  { prefix: "invoice.", permission: "finance.invoices.read" },
 ];
 
 /** The event type prefixes this actor may not see (role and scope both checked). */

@@ -22,6 +22,8 @@ export interface JanitorDeps {
   /** One tenant's connectors. */
   connectorsFor: (tenantId: string) => ConnectorSource;
   now?: Date;
+  /** Only these tenants (a test's own, beside other tests' tenants in the same database). */
+  onlyTenants?: readonly string[];
 }
 
 export interface JanitorResult {
@@ -41,10 +43,12 @@ export interface JanitorResult {
  */
 export async function runPaymentJanitor(deps: JanitorDeps): Promise<JanitorResult> {
   const result: JanitorResult = { tenants: 0, verified: 0, moved: 0, eventsApplied: 0, errors: 0 };
-  const tenants = await rowsOf<{ tenant: string }>(
-    deps.db,
-    sql`select finance_due_tenants(${EVENT_REAPPLY_MIN_AGE_SECONDS}::int, ${TENANTS_PER_RUN}::int) as tenant`,
-  );
+  const tenants = deps.onlyTenants
+    ? deps.onlyTenants.map((tenant) => ({ tenant }))
+    : await rowsOf<{ tenant: string }>(
+        deps.db,
+        sql`select finance_due_tenants(${EVENT_REAPPLY_MIN_AGE_SECONDS}::int, ${TENANTS_PER_RUN}::int) as tenant`,
+      );
   const correlationId = `janitor:${crypto.randomUUID()}`;
   for (const { tenant: tenantId } of tenants) {
     result.tenants++;

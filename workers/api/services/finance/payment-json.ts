@@ -31,11 +31,6 @@ export function decimalOf(minor: SQL, currency: SQL): SQL {
     else (${minor} / (10::numeric ^ ${e})::bigint)::text || '.' || lpad((${minor} % (10::numeric ^ ${e})::bigint)::text, ${e}, '0') end)`;
 }
 
-/** Minor units as numeric major units, for the invoice's numeric(12,2) columns. */
-export function majorOf(minor: SQL, currency: SQL): SQL {
-  return sql`(${minor}::numeric / (10::numeric ^ ${exponentOf(currency)}))`;
-}
-
 /**
  * A connection's public id (`pcn_<region>_<hex>`), the form the connections API and the webhook
  * URL show, from its UUID column.

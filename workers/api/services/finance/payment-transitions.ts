@@ -1,16 +1,15 @@
 import { type SQL, sql } from "drizzle-orm";
 import type { Database } from "../../../../db/client";
-import { type EventSpec, eventPayload } from "../../../../db/outbox";
+import { type EventSpec, withEvent } from "../../../../db/outbox";
 import { tenantRows } from "../../../../db/rows";
 import type { PaymentStatus } from "../../../../db/schema/finance-enums";
 import type { RegionId } from "../../../../regions/registry";
 import type { EventType } from "../../events/catalogue";
+import { fromMinorUnits } from "../../finance/money";
 import { isInFlight, predecessorsOf } from "../../finance/payment-states";
-import { settledInvoiceJson, settleInvoice } from "./invoice-settlement";
-import { majorOf, type PaymentView, paymentJson } from "./payment-json";
-
-/** Every finance event's `source` (the platform event schema). */
-export const FINANCE_SOURCE = "finance-service";
+import { invoicePaymentStatement } from "./invoice-settlement";
+import { FINANCE_SOURCE } from "./invoice-sql";
+import { type PaymentView, paymentJson } from "./payment-json";
 
 /** The event each status is announced by; a move to a status without one emits nothing. */
 const EVENT_OF: Partial<Record<PaymentStatus, EventType>> = {
@@ -45,6 +44,8 @@ export interface PaymentChange {
   nextVerifyAt?: Date | undefined;
   /** The verification that led here: counted on the row. */
   verified?: boolean | undefined;
+  /** For a move to succeeded: the invoice the payment pays, settled in the same transaction. */
+  settles?: { invoiceId: string; amountMinor: bigint; currency: string } | undefined;
 }
 
 export interface TransitionTarget {
@@ -92,9 +93,10 @@ function setsOf(change: PaymentChange): SQL[] {
 
 /**
  * Moves one payment forward, or not at all: `UPDATE … WHERE status IN (allowed predecessors)`
- * (finance/payment-states.ts), with its `payment.*` event, the settlement of its invoice and the
- * `invoice.paid` event in the same statement — they commit together, and a transition that lost
- * a race (another delivery, the janitor) writes nothing. A refund may move a partially refunded
+ * (finance/payment-states.ts), with its `payment.*` event in the same statement and the
+ * settlement of its invoice (invoice-settlement.ts, `invoice.paid | invoice.partially_paid`) in
+ * the same batch — they commit together, and a transition that lost a race (another delivery,
+ * the janitor) writes nothing. A refund may move a partially refunded
  * payment again, only to a larger refunded total.
  *
  * Answers the payment after the move, or undefined when it was not in a state to make it.
@@ -111,39 +113,36 @@ export async function transitionPayment(
       ? sql`and amount_refunded_minor < ${change.amountRefundedMinor.toString()}::bigint`
       : sql``;
   const eventType = EVENT_OF[change.to];
-  const paymentEvent = eventType ? eventSpec(eventType, origin) : undefined;
-  const invoiceEvent = eventSpec("invoice.paid", origin);
-  const statement = sql`
-    with changed as (
-      update payments set ${sql.join(setsOf(change), sql`, `)}
+  const event = eventType ? eventSpec(eventType, origin) : undefined;
+  const change_ = sql`update payments set ${sql.join(setsOf(change), sql`, `)}
       where id = ${paymentId} and tenant_id = ${tenantId}
         and status in (${sql.join(
           predecessors.map((s) => sql`${s}`),
           sql`, `,
         )}) ${refundGuard}
-      returning *
-    ),
-    paid as (
-      select tenant_id, invoice_id, currency, ${majorOf(sql`amount_minor`, sql`currency`)} as paid
-      from changed where status = 'succeeded' and invoice_id is not null
-    ),
-    settled as (${settleInvoice("paid")}),
-    emitted as (
-      insert into outbox_events (id, tenant_id, event_type, payload)
-      ${
-        paymentEvent
-          ? sql`select ${paymentEvent.eventId}::uuid, changed.tenant_id, ${paymentEvent.eventType},
-              ${eventPayload(paymentEvent, sql`changed.tenant_id`, paymentJson("changed", region))}
-            from changed`
-          : sql`select null::uuid, null::uuid, null::text, null::jsonb where false`
-      }
-      union all
-      select ${invoiceEvent.eventId}::uuid, settled.tenant_id, ${invoiceEvent.eventType},
-        ${eventPayload(invoiceEvent, sql`settled.tenant_id`, settledInvoiceJson("settled"))}
-      from settled where settled.status = 'paid'
-    )
-    select ${paymentJson("changed", region)} as payment from changed`;
-  const [rows = []] = await tenantRows(db, tenantId, [statement]);
+      returning *`;
+  const json = paymentJson("changed", region);
+  const statements = [
+    event
+      ? withEvent(change_, event, json, sql`${json} as payment`)
+      : sql`with changed as (${change_}) select ${json} as payment from changed`,
+  ];
+  const settles = change.to === "succeeded" ? change.settles : undefined;
+  if (settles) {
+    // Same batch, so the same transaction; and only if this transaction is the one that moved the
+    // payment (its row version is ours): a transition that lost its race settles nothing.
+    statements.push(
+      invoicePaymentStatement(
+        { tenantId, userId: origin.actorId, correlationId: origin.correlationId },
+        settles.invoiceId,
+        fromMinorUnits(settles.amountMinor, settles.currency),
+        settles.currency,
+        sql`exists (select 1 from payments p where p.id = ${paymentId} and p.status = 'succeeded'
+                    and p.xmin = pg_current_xact_id()::xid)`,
+      ),
+    );
+  }
+  const [rows = []] = await tenantRows(db, tenantId, statements);
   return (rows[0] as { payment: PaymentView } | undefined)?.payment;
 }
 

@@ -21,6 +21,7 @@ export interface StoredPayment {
   amountMinor: bigint;
   amountRefundedMinor: bigint;
   connectionId: string;
+  invoiceId: string | null;
   providerReference: string;
   providerPaymentId: string | null;
   expiresAt: Date | null;
@@ -34,7 +35,7 @@ export async function loadStoredPayment(
 ): Promise<StoredPayment | undefined> {
   const [rows = []] = await tenantRows(db, tenantId, [
     sql`select id, status, currency, amount_minor::text as amount_minor, amount_refunded_minor::text as refunded,
-          connection_id, provider_reference, provider_payment_id, expires_at, verify_attempts
+          connection_id, invoice_id, provider_reference, provider_payment_id, expires_at, verify_attempts
         from payments where id = ${paymentId} and tenant_id = ${tenantId}`,
   ]);
   const r = rows[0] as
@@ -45,6 +46,7 @@ export async function loadStoredPayment(
         amount_minor: string;
         refunded: string;
         connection_id: string;
+        invoice_id: string | null;
         provider_reference: string;
         provider_payment_id: string | null;
         expires_at: string | null;
@@ -59,6 +61,7 @@ export async function loadStoredPayment(
     amountMinor: BigInt(r.amount_minor),
     amountRefundedMinor: BigInt(r.refunded),
     connectionId: r.connection_id,
+    invoiceId: r.invoice_id,
     providerReference: r.provider_reference,
     providerPaymentId: r.provider_payment_id,
     expiresAt: r.expires_at ? new Date(r.expires_at) : null,
@@ -111,6 +114,10 @@ function changeFor(payment: StoredPayment, verified: VerifiedPayment, now: Date)
       ? new Date(now.getTime() + nextVerifyDelayMs(payment.verifyAttempts + 1))
       : undefined,
     verified: true,
+    settles:
+      to === "succeeded" && payment.invoiceId
+        ? { invoiceId: payment.invoiceId, amountMinor: payment.amountMinor, currency: payment.currency }
+        : undefined,
   };
 }
 

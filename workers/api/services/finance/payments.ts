@@ -1,7 +1,7 @@
 import { sql } from "drizzle-orm";
 import type { Database } from "../../../../db/client";
 import { tenantRows } from "../../../../db/rows";
-import type { PaymentStatus } from "../../../../db/schema/finance-enums";
+import type { InvoiceStatus, PaymentStatus } from "../../../../db/schema/finance-enums";
 import type { PaymentConnector } from "../../finance/connectors/connector";
 import { fromMinorUnits } from "../../finance/money";
 import { nextVerifyDelayMs } from "../../finance/payment-states";
@@ -12,6 +12,7 @@ import { uuidHex } from "../../lib/uuid-hex";
 import type { Page } from "../contacts";
 import type { ServiceContext } from "../context";
 import type { ConnectionChoice, ConnectorSource } from "./connector-source";
+import { PAYABLE_INVOICE_STATUSES } from "./invoice-settlement";
 import { type PaymentView, paymentJson } from "./payment-json";
 import { type ChangeOrigin, transitionPayment } from "./payment-transitions";
 
@@ -57,7 +58,7 @@ async function checkInvoice(ctx: ServiceContext, invoiceId: string, currency: st
         where id = ${invoiceId} and tenant_id = ${tenantId} and not is_deleted`,
   ]);
   const invoice = rows[0] as { status: string; currency: string; number: string | null } | undefined;
-  if (!invoice || !["open", "partially_paid"].includes(invoice.status)) {
+  if (!invoice || !PAYABLE_INVOICE_STATUSES.includes(invoice.status as InvoiceStatus)) {
     throw new ApiError(
       "VALIDATION_ERROR",
       "invoice_id must name an open (finalized, unpaid) invoice of the tenant",
