@@ -1,9 +1,8 @@
 import { sql } from "drizzle-orm";
-import { eventPayload } from "../../db/outbox";
 import type { InvoiceView } from "../../workers/api/schemas/invoice";
-import { settledInvoiceJson, settleInvoice } from "../../workers/api/services/finance/invoice-settlement";
+import { settleInvoice } from "../../workers/api/services/finance/invoice-settlement";
 import { type CallInit, call, type Envelope, envelope, tokenFor } from "./helpers";
-import { asTenant } from "./oauth-helpers";
+import { asTenant, db } from "./oauth-helpers";
 
 export const INVOICES = "/api/v1/invoices";
 export const FINANCE_INVOICES = "/api/v1/finance/invoices";
@@ -97,32 +96,12 @@ export async function lastNumber(tenantId: string, series = "INV") {
 export const fieldsOf = (body: Envelope) => body.errors?.map((e) => e.field);
 
 /**
- * A succeeded payment of `amount` applied to the invoice as the payments side applies it: the
- * settlement CTE over a relation `paid`, and `invoice.paid` from the settled row, in one statement.
- * The invoice after it, or undefined when it did not apply.
+ * A succeeded payment of `amount` applied to the invoice as the payments side applies it (the
+ * settlement statement, with its invoice.paid / invoice.partially_paid event). The invoice after
+ * it, or undefined when it did not apply.
  */
 export async function settle(tenantId: string, invoiceId: string, amount: string, currency: string) {
-  const event = {
-    eventId: crypto.randomUUID(),
-    eventType: "invoice.paid" as const,
-    source: "finance-service",
-    actorId: null,
-    correlationId: crypto.randomUUID(),
-  };
-  const [rows = []] = await asTenant(
-    tenantId,
-    sql`with paid (tenant_id, invoice_id, currency, paid) as (
-          values (${tenantId}::uuid, ${invoiceId}::uuid, ${currency}::char(3), ${amount}::numeric)
-        ),
-        settled as (${settleInvoice("paid")}),
-        emitted as (
-          insert into outbox_events (id, tenant_id, event_type, payload)
-          select ${event.eventId}::uuid, settled.tenant_id, ${event.eventType},
-            ${eventPayload(event, sql`settled.tenant_id`, settledInvoiceJson("settled"))}
-          from settled where settled.status = 'paid'
-        )
-        select ${settledInvoiceJson("settled")}::text as json from settled`,
-  );
-  const json = (rows[0] as { json: string } | undefined)?.json;
+  const actor = { tenantId, userId: null, correlationId: crypto.randomUUID() };
+  const json = await settleInvoice(db(), actor, invoiceId, amount, currency);
   return json === undefined ? undefined : (JSON.parse(json) as InvoiceView);
 }

@@ -235,6 +235,7 @@ describe("invoices: void, uncollectible, payment", () => {
       "invoice.created",
       "invoice.finalized",
       "invoice.marked_uncollectible",
+      "invoice.partially_paid",
       "invoice.paid",
     ]);
   });
@@ -263,9 +264,15 @@ describe("invoices: void, uncollectible, payment", () => {
     expect(second?.paid_at).not.toBeNull();
     expect(await settle(tenantId, invoice.id, "0.01", "EUR")).toBeUndefined();
     const events = await invoiceEvents(tenantId, invoice.id);
-    expect(events.map((e) => e.event_type)).toEqual(["invoice.created", "invoice.finalized", "invoice.paid"]);
-    expect(events[2]?.payload.data).toEqual(second);
-    expect(events[2]?.payload.metadata.user_id).toBeNull();
+    expect(events.map((e) => e.event_type)).toEqual([
+      "invoice.created",
+      "invoice.finalized",
+      "invoice.partially_paid",
+      "invoice.paid",
+    ]);
+    expect(events[2]?.payload.data).toEqual(first);
+    expect(events[3]?.payload.data).toEqual(second);
+    expect(events[3]?.payload.metadata.user_id).toBeNull();
 
     const draft = (await createDraft(token)).body.data;
     expect(await settle(tenantId, draft.id, "1.00", "NGN")).toBeUndefined();
