@@ -121,6 +121,8 @@ export async function startLocalStack(options: StackOptions): Promise<LocalStack
               DATA_ENCRYPTION_KEY: secrets[region].dataEncryptionKey,
               DATABASE_URL: databases[region].appUrl,
               DATABASE_HTTP_URL: `${gateways[region].url}/sql`,
+              // PGlite is one session: the Worker must not open a second one beside a request's.
+              DATABASE_SINGLE_SESSION: options.postgresUrl ? "false" : "true",
               // Locally the gateway is the region's backend service; its /health is the backend's.
               BACKEND_URL: gateways[region].url,
               UPSTASH_REDIS_REST_URL: upstash?.url ?? "",

@@ -22,9 +22,17 @@ import { liveConnectorSource } from "../services/finance/live-connectors";
 import { getPayment, initiatePayment, listPayments, refundPayment } from "../services/finance/payments";
 import { pageBody, successBody } from "./iam-common";
 
+/**
+ * The region's database beside the request's transaction. On a single-session database (PGlite
+ * in `npm run dev`) a second session would wait for the request's own transaction until it timed
+ * out, so there the request's transaction is used (a failed attempt then rolls back with it).
+ */
+const besideRequest = (c: Context<AppEnv>, ctx: ServiceContext) =>
+  c.get("config").databaseSingleSession ? ctx.db : regionDatabase(c.get("config"));
+
 const connectorsOf = (c: Context<AppEnv>, ctx: ServiceContext) =>
   liveConnectorSource({
-    db: regionDatabase(c.get("config")),
+    db: besideRequest(c, ctx),
     config: c.get("config"),
     tenantId: ctx.actor.tenantId,
     ctx,
@@ -73,7 +81,7 @@ export function registerPaymentRoutes(
         const ctx = serviceContext(c);
         const payment = await initiatePayment(
           ctx,
-          { connectors: connectorsOf(c, ctx), ledger: regionDatabase(config) },
+          { connectors: connectorsOf(c, ctx), ledger: besideRequest(c, ctx) },
           {
             amountMinor: input.amount_minor,
             currency: input.currency,
