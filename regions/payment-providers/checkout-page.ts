@@ -5,7 +5,8 @@ import type { RequestContext } from "./routing";
 
 // The hosted payment page every provider's URL points at: `GET /checkout/{provider}/{token}`
 // shows the amount and a form; `POST` the same URL with `outcome=pay|fail|cancel`
-// (application/x-www-form-urlencoded, a browser's form post or curl -d) settles it: the
+// (Stripe also `fail_async`; application/x-www-form-urlencoded, a browser's form post or
+// curl -d) settles it: the
 // provider state moves, the webhooks go out (the first attempt is awaited), then a 303 sends the
 // browser to the merchant's URL with the provider's query parameters.
 
@@ -14,7 +15,7 @@ const PROVIDER_NAMES = {
   paystack: "Paystack",
   flutterwave: "Flutterwave",
 } as const;
-const OUTCOMES: readonly Outcome[] = ["pay", "fail", "cancel"];
+const BASIC_OUTCOMES: readonly Outcome[] = ["pay", "fail", "cancel"];
 
 function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -54,6 +55,7 @@ function checkoutPage(checkout: HostedCheckout): string {
 <button type="submit" name="outcome" value="pay">Pay</button>
 <button type="submit" name="outcome" value="fail">Fail</button>
 <button type="submit" name="outcome" value="cancel">Cancel</button>
+${(checkout.extraOutcomes ?? []).map(({ outcome, label }) => `<button type="submit" name="outcome" value="${outcome}">${escapeHtml(label)}</button>`).join("\n")}
 </form>
 <p class="note">${escapeHtml(checkout.failNote)}</p>`,
   );
@@ -73,8 +75,12 @@ export function createCheckoutPages(lookups: Record<HostedCheckout["provider"], 
     if (ctx.method === "GET" || ctx.method === "HEAD") return html(200, checkoutPage(checkout));
     if (ctx.method !== "POST") return html(405, page("Method not allowed", "<h1>Use GET or POST</h1>"));
     const outcome = new URLSearchParams(ctx.body.toString("utf8")).get("outcome") as Outcome | null;
-    if (!outcome || !OUTCOMES.includes(outcome)) {
-      return html(400, page("Bad request", "<h1>outcome must be pay, fail or cancel</h1>"));
+    const offered = [...BASIC_OUTCOMES, ...(checkout.extraOutcomes ?? []).map((extra) => extra.outcome)];
+    if (!outcome || !offered.includes(outcome)) {
+      return html(
+        400,
+        page("Bad request", "<h1>outcome must be one of the buttons (pay, fail, cancel)</h1>"),
+      );
     }
     if (!checkout.open) {
       return html(

@@ -2,7 +2,8 @@
 // still be paid, and what Pay / Fail / Cancel do (move the provider state, send the webhooks,
 // return where the browser goes next).
 
-export type Outcome = "pay" | "fail" | "cancel";
+/** `fail_async` (Stripe only): a delayed payment method submitted, then failing. */
+export type Outcome = "pay" | "fail" | "cancel" | "fail_async";
 
 export interface HostedCheckout {
   provider: "stripe" | "paystack" | "flutterwave";
@@ -18,6 +19,8 @@ export interface HostedCheckout {
   status: string;
   /** What Fail does at this provider, shown under the button. */
   failNote: string;
+  /** Outcomes besides pay, fail and cancel this provider offers, with their button labels. */
+  extraOutcomes?: { outcome: Outcome; label: string }[];
   settle(outcome: Outcome): Promise<string | undefined>;
 }
 

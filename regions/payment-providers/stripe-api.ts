@@ -183,6 +183,45 @@ export function createStripeStandIn(options: {
     await emit(account, "checkout.session.completed", session, record.apiVersion, request);
   }
 
+  /**
+   * A delayed payment method (SEPA Direct Debit): the session completes unpaid, the PaymentIntent
+   * is processing, then the debit fails: payment_intent.payment_failed and
+   * checkout.session.async_payment_failed, as Stripe sends them days later.
+   */
+  async function failAsync(record: SessionRecord): Promise<void> {
+    const { session, account } = record;
+    const email = session.customer_email ?? "customer@example.com";
+    const intent = paymentIntentFor(session, record.intentMetadata);
+    intent.payment_method = stripeId("pm", 24);
+    intent.payment_method_types = ["sepa_debit"];
+    intent.status = "processing";
+    account.intents.set(intent.id, intent);
+    session.status = "complete";
+    session.payment_status = "unpaid";
+    session.payment_intent = intent.id;
+    session.url = null;
+    session.customer_details = {
+      address: null,
+      email,
+      name: null,
+      phone: null,
+      tax_exempt: "none",
+      tax_ids: [],
+    };
+    const request = { id: null, idempotency_key: null };
+    await emit(account, "checkout.session.completed", session, record.apiVersion, request);
+    intent.status = "requires_payment_method";
+    intent.payment_method = null;
+    intent.last_payment_error = {
+      code: "payment_method_provider_decline",
+      decline_code: "insufficient_funds",
+      message: "The customer's bank account could not be charged.",
+      type: "card_error",
+    };
+    await emit(account, "payment_intent.payment_failed", intent, record.apiVersion, request);
+    await emit(account, "checkout.session.async_payment_failed", session, record.apiVersion, request);
+  }
+
   const handlers: Route<StripeHandler>[] = [
     apiRoute("POST", "/v1/checkout/sessions", (call) => {
       const input = parse(sessionCreateSchema, call.params);
@@ -473,7 +512,7 @@ export function createStripeStandIn(options: {
     checkout(token) {
       const record = sessionsById.get(token);
       if (!record) return undefined;
-      return hostedCheckout(record, { pay, expire });
+      return hostedCheckout(record, { pay, expire, failAsync });
     },
     reset() {
       accounts.clear();
@@ -490,6 +529,7 @@ function hostedCheckout(
   actions: {
     pay(record: SessionRecord): Promise<void>;
     expire(record: SessionRecord, request: StripeEvent["request"]): Promise<void>;
+    failAsync(record: SessionRecord): Promise<void>;
   },
 ): HostedCheckout {
   const { session } = record;
@@ -504,9 +544,10 @@ function hostedCheckout(
     status: `status ${session.status}, payment_status ${session.payment_status}`,
     failNote:
       "Fail: the customer gives up after a declined card; the session expires (checkout.session.expired) and the browser returns to cancel_url.",
+    extraOutcomes: [{ outcome: "fail_async", label: "Fail later (bank debit)" }],
     async settle(outcome: Outcome) {
-      if (outcome === "pay") {
-        await actions.pay(record);
+      if (outcome === "pay" || outcome === "fail_async") {
+        await (outcome === "pay" ? actions.pay(record) : actions.failAsync(record));
         // Stripe substitutes the literal {CHECKOUT_SESSION_ID} in success_url.
         return session.success_url?.replaceAll("{CHECKOUT_SESSION_ID}", session.id) ?? undefined;
       }

@@ -66,7 +66,7 @@ export interface PaymentIntent {
   currency: string;
   customer: null;
   description: null;
-  last_payment_error: null;
+  last_payment_error: { code: string; decline_code?: string; message: string; type: string } | null;
   latest_charge: string | null;
   livemode: false;
   metadata: Metadata;

@@ -50,7 +50,10 @@ export function testKey(prefix: "sk_test_" | "FLWSECK_TEST-"): string {
 }
 
 /** Submits the hosted checkout form as a browser would (no redirect following). */
-export function submitCheckout(pageUrl: string, outcome: "pay" | "fail" | "cancel"): Promise<Response> {
+export function submitCheckout(
+  pageUrl: string,
+  outcome: "pay" | "fail" | "cancel" | "fail_async",
+): Promise<Response> {
   return fetch(pageUrl, {
     method: "POST",
     headers: { "content-type": "application/x-www-form-urlencoded" },

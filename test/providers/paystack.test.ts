@@ -117,6 +117,8 @@ describe("Paystack", () => {
     expect(failed.status).toBe(303);
     expect(failed.headers.get("location")).toContain("reference=inv7-attempt2");
     expect(await h.received("paystack-fail")).toEqual([]);
+    // Only Stripe's page offers a delayed failure.
+    expect((await submitCheckout(init.body.data.authorization_url, "fail_async")).status).toBe(400);
     const verify = await call("GET", "/transaction/verify/inv7-attempt2");
     expect(verify.body.data).toMatchObject({ status: "failed", gateway_response: "Declined", paid_at: null });
   });

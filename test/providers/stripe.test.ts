@@ -161,6 +161,32 @@ describe("Stripe Checkout through the stripe package", () => {
     });
   });
 
+  it("Fail later (a bank debit): completed unpaid, then checkout.session.async_payment_failed", async () => {
+    const stripe = client();
+    const { secret } = await stripe.webhookEndpoints.create({
+      url: h.hookUrl("stripe-async"),
+      enabled_events: ["checkout.session.completed", "checkout.session.async_payment_failed"],
+    });
+    const session = await stripe.checkout.sessions.create(sessionParams());
+    expect(await (await fetch(session.url as string)).text()).toContain('value="fail_async"');
+    const submitted = await submitCheckout(session.url as string, "fail_async");
+    // The customer submitted a payment: back to success_url, though nothing is paid.
+    expect(submitted.headers.get("location")).toBe(`https://merchant.example/paid?session=${session.id}`);
+    const events = await Promise.all(
+      (await h.received("stripe-async")).map((r) => verified(stripe, r, secret as string)),
+    );
+    expect(events.map((e) => [e.type, (e.data.object as Stripe.Checkout.Session).payment_status])).toEqual([
+      ["checkout.session.completed", "unpaid"],
+      ["checkout.session.async_payment_failed", "unpaid"],
+    ]);
+    const retrieved = await stripe.checkout.sessions.retrieve(session.id, { expand: ["payment_intent"] });
+    expect(retrieved).toMatchObject({ status: "complete", payment_status: "unpaid" });
+    expect(retrieved.payment_intent).toMatchObject({
+      status: "requires_payment_method",
+      last_payment_error: { code: "payment_method_provider_decline" },
+    });
+  });
+
   it("expires a session through the API, only while open", async () => {
     const stripe = client();
     const session = await stripe.checkout.sessions.create(sessionParams());
