@@ -108,6 +108,13 @@ describe("payment connections: secrets", () => {
     });
     texts.push(created.text);
     const id = created.body.data.id;
+    // As created: both secrets sealed to the row, neither in clear anywhere in it.
+    const fresh = (await storedConnection(tenantId, id)) as Record<string, string>;
+    expect(JSON.stringify(fresh)).not.toContain(secretKey);
+    expect(JSON.stringify(fresh)).not.toContain(webhookSecret.slice(6));
+    const bound = `payment_connection:${fresh.id}`;
+    expect(await openSecret(dataKey(), fresh.secret_key_sealed as string, bound)).toBe(secretKey);
+    expect(await openSecret(dataKey(), fresh.webhook_secret_sealed as string, bound)).toBe(webhookSecret);
     texts.push((await connections(`/${id}`, { token })).text, (await connections("", { token })).text);
     const rotatedKey = stripeKey();
     const rotatedSecret = stripeWebhookSecret();

@@ -158,6 +158,23 @@ describe.each(cases)(
   },
 );
 
+describe("Stripe's delayed methods", () => {
+  it("a bank debit that fails after the checkout completed: verify says failed, with Stripe's error", async () => {
+    const connector = connectorFor("stripe", stripeKey());
+    const started = await connector.initiate(request(5000n, "EUR"));
+    const settled = await fetch(started.checkoutUrl, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: "outcome=fail_async",
+      redirect: "manual",
+    });
+    expect(settled.status).toBe(303);
+    const after = await connector.verify({ providerReference: started.providerReference });
+    expect(after.status).toBe("failed");
+    expect(after.failureCode ?? after.failureMessage).toBeTruthy();
+  });
+});
+
 describe("provider webhooks from the stand-in verify with the connectors", () => {
   it("Stripe: the checkout.session.completed it sends verifies with the endpoint's whsec_ and names the session", async () => {
     const key = stripeKey();
@@ -273,4 +290,43 @@ describe("provider webhooks from the stand-in verify with the connectors", () =>
       (await connector.parseWebhook(new TextEncoder().encode(delivery!.body), headers, new Date())).verified,
     ).toBe(true);
   });
+});
+
+describe("providers that fail or hang (the webhook receiver stands in for a broken API)", () => {
+  it.each(["paystack", "flutterwave"] as const)(
+    "%s: a 5xx and a missed deadline are 503 with Retry-After, the refusal a 400 with the message only",
+    async (provider) => {
+      const name = `broken-${crypto.randomUUID()}`;
+      const secretKey = keyFor(provider);
+      const broken = connectorWith(
+        provider,
+        { secretKey, webhookSecrets: [] },
+        { baseUrl: `${receiver}/hooks/${name}`, timeoutMs: 500 },
+      );
+      await fetch(`${receiver}/control/${name}?fail=1`, { method: "POST" });
+      const failing = await broken.initiate(request(1000n, "NGN")).catch((e: unknown) => e);
+      expect(failing).toMatchObject({ status: 503, headers: { "Retry-After": "5" } });
+      expect((failing as ApiError).message).toMatch(/answered 500/);
+
+      await fetch(`${receiver}/control/${name}?hang=1`, { method: "POST" });
+      const started = Date.now();
+      const late = await broken.initiate(request(1000n, "NGN")).catch((e: unknown) => e);
+      expect(late).toMatchObject({ status: 503 });
+      expect((late as ApiError).message).toMatch(/did not answer within 500 ms/);
+      expect(Date.now() - started).toBeLessThan(5000);
+
+      // The receiver answers 200 with a body that is not the provider's: unreadable, so 503 too.
+      const odd = await broken.initiate(request(1000n, "NGN")).catch((e: unknown) => e);
+      expect(odd).toMatchObject({ status: 503 });
+
+      // What was sent: the Bearer key, and ₦10.00 as Paystack's integer kobo or Flutterwave's exact major units.
+      const sent = (await (await fetch(`${receiver}/control/${name}`)).json()) as {
+        headers: Record<string, string>;
+        body: string;
+      }[];
+      expect(sent).toHaveLength(3);
+      expect(sent[0]?.headers.authorization).toBe(`Bearer ${secretKey}`);
+      expect(sent[0]?.body).toContain(provider === "paystack" ? '"amount":1000,' : '"amount":10.00,');
+    },
+  );
 });

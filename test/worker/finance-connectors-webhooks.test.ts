@@ -182,6 +182,16 @@ describe("Paystack webhooks (x-paystack-signature: hex HMAC-SHA512 of the raw bo
     expect(await parse(connector, body, {})).toEqual({ verified: false, reason: "missing_signature" });
   });
 
+  it("a well-signed body that is not the event shape is malformed, not an event", async () => {
+    for (const odd of ["not json", JSON.stringify({ data: {} }), "\u00ff\u00fe"]) {
+      const signature = hex(await hmac("SHA-512", key, odd));
+      expect(await parse(connector, odd, { "x-paystack-signature": signature }), odd).toEqual({
+        verified: false,
+        reason: "malformed",
+      });
+    }
+  });
+
   it("hashes the raw bytes, not a re-serialisation: the same JSON spaced differently needs its own signature", async () => {
     const spaced = JSON.stringify(JSON.parse(body), null, 2);
     const signature = hex(await hmac("SHA-512", key, body));
