@@ -10,6 +10,7 @@ import {
   deliver,
   deliveriesFor,
   eventsOf,
+  initiate,
   initiated,
   ownerOfNewTenant,
   untilStatus,
@@ -90,6 +91,9 @@ describe("provider webhooks", () => {
     });
     const open = (await envelope<{ amount_due: string; status: string }>(finalized)).data;
     expect(open).toMatchObject({ status: "open", amount_due: "1075.00" });
+    const over = await initiate(owner.token, { amount: "1075.01", invoice_id: invoice.id });
+    expect(over.status).toBe(400);
+    expect((await envelope(over)).errors?.[0]?.field).toBe("amount");
     const payment = await initiated(owner.token, { amount: open.amount_due, invoice_id: invoice.id });
     // A second attempt while the first is in flight is refused.
     const second = await call("/api/v1/payments/initiate", {

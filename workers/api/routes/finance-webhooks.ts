@@ -16,9 +16,9 @@ import { WebhookAccepted, WebhookPathParams } from "../schemas/payment";
 import { liveConnectorSource } from "../services/finance/live-connectors";
 import {
   applyProviderEvent,
-  connectionTenant,
   countRejection,
   storeProviderEvent,
+  webhookConnection,
 } from "../services/finance/webhook-intake";
 import { successBody } from "./iam-common";
 
@@ -89,13 +89,11 @@ export function registerProviderWebhookRoutes(app: OpenAPIHono<AppEnv>, path: st
         );
       }
       const db = regionDatabase(config);
-      const route = await connectionTenant(db, parsed.uuid);
+      const route = await webhookConnection(db, config, parsed.uuid);
       if (!route || route.provider !== provider) throw ApiError.notFound("Webhook URL");
       const connectors = liveConnectorSource({ db, config, tenantId: route.tenantId });
-      const choice = await connectors.forConnection(parsed.uuid);
-      if (!choice) throw ApiError.notFound("Webhook URL");
 
-      const result = await choice.connector.parseWebhook(raw, c.req.raw.headers, new Date());
+      const result = await route.connector.parseWebhook(raw, c.req.raw.headers, new Date());
       if (!result.verified) {
         await countRejection(db, route.tenantId, parsed.uuid);
         throw new ApiError("BAD_REQUEST", `Webhook refused: ${result.reason.replaceAll("_", " ")}`);

@@ -3,7 +3,7 @@ import type { Database } from "../../../../db/client";
 import { tenantRows } from "../../../../db/rows";
 import type { InvoiceStatus, PaymentStatus } from "../../../../db/schema/finance-enums";
 import type { PaymentConnector } from "../../finance/connectors/connector";
-import { fromMinorUnits } from "../../finance/money";
+import { fromMinorUnits, toMinorUnits } from "../../finance/money";
 import { nextVerifyDelayMs } from "../../finance/payment-states";
 import { violatedUniqueConstraint } from "../../lib/db-errors";
 import { ApiError } from "../../lib/errors";
@@ -54,10 +54,12 @@ export const paymentReference = (paymentId: string) => `nx-${uuidHex(paymentId)}
 async function checkInvoice(ctx: ServiceContext, invoiceId: string, currency: string, amountMinor: bigint) {
   const tenantId = ctx.actor.tenantId;
   const [rows = []] = await tenantRows(ctx.db, tenantId, [
-    sql`select status, currency, number from invoices
+    sql`select status, currency, number, amount_due::text as amount_due from invoices
         where id = ${invoiceId} and tenant_id = ${tenantId} and not is_deleted`,
   ]);
-  const invoice = rows[0] as { status: string; currency: string; number: string | null } | undefined;
+  const invoice = rows[0] as
+    | { status: string; currency: string; number: string | null; amount_due: string }
+    | undefined;
   if (!invoice || !PAYABLE_INVOICE_STATUSES.includes(invoice.status as InvoiceStatus)) {
     throw new ApiError(
       "VALIDATION_ERROR",
@@ -72,8 +74,17 @@ async function checkInvoice(ctx: ServiceContext, invoiceId: string, currency: st
       field: "currency",
     });
   }
-  if (amountMinor <= 0n)
-    throw new ApiError("VALIDATION_ERROR", "amount must be positive", { field: "amount" });
+  // amount_due is numeric(12,2): for a currency of fewer decimals its zero fraction is dropped first.
+  const due =
+    toMinorUnits(invoice.amount_due, currency) ??
+    toMinorUnits(invoice.amount_due.replace(/\.0+$/, ""), currency);
+  if (amountMinor <= 0n || (due !== null && amountMinor > due)) {
+    throw new ApiError(
+      "VALIDATION_ERROR",
+      `amount must be positive and at most the invoice's amount due (${invoice.amount_due} ${currency})`,
+      { field: "amount" },
+    );
+  }
   return invoice;
 }
 

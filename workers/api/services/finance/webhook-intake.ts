@@ -1,9 +1,15 @@
 import { sql } from "drizzle-orm";
 import type { Database } from "../../../../db/client";
-import { rowsOf, tenantRows } from "../../../../db/rows";
+import { tenantRows } from "../../../../db/rows";
 import type { PaymentProvider } from "../../../../db/schema/finance-enums";
 import type { RegionId } from "../../../../regions/registry";
-import type { WebhookHint } from "../../finance/connectors/connector";
+import type { PaymentConnector, WebhookHint } from "../../finance/connectors/connector";
+import {
+  type ConnectorConfig,
+  connectorFor,
+  SEALED_CONNECTION_COLUMNS,
+  type SealedConnection,
+} from "../../finance/connectors/connector-for";
 import type { ConnectorSource } from "./connector-source";
 import { loadStoredPayment, type ReconcileOutcome, reconcilePayment } from "./payment-verification";
 
@@ -12,21 +18,37 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** After this many failed applications (the provider unreachable each time) an event is given up. */
 export const MAX_EVENT_ATTEMPTS = 10;
 
+/** A webhook URL's connection: its tenant, and its connector ready to check the signature. */
+export interface WebhookConnection {
+  tenantId: string;
+  provider: PaymentProvider;
+  connector: PaymentConnector;
+}
+
 /**
- * The tenant a webhook URL's connection belongs to, before anything is verified: the public route
- * knows nothing else (payment_connection_tenant(), 0018, SECURITY DEFINER). Undefined for an
- * unknown or deleted connection.
+ * The connection a webhook URL names, before anything is verified: the public route knows only
+ * its id. One round trip: payment_connection_tenant() (0018, SECURITY DEFINER) names the tenant,
+ * which the same batch then reads the row under (row-level security). Undefined for an unknown or
+ * deleted connection.
  */
-export async function connectionTenant(
+export async function webhookConnection(
   db: Database,
+  config: ConnectorConfig,
   connectionId: string,
-): Promise<{ tenantId: string; provider: PaymentProvider } | undefined> {
-  const rows = await rowsOf<{ tenant_id: string; provider: PaymentProvider }>(
-    db,
-    sql`select tenant_id, provider from payment_connection_tenant(${connectionId}::uuid)`,
-  );
-  const row = rows[0];
-  return row ? { tenantId: row.tenant_id, provider: row.provider } : undefined;
+): Promise<WebhookConnection | undefined> {
+  const [, result] = await db.batch([
+    db.execute(
+      sql`select set_config('app.tenant_id',
+            coalesce((select tenant_id::text from payment_connection_tenant(${connectionId}::uuid)), ''), true)`,
+    ),
+    db.execute(
+      sql`select ${SEALED_CONNECTION_COLUMNS}, tenant_id from payment_connections
+          where id = ${connectionId} and not is_deleted`,
+    ),
+  ]);
+  const row = result.rows[0] as (SealedConnection & { tenant_id: string }) | undefined;
+  if (!row?.secret_key_sealed) return undefined;
+  return { tenantId: row.tenant_id, provider: row.provider, connector: await connectorFor(config, row) };
 }
 
 /** A refused webhook (forged, stale, tampered, unreadable) is only counted on its connection. */
@@ -70,8 +92,10 @@ export async function storeProviderEvent(
           order by created_at desc limit 1)`
       : sql`null::uuid`;
   const [, rows = []] = await tenantRows(db, tenantId, [
+    // At most once a minute: every delivery taking this row's lock would queue them all behind it.
     sql`update payment_connections set last_webhook_received_at = now()
-        where id = ${connection.id} and tenant_id = ${tenantId}`,
+        where id = ${connection.id} and tenant_id = ${tenantId}
+          and (last_webhook_received_at is null or last_webhook_received_at < now() - interval '1 minute')`,
     sql`with payment as (select ${paymentLookup} as id)
         insert into provider_events (tenant_id, connection_id, provider, event_key, event_type, raw_body, payment_id,
                                      state, last_error, processed_at)
