@@ -33,7 +33,8 @@ export async function invoiceTenant(options: { billing?: Record<string, unknown>
 
 export async function invoices<T = Invoice>(path: string, init: CallInit = {}, base = INVOICES) {
   const res = await call(`${base}${path}`, init);
-  const body = res.status === 204 ? undefined : await envelope<T>(res);
+  const json = res.status !== 204 && res.status !== 304 && res.headers.get("Content-Type")?.includes("json");
+  const body = json ? await envelope<T>(res) : await res.arrayBuffer().then(() => undefined);
   return { res, status: res.status, body: body as Envelope<T> };
 }
 

@@ -9,6 +9,7 @@ import {
   invoiceTenant,
   NGN_DRAFT,
 } from "./finance-invoice-helpers";
+import { connect } from "./finance-webhook-helpers";
 import { asTenant } from "./oauth-helpers";
 
 const ROLES = ["Owner", "Admin", "Manager", "Member", "Viewer", "Guest"] as const;
@@ -33,6 +34,7 @@ const ROUTES: {
   allowed: Role[];
   prepare: Prepare;
   json?: unknown;
+  key?: boolean;
   ok: number;
 }[] = [
   { method: "GET", path: () => "", allowed: READERS, prepare: none, ok: 200 },
@@ -50,6 +52,16 @@ const ROUTES: {
   { method: "POST", path: (id) => `/${id}/finalize`, allowed: WRITERS, prepare: draft, ok: 200 },
   { method: "POST", path: (id) => `/${id}/void`, allowed: VOIDERS, prepare: open, ok: 200 },
   { method: "POST", path: (id) => `/${id}/mark-uncollectible`, allowed: WRITERS, prepare: open, ok: 200 },
+  { method: "GET", path: (id) => `/${id}/pdf`, allowed: READERS, prepare: draft, ok: 200 },
+  {
+    method: "POST",
+    path: (id) => `/${id}/pay`,
+    allowed: WRITERS,
+    prepare: open,
+    json: { return_url: "https://shop.example.ng/thanks" },
+    key: true,
+    ok: 201,
+  },
 ];
 
 describe("invoices: permissions", () => {
@@ -57,13 +69,19 @@ describe("invoices: permissions", () => {
     "every route under %s: its roles succeed, the others get 403 (a Member cannot void, a Viewer only reads, a Guest nothing)",
     async (base) => {
       const { token: owner, as } = await invoiceTenant();
+      await connect(owner, "paystack");
       for (const route of ROUTES) {
         for (const role of ROLES) {
           const token = role === "Owner" ? owner : await as(role);
           const id = await route.prepare(owner);
           const res = await invoices(
             route.path(id),
-            { method: route.method, token, ...(route.json === undefined ? {} : { json: route.json }) },
+            {
+              method: route.method,
+              token,
+              ...(route.json === undefined ? {} : { json: route.json }),
+              ...(route.key ? { headers: { "Idempotency-Key": crypto.randomUUID() } } : {}),
+            },
             base,
           );
           const label = `${role} ${route.method} ${base}${route.path("{id}")}`;
@@ -104,6 +122,7 @@ describe("invoices: tenant isolation", () => {
       ["POST", "/finalize", undefined, target.id],
       ["POST", "/void", undefined, openOne.id],
       ["POST", "/mark-uncollectible", undefined, openOne.id],
+      ["GET", "/pdf", undefined, target.id],
     ];
     for (const base of [INVOICES, FINANCE_INVOICES]) {
       for (const [method, suffix, json, id] of routes) {

@@ -1,7 +1,8 @@
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
+import { regionDatabase } from "../../../db/client";
 import type { AppEnv } from "../app-env";
-import { guardedBy } from "../auth/permissions";
+import { guardedBy, guardedByAll } from "../auth/permissions";
 import { publishAfterCommit } from "../events/after-commit";
 import {
   EINVOICE_TRANSMITTERS,
@@ -10,20 +11,25 @@ import {
 } from "../finance/einvoice-transmitter";
 import { invoicePdfEtag } from "../finance/pdf/invoice-pdf-etag";
 import { renderInvoicePdf } from "../finance/pdf/render-invoice-pdf";
+import { returnUrlProblem } from "../finance/return-url";
 import { rawSuccess } from "../lib/envelope";
+import { ApiError } from "../lib/errors";
 import { acceptsIdempotencyKey } from "../lib/idempotency";
 import { preRenderedJson, preRenderedPage } from "../lib/pre-rendered";
 import { requestTransaction } from "../lib/request-transaction";
 import { serviceContext } from "../lib/service-context";
 import { injectedFault } from "../lib/test-faults";
-import { errorResponses, jsonResponse, listOf, successOf, UuidParam } from "../schemas/common";
+import { errorResponses, jsonBody, jsonResponse, listOf, successOf, UuidParam } from "../schemas/common";
 import { Invoice, InvoiceInput, InvoiceListItem, InvoiceListQuery, InvoicePatch } from "../schemas/invoice";
+import { InvoicePayInput } from "../schemas/invoice-payment";
+import { Payment } from "../schemas/payment";
 import {
   finalizeInvoice,
   MARK_UNCOLLECTIBLE,
   transitionInvoice,
   VOID,
 } from "../services/finance/invoice-lifecycle";
+import { payInvoice } from "../services/finance/invoice-payment";
 import { invoicePdfInput } from "../services/finance/invoice-pdf";
 import {
   createInvoice,
@@ -32,6 +38,8 @@ import {
   listInvoices,
   updateInvoice,
 } from "../services/finance/invoices";
+import { liveConnectorSource } from "../services/finance/live-connectors";
+import { successBody } from "./iam-common";
 
 const InvoicePage = listOf(InvoiceListItem);
 const InvoiceItem = successOf(Invoice);
@@ -281,6 +289,42 @@ export function registerInvoiceRoutes(app: OpenAPIHono<AppEnv>, base: string, al
       const pdf = await renderInvoicePdf(view);
       c.header("Content-Disposition", `inline; filename="${number ?? "draft"}.pdf"`);
       return c.body(pdf, 200, { "Content-Type": "application/pdf" });
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      ...common,
+      method: "post",
+      path: `${item}/pay`,
+      summary: "Pay an invoice (hosted checkout)",
+      description:
+        "Initiates a payment of the invoice's `amount_due` in its currency, exactly as `POST /api/v1/payments/initiate` " +
+        "with `invoice_id` does (same connection choice, same answer: 201 with the payment in `requires_action` and " +
+        'its `checkout_url`): the customer\'s email unless `customer_email` is given, "Invoice INV-…" at the ' +
+        "checkout. When the provider confirms the payment, the invoice turns `paid` with `invoice.paid`. Only an " +
+        "open, partially paid or uncollectible invoice with something due (409 otherwise), one payment in flight " +
+        "at a time (409). `Idempotency-Key` is required. Needs `finance.payments.write` and `finance.invoices.read`.",
+      ...guardedByAll("finance.payments.write", "finance.invoices.read"),
+      ...acceptsIdempotencyKey("required"),
+      request: { params: UuidParam, ...jsonBody(InvoicePayInput) },
+      responses: {
+        201: jsonResponse(successOf(Payment), "The payment, awaiting the customer at checkout_url"),
+        ...errorResponses(400, 401, 403, 404, 409, 413, 415, 422, 429, 503),
+      },
+    }),
+    async (c) => {
+      const input = c.req.valid("json");
+      const config = c.get("config");
+      const problem = returnUrlProblem(input.return_url, config.webhookAllowPrivateTargets);
+      if (problem) throw new ApiError("VALIDATION_ERROR", problem, { field: "return_url" });
+      const ctx = serviceContext(c);
+      const ledger = regionDatabase(config);
+      const connectors = liveConnectorSource({ db: ledger, config, tenantId: ctx.actor.tenantId, ctx });
+      const payment = await payInvoice(ctx, { connectors, ledger }, c.req.valid("param").id, input);
+      publishAfterCommit(c);
+      c.header("Location", `/api/v1/finance/payments/${payment.id}`);
+      return c.json(successBody(payment, c.get("requestId")), 201);
     },
   );
 
