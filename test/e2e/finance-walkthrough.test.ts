@@ -5,8 +5,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEMO_TENANTS } from "../../db/seed/demo";
 import { launchChromium } from "../support/chromium";
 import { e2eStack, rowsIn, stackToken } from "../support/e2e-stack";
-import { type ReceivedWebhook, startWebhookReceiver, type WebhookReceiver } from "../support/webhook-receiver";
 import { until } from "../support/until";
+import {
+  type ReceivedWebhook,
+  startWebhookReceiver,
+  type WebhookReceiver,
+} from "../support/webhook-receiver";
 import { verifyStandard } from "../support/webhook-verify";
 
 // The README's "Try it locally" walk-through, as a newcomer runs it against `npm run dev` (the
@@ -29,7 +33,9 @@ beforeAll(async () => {
     received.set(name, [...(received.get(name) ?? []), got]);
   });
   shop = createServer((_req, res) => {
-    res.writeHead(200, { "Content-Type": "text/html" }).end("<!doctype html><title>Thanks</title><h1>Thanks</h1>");
+    res
+      .writeHead(200, { "Content-Type": "text/html" })
+      .end("<!doctype html><title>Thanks</title><h1>Thanks</h1>");
   });
   await new Promise<void>((resolve) => shop.listen(0, "127.0.0.1", resolve));
   shopUrl = `http://127.0.0.1:${(shop.address() as AddressInfo).port}`;
@@ -71,7 +77,7 @@ type Json = Record<string, unknown> & { data: Record<string, unknown> };
 describe("finance walk-through (README: Try it locally, on npm run dev)", () => {
   it("npm run dev printed the demo tenants' connections at the stand-in", () => {
     expect(stack.output).toMatch(
-      /Demo payment connections: eu \(Demo GmbH\): stripe pcn_eu_[0-9a-f]{32}; lagos \(Demo Ventures Ltd\): paystack pcn_ng_[0-9a-f]{32}, flutterwave pcn_ng_[0-9a-f]{32}/,
+      /Demo payment connections: eu \(Demo GmbH\): stripe pcn_eu_[0-9a-f]{32}( \(new\))?; lagos \(Demo Ventures Ltd\): paystack pcn_ng_[0-9a-f]{32}( \(new\))?, flutterwave pcn_ng_[0-9a-f]{32}/,
     );
     expect(stack.output).toMatch(/Webhook inbox: http:\/\/127\.0\.0\.1:\d+/);
   });
@@ -81,7 +87,12 @@ describe("finance walk-through (README: Try it locally, on npm run dev)", () => 
       const api = stack[c.region];
       const token = await stackToken(c.region);
       const headers = { Authorization: `Bearer ${token}`, "Content-Type": "application/json" };
-      const call = async (method: string, path: string, body?: unknown, extra: Record<string, string> = {}) => {
+      const call = async (
+        method: string,
+        path: string,
+        body?: unknown,
+        extra: Record<string, string> = {},
+      ) => {
         const response = await fetch(`${api}${path}`, {
           method,
           headers: { ...headers, ...extra },
@@ -93,9 +104,9 @@ describe("finance walk-through (README: Try it locally, on npm run dev)", () => 
 
       // The demo connection npm run dev made is the tenant's, and its webhook URL is in its region.
       const connections = await call("GET", "/api/v1/finance/connections");
-      const connection = (connections.json.data as unknown as { provider: string; label: string; webhook_url: string }[]).find(
-        (x) => x.provider === c.provider && x.label === `Demo ${c.provider} (local stand-in)`,
-      );
+      const connection = (
+        connections.json.data as unknown as { provider: string; label: string; webhook_url: string }[]
+      ).find((x) => x.provider === c.provider && x.label === `Demo ${c.provider} (local stand-in)`);
       expect(connection?.webhook_url.startsWith(`${api}/api/v1/payments/webhook/${c.provider}/`)).toBe(true);
 
       // The tenant's own server: a loopback receiver, registered through the webhooks API.
@@ -131,7 +142,12 @@ describe("finance walk-through (README: Try it locally, on npm run dev)", () => 
           { "Idempotency-Key": crypto.randomUUID() },
         );
         expect(paid.status, paid.text).toBe(201);
-        const payment = paid.json.data as { id: string; status: string; checkout_url: string; provider: string };
+        const payment = paid.json.data as {
+          id: string;
+          status: string;
+          checkout_url: string;
+          provider: string;
+        };
         expect(payment).toMatchObject({ status: "requires_action", provider: c.provider });
 
         // The customer: opens the checkout page, clicks Pay, lands back at the shop.
@@ -154,13 +170,19 @@ describe("finance walk-through (README: Try it locally, on npm run dev)", () => 
         expect(paymentNow.json.data.status).toBe("succeeded");
 
         // Both events are in the event log, once each.
-        const events = await until("invoice.paid and payment.succeeded in the event log", 10_000, async () => {
-          const got = await call("GET", "/api/v1/events?limit=100");
-          const list = got.json.data as unknown as { event_type: string; data: { id: string } }[];
-          const ofInvoice = list.filter((e) => e.event_type === "invoice.paid" && e.data.id === invoiceId);
-          const ofPayment = list.filter((e) => e.event_type === "payment.succeeded" && e.data.id === payment.id);
-          return ofInvoice.length && ofPayment.length ? { ofInvoice, ofPayment } : undefined;
-        });
+        const events = await until(
+          "invoice.paid and payment.succeeded in the event log",
+          10_000,
+          async () => {
+            const got = await call("GET", "/api/v1/events?limit=100");
+            const list = got.json.data as unknown as { event_type: string; data: { id: string } }[];
+            const ofInvoice = list.filter((e) => e.event_type === "invoice.paid" && e.data.id === invoiceId);
+            const ofPayment = list.filter(
+              (e) => e.event_type === "payment.succeeded" && e.data.id === payment.id,
+            );
+            return ofInvoice.length && ofPayment.length ? { ofInvoice, ofPayment } : undefined;
+          },
+        );
         expect(events.ofInvoice).toHaveLength(1);
         expect(events.ofPayment).toHaveLength(1);
 
@@ -168,7 +190,14 @@ describe("finance walk-through (README: Try it locally, on npm run dev)", () => 
         const delivered = await until("invoice.paid at the tenant's webhook endpoint", 20_000, async () =>
           received
             .get(hook)
-            ?.map((got) => verifyStandard(secret, got) as { event_type: string; tenant_id: string; data: { id: string } })
+            ?.map(
+              (got) =>
+                verifyStandard(secret, got) as {
+                  event_type: string;
+                  tenant_id: string;
+                  data: { id: string };
+                },
+            )
             .find((e) => e.event_type === "invoice.paid" && e.data.id === invoiceId),
         );
         expect(delivered.tenant_id).toBe(DEMO_TENANTS[c.region].tenantId);
@@ -185,7 +214,11 @@ describe("finance walk-through (README: Try it locally, on npm run dev)", () => 
         const pdf = await fetch(`${api}/api/v1/invoices/${invoiceId}/pdf`, { headers });
         expect(pdf.status).toBe(200);
         expect(pdf.headers.get("content-type")).toBe("application/pdf");
-        expect(Buffer.from(await pdf.arrayBuffer()).subarray(0, 5).toString("latin1")).toBe("%PDF-");
+        expect(
+          Buffer.from(await pdf.arrayBuffer())
+            .subarray(0, 5)
+            .toString("latin1"),
+        ).toBe("%PDF-");
 
         // Residency: the invoice and its payment are rows of the tenant's home region only.
         const other = c.region === "eu" ? "lagos" : "eu";

@@ -1,11 +1,11 @@
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import { regionDatabase } from "../../../db/client";
 import type { AppEnv } from "../app-env";
 import { guardedBy } from "../auth/permissions";
 import { publishAfterCommit } from "../events/after-commit";
 import { toMinorUnits } from "../finance/money";
 import { returnUrlProblem } from "../finance/return-url";
+import { databaseBesideRequest } from "../lib/database-beside-request";
 import { ApiError } from "../lib/errors";
 import { acceptsIdempotencyKey } from "../lib/idempotency";
 import { serviceContext } from "../lib/service-context";
@@ -22,13 +22,8 @@ import { liveConnectorSource } from "../services/finance/live-connectors";
 import { getPayment, initiatePayment, listPayments, refundPayment } from "../services/finance/payments";
 import { pageBody, successBody } from "./iam-common";
 
-/**
- * The region's database beside the request's transaction. On a single-session database (PGlite
- * in `npm run dev`) a second session would wait for the request's own transaction until it timed
- * out, so there the request's transaction is used (a failed attempt then rolls back with it).
- */
 const besideRequest = (c: Context<AppEnv>, ctx: ServiceContext) =>
-  c.get("config").databaseSingleSession ? ctx.db : regionDatabase(c.get("config"));
+  databaseBesideRequest(c.get("config"), ctx.db);
 
 const connectorsOf = (c: Context<AppEnv>, ctx: ServiceContext) =>
   liveConnectorSource({
