@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
+import { hiddenWithout } from "../../workers/api/events/visibility";
 import { canTransition } from "../../workers/api/finance/payment-states";
 import { ApiError } from "../../workers/api/lib/errors";
 import { runPaymentJanitor } from "../../workers/api/services/finance/payment-janitor";
@@ -60,6 +61,12 @@ describe("payment states", () => {
     expect(canTransition("partially_refunded", "refunded")).toBe(true);
     expect(canTransition("succeeded", "disputed")).toBe(true);
     expect(canTransition("expired", "succeeded")).toBe(false);
+  });
+
+  it("payment events are shown only to holders of finance.payments.read, invoice events of finance.invoices.read", () => {
+    expect(hiddenWithout(["events.read"])).toEqual(expect.arrayContaining(["payment.", "invoice."]));
+    expect(hiddenWithout(["events.read", "finance.payments.read"])).not.toContain("payment.");
+    expect(hiddenWithout(["events.read", "finance.payments.read"])).toContain("invoice.");
   });
 
   it("initiate records the attempt, then moves it to requires_action with the checkout and payment.created", async () => {

@@ -115,7 +115,7 @@ export async function initiated(token: string, json: Record<string, unknown>): P
 }
 
 /** The customer at the stand-in's hosted checkout, pressing Pay (or Fail). */
-export async function checkout(url: string, outcome: "pay" | "fail" | "cancel" = "pay") {
+export async function checkout(url: string, outcome: "pay" | "fail" | "cancel" | "fail_async" = "pay") {
   const res = await fetch(url, {
     method: "POST",
     headers: { "content-type": "application/x-www-form-urlencoded" },

@@ -135,6 +135,26 @@ describe("provider webhooks", () => {
     ).toBe(1);
   });
 
+  it("a Stripe bank debit that fails after checkout: the async failure webhooks move the payment to failed once", async () => {
+    const owner = await ownerOfNewTenant();
+    const connection = await connect(owner.token, "stripe");
+    const payment = await initiated(owner.token, { currency: "EUR", connection_id: connection.id });
+    await checkout(payment.checkout_url, "fail_async");
+    const sent = await until("Stripe's async failure", 5_000, async () => {
+      const found = await deliveriesFor(payment.provider_reference);
+      return found.some((d) => d.type === "checkout.session.async_payment_failed") ? found : undefined;
+    });
+    for (const delivery of sent) {
+      expect(
+        (await deliver(connection.webhookPath, delivery.body, delivery.headers)).status,
+        delivery.type,
+      ).toBe(200);
+    }
+    await untilStatus(owner.token, payment.id, "failed");
+    expect(await eventsOf(owner.token, "payment.failed")).toHaveLength(1);
+    expect(await eventsOf(owner.token, "payment.succeeded")).toHaveLength(0);
+  });
+
   it("the same event ten times in a row and ten at once: one row, one transition, one outbox event", async () => {
     const { token, tenantId, connection, payment, delivery } = await paidAt("paystack", "charge.success");
     const sequential: number[] = [];
