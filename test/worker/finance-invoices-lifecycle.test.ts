@@ -129,6 +129,29 @@ describe("invoices: finalize and numbering", () => {
     expect((await finalize(token, draft.id)).body.data.number).toBe("INV-000002");
   });
 
+  it("with an Idempotency-Key too: a refused finalize keeps no number, its 409 is what the key replays", async () => {
+    const { token, tenantId } = await invoiceTenant();
+    const draft = (await createDraft(token)).body.data;
+    const key = { "Idempotency-Key": crypto.randomUUID() };
+    const refused = await finalize(token, draft.id, { ...key, [FAULT_HEADER]: "einvoice:reject" });
+    expect(refused.status).toBe(409);
+    expect(await lastNumber(tenantId)).toBe(0);
+    expect((await invoices(`/${draft.id}`, { token })).body.data).toMatchObject({
+      status: "draft",
+      number: null,
+    });
+    const replayed = await finalize(token, draft.id, { ...key, [FAULT_HEADER]: "einvoice:reject" });
+    expect(replayed.res.headers.get("Idempotent-Replayed")).toBe("true");
+    const failed = await finalize(token, draft.id, {
+      "Idempotency-Key": crypto.randomUUID(),
+      [FAULT_HEADER]: "einvoice:fail",
+    });
+    expect(failed.status).toBe(503);
+    expect(await lastNumber(tenantId)).toBe(0);
+    const done = await finalize(token, draft.id, { "Idempotency-Key": crypto.randomUUID() });
+    expect(done.body.data.number).toBe("INV-000001");
+  });
+
   it("stores and shows what the clearance answers (IRN, CSID, QR, cleared)", async () => {
     const { token } = await invoiceTenant();
     const draft = (await createDraft(token)).body.data;
@@ -161,6 +184,37 @@ describe("invoices: finalize and numbering", () => {
       "invoice.finalized",
       "invoice.paid",
     ]);
+  });
+
+  it("a PATCH racing a finalize either lands before it (and is numbered with it) or is refused: never lines changed on a numbered invoice", async () => {
+    const { token } = await invoiceTenant();
+    const newLines = [{ description: "Replacement", quantity: 3, unit_price: "0.10", tax_rate: "7.5" }];
+    const outcomes = new Set<number>();
+    // The PATCH sent later each round (0 to 484 ms), so that some land while the finalize holds the invoice.
+    for (let round = 0; round < 12; round++) {
+      const draft = (await createDraft(token)).body.data;
+      const [patched, done] = await Promise.all([
+        new Promise((resolve) => setTimeout(resolve, round * round * 4)).then(() =>
+          invoices(`/${draft.id}`, { method: "PATCH", token, json: { lines: newLines } }),
+        ),
+        finalize(token, draft.id),
+      ]);
+      outcomes.add(patched.status);
+      expect(done.status).toBe(200);
+      expect([200, 409]).toContain(patched.status);
+      const after = (await invoices(`/${draft.id}`, { token })).body.data;
+      expect(after.status).toBe("open");
+      if (patched.status === 200) {
+        expect(after).toMatchObject({ total: "0.32", revision: 3 });
+        expect(after.lines.map((l) => l.description)).toEqual(["Replacement"]);
+      } else {
+        expect(after).toMatchObject({ total: "2999250.00", revision: 2 });
+        expect(after.lines).toHaveLength(2);
+      }
+      expect(done.body.data.total).toBe(after.total);
+    }
+    // Both outcomes happened: the race was run, not just the two orders one after the other.
+    expect([...outcomes].sort()).toEqual([200, 409]);
   });
 
   it("accepts an Idempotency-Key: a retried finalize replays its answer and takes no second number", async () => {

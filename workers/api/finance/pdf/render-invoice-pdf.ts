@@ -99,7 +99,7 @@ export async function renderInvoicePdf(input: InvoicePdfViewInput): Promise<Uint
   const doc = await PDFDocument.create({ updateMetadata: false });
   const fonts = await embedInvoiceFonts(doc);
 
-  doc.setTitle(`${labels.invoice} ${displayNumber}`, { showInWindowTitleBar: true });
+  doc.setTitle(displayNumber, { showInWindowTitleBar: true });
   doc.setAuthor(view.supplier.name);
   doc.setSubject(`${labels.invoice} ${displayNumber} — ${view.customer.name}`);
   doc.setProducer(INVOICE_PDF_PRODUCER);
