@@ -58,9 +58,9 @@ const REALTIME_MESSAGES = 50;
 const PDF_RENDERS = 40;
 /** `--only finance`: initiates measured (after five unmeasured ones), each then one distinct webhook event. */
 const FINANCE_PAYMENTS = Number(process.env.BENCH_FINANCE_PAYMENTS ?? 300);
-/** `--only finance`: how often each event is delivered, and from how many connections at once. */
-const FINANCE_DUPLICATES = 10;
-const FINANCE_CONCURRENCY = 50;
+/** `--only finance`: how often each event is delivered, and from how many connections at once (env to vary them). */
+const FINANCE_DUPLICATES = Number(process.env.BENCH_FINANCE_DUPLICATES ?? 10);
+const FINANCE_CONCURRENCY = Number(process.env.BENCH_FINANCE_CONCURRENCY ?? 50);
 /** Contact creates measured by `--only webhooks` (after two unmeasured ones). */
 const WEBHOOK_DELIVERIES = 30;
 
@@ -114,6 +114,7 @@ async function main(options: BenchOptions): Promise<boolean> {
       standinUrl: standin.url,
       database: DATABASE,
       tenantId: BENCH_TENANT.tenantId,
+      pids: { workerd: alone.pid, gateway: gateway.pid },
       count: FINANCE_PAYMENTS,
       warmup: 5,
       duplicates: FINANCE_DUPLICATES,

@@ -1,4 +1,5 @@
 import { queryAsOwner } from "../../test/support/postgres";
+import { type CpuShare, cpuDelta, cpuShare, cpuSnapshot } from "./cpu";
 import { percentile } from "./percentile";
 import { progress } from "./progress";
 import type { TargetCheck } from "./report";
@@ -36,6 +37,8 @@ export interface FinanceTimings {
     outboxEvents: number;
     providerEvents: number;
     duplicatesCounted: number;
+    /** % of one core per process while the deliveries were answered (the bench process is also the stand-in). */
+    cpu: CpuShare | null;
   };
 }
 
@@ -55,6 +58,7 @@ export async function measureFinance(options: {
   standinUrl: string;
   database: string;
   tenantId: string;
+  pids: { workerd: number; gateway: number };
   count: number;
   warmup: number;
   duplicates: number;
@@ -141,6 +145,7 @@ export async function measureFinance(options: {
   let next = 0;
   let non200 = 0;
   const statuses = new Map<number, number>();
+  const cpuBefore = cpuSnapshot(options.pids);
   const t0 = performance.now();
   await Promise.all(
     Array.from({ length: options.concurrency }, async () => {
@@ -163,6 +168,7 @@ export async function measureFinance(options: {
     }),
   );
   const answeredMs = performance.now() - t0;
+  const cpu = cpuShare(cpuDelta(cpuBefore, cpuSnapshot(options.pids)));
   if (statuses.size)
     progress(`finance: answers other than 200: ${JSON.stringify(Object.fromEntries(statuses))}`);
   const countSucceeded = async () =>
@@ -213,6 +219,7 @@ export async function measureFinance(options: {
       outboxEvents: Number(counts?.outbox ?? 0),
       providerEvents: Number(counts?.stored ?? 0),
       duplicatesCounted: Number(counts?.dups ?? 0),
+      cpu,
     },
   };
 }
@@ -222,6 +229,9 @@ export function renderFinance(f: FinanceTimings): string {
   return [
     `finance initiate (${f.initiate.count} POST /api/v1/payments/initiate, one after another, Paystack stand-in): p50 ${f.initiate.p50} ms, p95 ${f.initiate.p95} ms, max ${f.initiate.max} ms`,
     `finance webhook intake (${i.distinct} distinct Paystack charge.success × ${i.deliveries / i.distinct} = ${i.deliveries} deliveries, ${i.concurrency} connections): all answered in ${i.answeredMs} ms (${i.deliveriesPerSecond} deliveries/s, ${i.non200} not 200); all effects applied in ${i.appliedMs} ms: ${i.distinctPerSecond} distinct events/s`,
+    i.cpu
+      ? `finance intake CPU, % of one core: workerd ${i.cpu.workerd}, gateway ${i.cpu.gateway}, Postgres ${i.cpu.postgres}, bench process (client + stand-in) ${i.cpu.loadGenerator}, other work on the machine ${i.cpu.other}`
+      : "finance intake CPU: not measured (no /proc)",
     `finance effects: distinct events ${i.distinct}, payments moved ${i.paymentsMoved}, payment.succeeded outbox events ${i.outboxEvents}, stored provider events ${i.providerEvents}, duplicates counted ${i.duplicatesCounted} (of ${i.deliveries - i.distinct} sent)`,
   ].join("\n");
 }
