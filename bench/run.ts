@@ -1,10 +1,12 @@
 import os from "node:os";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { startPaymentProviders } from "../regions/payment-providers/server";
 import { measureActivations } from "./lib/activations";
 import { startBenchStack } from "./lib/bench-stack";
 import { Cleanup } from "./lib/cleanup";
 import { measureContactWrites, renderContactWrites } from "./lib/contact-writes";
+import { financeTarget, measureFinance, renderFinance } from "./lib/finance";
 import {
   BENCH_TENANT,
   BURST_LIMIT,
@@ -55,6 +57,11 @@ const cleanup = new Cleanup();
 const REALTIME_MESSAGES = 50;
 /** Renders of each invoice measured by `--only pdf` (after six unmeasured ones). */
 const PDF_RENDERS = 40;
+/** `--only finance`: initiates measured (after five unmeasured ones), each then one distinct webhook event. */
+const FINANCE_PAYMENTS = Number(process.env.BENCH_FINANCE_PAYMENTS ?? 300);
+/** `--only finance`: how often each event is delivered, and from how many connections at once (env to vary them). */
+const FINANCE_DUPLICATES = Number(process.env.BENCH_FINANCE_DUPLICATES ?? 10);
+const FINANCE_CONCURRENCY = Number(process.env.BENCH_FINANCE_CONCURRENCY ?? 50);
 /** Contact creates measured by `--only webhooks` (after two unmeasured ones). */
 const WEBHOOK_DELIVERIES = 30;
 
@@ -95,6 +102,29 @@ async function main(options: BenchOptions): Promise<boolean> {
     cleanup,
   });
   const { credentials, gateway, workerd, work, workerUrl, startWorker } = stack;
+  if (options.only === "finance") {
+    // The payment providers stand-in in this process; the Worker calls it for initiate and verify.
+    const standin = await startPaymentProviders({ port: 0 });
+    cleanup.add(`payment providers stand-in ${standin.url}`, () => standin.close());
+    // RATE_LIMITS=off: the provider webhook route is public, so one address (this process) is
+    // held to the per-address public limit (600 a minute) — what is measured is the intake itself.
+    const alone = await startWorker("main", stack.port, "off", { paymentProviderUrls: standin.providerUrls });
+    const finance = await measureFinance({
+      baseUrl: alone.url,
+      token: credentials.token,
+      standinUrl: standin.url,
+      database: DATABASE,
+      tenantId: BENCH_TENANT.tenantId,
+      pids: { workerd: alone.pid, gateway: gateway.pid },
+      count: FINANCE_PAYMENTS,
+      warmup: 5,
+      duplicates: FINANCE_DUPLICATES,
+      concurrency: FINANCE_CONCURRENCY,
+    });
+    const target = financeTarget(finance);
+    process.stdout.write(`\n${renderFinance(finance)}\n\n${renderTarget(target)}\n\n`);
+    return target.pass;
+  }
   if (options.only && options.only !== "limiter") {
     const alone = await startWorker("main", stack.port, "on");
     return runOnly(options, alone.url, credentials.token);

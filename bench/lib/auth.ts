@@ -35,7 +35,8 @@ export async function createCredentials(options: {
       tenantId,
       userId,
       role: "Owner",
-      scope: "crm:read crm:write realtime:read realtime:write webhooks:read webhooks:write",
+      scope:
+        "crm:read crm:write realtime:read realtime:write webhooks:read webhooks:write finance:read finance:write",
       ttlSeconds: options.ttlSeconds,
     });
   return { jwks: jwksBinding(keys), token: await tokenFor(options.tenantId, options.userId), tokenFor };

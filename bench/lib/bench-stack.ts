@@ -37,6 +37,8 @@ export interface WorkerOptions {
   scheduledTriggerPort?: number;
   /** DATABASE_TIMEOUT_MS (unset: the Worker's default). */
   databaseTimeoutMs?: number;
+  /** PAYMENT_PROVIDER_URLS: the payment provider stand-in (bench --only finance). */
+  paymentProviderUrls?: Record<string, string>;
 }
 
 export interface BenchStack {
@@ -155,6 +157,9 @@ export async function startBenchStack(options: {
           // the receiver in the bench process on 127.0.0.1.
           DATA_ENCRYPTION_KEY: dataEncryptionKey,
           WEBHOOK_ALLOW_PRIVATE_TARGETS: "true",
+          ...(workerOptions.paymentProviderUrls === undefined
+            ? {}
+            : { PAYMENT_PROVIDER_URLS: JSON.stringify(workerOptions.paymentProviderUrls) }),
           ...(workerOptions.databaseTimeoutMs === undefined
             ? {}
             : { DATABASE_TIMEOUT_MS: String(workerOptions.databaseTimeoutMs) }),

@@ -21,14 +21,22 @@ export interface BenchOptions {
   /** Sign-ups measured (after two unmeasured ones). */
   activations: number;
   /** Only one section's figures, no load scenarios (quick; no JSON report is written). */
-  only: "activations" | "limiter" | "realtime" | "webhooks" | "pdf" | "contact-writes" | undefined;
+  only:
+    | "activations"
+    | "limiter"
+    | "realtime"
+    | "webhooks"
+    | "pdf"
+    | "contact-writes"
+    | "finance"
+    | undefined;
   /** Socket counts of the realtime fan-out runs (`max`: as many as this machine holds, see socket-ceiling.ts). */
   realtimeSockets: number[];
 }
 
 export const USAGE = `usage: npm run bench -- [--duration 10] [--connections 50] [--warmup 3] [--pool-size 10]
                         [--overhead-connections 1] [--output bench/results/latest.json] [--keep] [--breakdown]
-                        [--activations 20] [--realtime-sockets 1000,max] [--only activations|limiter|realtime|webhooks|pdf|contact-writes]
+                        [--activations 20] [--realtime-sockets 1000,max] [--only activations|limiter|realtime|webhooks|pdf|contact-writes|finance]
 Environment (flags win): BENCH_DURATION, BENCH_CONNECTIONS, BENCH_WARMUP, BENCH_POOL_SIZE,
 BENCH_OVERHEAD_CONNECTIONS, BENCH_ACTIVATIONS, BENCH_REALTIME_SOCKETS; BENCH_DATABASE (default nexus_bench,
 recreated and dropped by the run).
@@ -51,12 +59,13 @@ function onlyOption(raw: string | undefined): BenchOptions["only"] {
     raw === "realtime" ||
     raw === "webhooks" ||
     raw === "pdf" ||
-    raw === "contact-writes"
+    raw === "contact-writes" ||
+    raw === "finance"
   ) {
     return raw;
   }
   throw new Error(
-    `--only must be activations, limiter, realtime, webhooks, pdf or contact-writes, got "${raw}"`,
+    `--only must be activations, limiter, realtime, webhooks, pdf, contact-writes or finance, got "${raw}"`,
   );
 }
 

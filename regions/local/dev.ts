@@ -66,6 +66,7 @@ ${REGION_IDS.map((r) => `  ${r.padEnd(8)} ${info.regionUrls[r].padEnd(25)} ${inf
 
   Upstash:  ${info.upstashUrl ?? "off (Redis not reachable)"}
   Payments: ${info.paymentProvidersUrl} (Stripe, Paystack, Flutterwave stand-in; checkout pages have Pay/Fail buttons)
+  Webhook inbox: ${info.webhookInboxUrl} (what the demo tenants' webhook endpoints received; JSON: /eu, /lagos)
   Docs:     ${info.regionUrls.eu}/docs   OpenAPI: ${info.regionUrls.eu}/openapi.json
 
   Sign in: every demo user's password is "${DEMO_PASSWORD}" (owner@demo-eu.example, viewer@demo-eu.example, …;

@@ -9,6 +9,8 @@ export const StackInfo = z.object({
   gatewayUrls: z.object({ eu: z.url(), lagos: z.url() }),
   upstashUrl: z.url().nullable(),
   paymentProvidersUrl: z.url().optional(),
+  /** The demo tenants' webhook inbox (regions/local/webhook-inbox.ts). */
+  webhookInboxUrl: z.url().optional(),
   database: z.enum(["pglite", "postgres"]),
 });
 export type StackInfo = z.infer<typeof StackInfo>;

@@ -6,11 +6,13 @@ import { startPaymentProviders } from "../payment-providers/server";
 import { REGION_IDS, type RegionId } from "../registry";
 import { type SqlGateway, startSqlGateway } from "../sql-gateway/server";
 import { startUpstashRest, type UpstashRestServer } from "../upstash-rest/server";
+import { describeDemoFinance, setUpDemoFinance } from "./demo-finance";
 import { jwksBinding, loadOrCreateDevKeys } from "./dev-keys";
 import { loadOrCreateDevSecrets } from "./dev-secrets";
 import { devKeysFile, devSecretsFile } from "./paths";
 import { pgliteDatabase, postgresDatabase, type RegionDatabase } from "./region-database";
 import { type StackInfo, writeStackInfo } from "./stack-info";
+import { startWebhookInbox } from "./webhook-inbox";
 import { startWranglerDev, type WorkerProcess } from "./wrangler-dev";
 
 export interface StackOptions {
@@ -37,6 +39,7 @@ export const DEFAULT_PORTS = {
   gateway: { eu: 4401, lagos: 4402 },
   upstash: 8079,
   paymentProviders: 8091,
+  webhookInbox: 8092,
 } as const;
 
 /**
@@ -118,6 +121,8 @@ export async function startLocalStack(options: StackOptions): Promise<LocalStack
               DATA_ENCRYPTION_KEY: secrets[region].dataEncryptionKey,
               DATABASE_URL: databases[region].appUrl,
               DATABASE_HTTP_URL: `${gateways[region].url}/sql`,
+              // PGlite is one session: the Worker must not open a second one beside a request's.
+              DATABASE_SINGLE_SESSION: options.postgresUrl ? "false" : "true",
               // Locally the gateway is the region's backend service; its /health is the backend's.
               BACKEND_URL: gateways[region].url,
               UPSTASH_REDIS_REST_URL: upstash?.url ?? "",
@@ -132,12 +137,28 @@ export async function startLocalStack(options: StackOptions): Promise<LocalStack
       }),
     );
 
+    // The demo tenants' payment connections at the stand-in and their webhook inbox
+    // (regions/local/demo-finance.ts), through the API as a tenant would set them up.
+    const inbox = await step("Webhook inbox for the demo tenants", () =>
+      startWebhookInbox({ port: port(DEFAULT_PORTS.webhookInbox) }),
+    );
+    cleanups.push(() => inbox.close());
+    const finance = await step("Demo payment connections and webhook endpoints", () =>
+      setUpDemoFinance({
+        regionUrls,
+        paymentProvidersUrl: payments.url,
+        inboxUrlFor: (region) => inbox.urlFor(region),
+      }),
+    );
+    options.log(`Demo payment connections: ${describeDemoFinance(finance)}`);
+
     const info: StackInfo = {
       pid: process.pid,
       regionUrls,
       gatewayUrls: { eu: gateways.eu.url, lagos: gateways.lagos.url },
       upstashUrl: upstash?.url ?? null,
       paymentProvidersUrl: payments.url,
+      webhookInboxUrl: inbox.url,
       database: options.postgresUrl ? "postgres" : "pglite",
     };
     writeStackInfo(options.dataDir, info);

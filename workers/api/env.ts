@@ -90,6 +90,9 @@ const configSchema = z.object({
     emptyToUndefined,
     z.coerce.number().int().min(100).max(ATTEMPT_TIMEOUT_MS).default(ATTEMPT_TIMEOUT_MS),
   ),
+  // "true" when the region's database is one session (PGlite in npm run dev): a second connection
+  // waits for the request's own transaction, so work meant to run beside it runs in it instead.
+  DATABASE_SINGLE_SESSION: z.preprocess(emptyToUndefined, z.enum(["true", "false"]).default("false")),
   // How long an isolate trusts a verified API key: the bound on revocation taking effect.
   API_KEY_CACHE_TTL_SECONDS: z.preprocess(
     emptyToUndefined,
@@ -181,6 +184,8 @@ export interface Config {
   webhookRetryBaseMs: number;
   /** One attempt's timeout: ATTEMPT_TIMEOUT_MS (30 s) in deployments. */
   webhookTimeoutMs: number;
+  /** The database is one session (PGlite locally): no second connection beside the request's. */
+  databaseSingleSession: boolean;
   /** Payment provider API bases that replace the real ones (stand-ins in dev and tests). */
   paymentProviderUrls: Partial<Record<PaymentProvider, string>>;
   /** Milliseconds one payment provider call may take. */
@@ -254,6 +259,7 @@ export function loadConfig(env: Bindings): Config {
     webhookAllowPrivateTargets: c.WEBHOOK_ALLOW_PRIVATE_TARGETS === "true",
     webhookRetryBaseMs: c.WEBHOOK_RETRY_BASE_MS,
     webhookTimeoutMs: c.WEBHOOK_TIMEOUT_MS,
+    databaseSingleSession: c.DATABASE_SINGLE_SESSION === "true",
     paymentProviderUrls: (c.PAYMENT_PROVIDER_URLS ?? {}) as Config["paymentProviderUrls"],
     paymentProviderTimeoutMs: c.PAYMENT_PROVIDER_TIMEOUT_MS,
     regionForwardTimeoutMs: c.REGION_FORWARD_TIMEOUT_MS,

@@ -1,6 +1,5 @@
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import { regionDatabase } from "../../../db/client";
 import type { AppEnv } from "../app-env";
 import { guardedBy, guardedByAll } from "../auth/permissions";
 import { publishAfterCommit } from "../events/after-commit";
@@ -12,6 +11,7 @@ import {
 import { invoicePdfEtag } from "../finance/pdf/invoice-pdf-etag";
 import { renderInvoicePdf } from "../finance/pdf/render-invoice-pdf";
 import { returnUrlProblem } from "../finance/return-url";
+import { databaseBesideRequest } from "../lib/database-beside-request";
 import { rawSuccess } from "../lib/envelope";
 import { ApiError } from "../lib/errors";
 import { acceptsIdempotencyKey } from "../lib/idempotency";
@@ -319,7 +319,7 @@ export function registerInvoiceRoutes(app: OpenAPIHono<AppEnv>, base: string, al
       const problem = returnUrlProblem(input.return_url, config.webhookAllowPrivateTargets);
       if (problem) throw new ApiError("VALIDATION_ERROR", problem, { field: "return_url" });
       const ctx = serviceContext(c);
-      const ledger = regionDatabase(config);
+      const ledger = databaseBesideRequest(config, ctx.db);
       const connectors = liveConnectorSource({ db: ledger, config, tenantId: ctx.actor.tenantId, ctx });
       const payment = await payInvoice(ctx, { connectors, ledger }, c.req.valid("param").id, input);
       publishAfterCommit(c);

@@ -1,11 +1,11 @@
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import { regionDatabase } from "../../../db/client";
 import type { AppEnv } from "../app-env";
 import { guardedBy } from "../auth/permissions";
 import { publishAfterCommit } from "../events/after-commit";
 import { toMinorUnits } from "../finance/money";
 import { returnUrlProblem } from "../finance/return-url";
+import { databaseBesideRequest } from "../lib/database-beside-request";
 import { ApiError } from "../lib/errors";
 import { acceptsIdempotencyKey } from "../lib/idempotency";
 import { serviceContext } from "../lib/service-context";
@@ -22,9 +22,12 @@ import { liveConnectorSource } from "../services/finance/live-connectors";
 import { getPayment, initiatePayment, listPayments, refundPayment } from "../services/finance/payments";
 import { pageBody, successBody } from "./iam-common";
 
+const besideRequest = (c: Context<AppEnv>, ctx: ServiceContext) =>
+  databaseBesideRequest(c.get("config"), ctx.db);
+
 const connectorsOf = (c: Context<AppEnv>, ctx: ServiceContext) =>
   liveConnectorSource({
-    db: regionDatabase(c.get("config")),
+    db: besideRequest(c, ctx),
     config: c.get("config"),
     tenantId: ctx.actor.tenantId,
     ctx,
@@ -73,7 +76,7 @@ export function registerPaymentRoutes(
         const ctx = serviceContext(c);
         const payment = await initiatePayment(
           ctx,
-          { connectors: connectorsOf(c, ctx), ledger: regionDatabase(config) },
+          { connectors: connectorsOf(c, ctx), ledger: besideRequest(c, ctx) },
           {
             amountMinor: input.amount_minor,
             currency: input.currency,
