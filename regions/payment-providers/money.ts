@@ -1,38 +1,10 @@
 // Amounts without floats. Stripe and Paystack speak integer minor units; Flutterwave speaks
 // decimal major units. One ISO 4217 exponent table converts between them exactly (BigInt).
+import { currencyExponent } from "../../workers/api/finance/money";
 
-/** Currencies whose minor unit is not 1/100 (ISO 4217). Everything else has exponent 2. */
-const EXPONENTS: Readonly<Record<string, number>> = {
-  BIF: 0,
-  CLP: 0,
-  DJF: 0,
-  GNF: 0,
-  ISK: 0,
-  JPY: 0,
-  KMF: 0,
-  KRW: 0,
-  PYG: 0,
-  RWF: 0,
-  UGX: 0,
-  UYI: 0,
-  VND: 0,
-  VUV: 0,
-  XAF: 0,
-  XOF: 0,
-  XPF: 0,
-  BHD: 3,
-  IQD: 3,
-  JOD: 3,
-  KWD: 3,
-  LYD: 3,
-  OMR: 3,
-  TND: 3,
-  CLF: 4,
-  UYW: 4,
-};
-
+/** The platform's one ISO 4217 exponent table (workers/api/finance/money.ts): the stand-in must agree with it. */
 export function exponentOf(currency: string): number {
-  return EXPONENTS[currency.toUpperCase()] ?? 2;
+  return currencyExponent(currency);
 }
 
 /** A major-unit decimal as written ("100", "1999.5", 19.99) → integer minor units; undefined if not exact. */

@@ -6,8 +6,9 @@
 
 /**
  * ISO 4217 minor-unit exponents that differ from 2, plus the currencies the platform bills in.
- * Stripe treats some of these as zero-decimal too (stripe.com/docs/currencies); the three-decimal
- * ones are listed so an amount like "1.234" BHD is read right, not so any provider takes them.
+ * Stripe treats some of these as zero-decimal too (stripe.com/docs/currencies); the three- and
+ * four-decimal ones are listed so an amount like "1.234" BHD is read right, not so any provider
+ * takes them. The one table of the project: the provider stand-in converts with it too.
  */
 const EXPONENT_OVERRIDES: Readonly<Record<string, number>> = {
   BIF: 0,
@@ -21,6 +22,7 @@ const EXPONENT_OVERRIDES: Readonly<Record<string, number>> = {
   PYG: 0,
   RWF: 0,
   UGX: 0,
+  UYI: 0,
   VND: 0,
   VUV: 0,
   XAF: 0,
@@ -33,6 +35,8 @@ const EXPONENT_OVERRIDES: Readonly<Record<string, number>> = {
   LYD: 3,
   OMR: 3,
   TND: 3,
+  CLF: 4,
+  UYW: 4,
 };
 
 /** Currencies Intl knows as ISO 4217 codes; anything else is refused at the boundary. */
