@@ -39,6 +39,16 @@ export default defineConfig({
           testTimeout: 15_000,
         },
       },
+      {
+        // The outbox relay against nats-server processes the tests start (never the machine's :4222).
+        test: {
+          name: "relay",
+          include: ["test/relay/**/*.test.ts"],
+          environment: "node",
+          testTimeout: 180_000,
+          hookTimeout: 60_000,
+        },
+      },
       "test/worker/vitest.config.ts",
       {
         test: {
@@ -55,6 +65,16 @@ export default defineConfig({
         test: {
           name: "crash",
           include: ["test/crash/**/*.test.ts"],
+          environment: "node",
+          testTimeout: 120_000,
+          hookTimeout: 240_000,
+        },
+      },
+      {
+        // Traces across two regions on workerd, the gateway and Postgres (bench/lib/bench-stack.ts).
+        test: {
+          name: "observability",
+          include: ["test/observability/**/*.test.ts"],
           environment: "node",
           testTimeout: 120_000,
           hookTimeout: 240_000,

@@ -1,16 +1,21 @@
 import os from "node:os";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { startModelStandIn } from "../regions/model-standin/server";
+import { startTraceCollector } from "../regions/otel-collector/server";
 import { startPaymentProviders } from "../regions/payment-providers/server";
 import { measureActivations } from "./lib/activations";
+import { aiWorkerVars, measureAi, renderAi } from "./lib/ai";
 import { startBenchStack } from "./lib/bench-stack";
 import { Cleanup } from "./lib/cleanup";
 import { measureContactWrites, renderContactWrites } from "./lib/contact-writes";
+import { eventsTarget, measureEvents, renderEvents } from "./lib/events";
 import { financeTarget, measureFinance, renderFinance } from "./lib/finance";
 import {
   BENCH_TENANT,
   BURST_LIMIT,
   BURST_TENANT,
+  CREATE_TENANT,
   EXTRA_CONTACTS,
   insertContacts,
   postgresVersion,
@@ -25,6 +30,13 @@ import { machineInfo, sampleCpuBusyPercent } from "./lib/machine";
 import { measureScenarios } from "./lib/measure";
 import { type BenchOptions, parseOptions, USAGE } from "./lib/options";
 import { measurePdf, pdfTarget, renderPdf } from "./lib/pdf";
+import {
+  measurePeerComparison,
+  type PeerComparison,
+  peerTargets,
+  renderPeerComparison,
+} from "./lib/peer-comparison";
+import { profileRoute, renderRouteProfile } from "./lib/profile-run";
 import { progress } from "./lib/progress";
 import { type FanOutTimings, measureFanOut, renderFanOut } from "./lib/realtime";
 import {
@@ -39,6 +51,8 @@ import {
   writeReport,
 } from "./lib/report";
 import { PAGE_SIZE, scenarios } from "./lib/scenarios";
+import { measureSearch, renderSearch } from "./lib/search";
+import { measureTracing, renderTracing, tracingTargets } from "./lib/tracing";
 import { measureWebhookLatency, renderWebhooks } from "./lib/webhooks";
 import { freePort } from "./lib/workerd";
 
@@ -91,13 +105,34 @@ async function main(options: BenchOptions): Promise<boolean> {
     return target.pass;
   }
 
+  if (options.only === "events") {
+    // The outbox relay between Postgres and a nats-server of its own: no Worker (bench/lib/events.ts).
+    const figures = await measureEvents({
+      database: `${DATABASE}_events`,
+      cleanup,
+      backlog: Number(process.env.BENCH_EVENTS ?? 100_000),
+      rate: Number(process.env.BENCH_EVENTS_RATE ?? 5_000),
+      seconds: options.durationSeconds,
+    });
+    const target = eventsTarget(figures);
+    process.stdout.write(`\n${renderEvents(figures)}\n\n${renderTarget(target)}\n\n`);
+    return target.pass;
+  }
+
   // Five scenarios at most (--breakdown, the limiter pair), each warmed up and measured, plus a margin.
   const ttlSeconds = Math.ceil(5 * (options.warmupSeconds + options.durationSeconds)) + 600;
+  // --profile: the gateway's DevTools inspector, to profile it for the measured window only.
+  const gatewayInspector = options.profile ? `127.0.0.1:${await freePort("127.0.0.1")}` : undefined;
+  // --only tracing: the collector stand-in the sampled instance and the gateway export to.
+  const collector = options.only === "tracing" ? await startTraceCollector({ port: 0 }) : undefined;
+  if (collector) cleanup.add(`trace collector ${collector.url}`, () => collector.close());
   const stack = await startBenchStack({
     root: ROOT,
     database: DATABASE,
     poolSize: options.poolSize,
     keep: options.keep,
+    ...(collector ? { gatewayTracesEndpoint: collector.tracesEndpoint } : {}),
+    ...(gatewayInspector ? { gatewayNodeArgs: [`--inspect=${gatewayInspector}`] } : {}),
     tokenTtlSeconds: ttlSeconds,
     cleanup,
   });
@@ -108,8 +143,14 @@ async function main(options: BenchOptions): Promise<boolean> {
     cleanup.add(`payment providers stand-in ${standin.url}`, () => standin.close());
     // RATE_LIMITS=off: the provider webhook route is public, so one address (this process) is
     // held to the per-address public limit (600 a minute) — what is measured is the intake itself.
-    const alone = await startWorker("main", stack.port, "off", { paymentProviderUrls: standin.providerUrls });
+    // --profile finance: workerd's inspector, profiled for the intake phase only.
+    const inspectorPort = options.profile === "finance" ? await freePort("127.0.0.1") : undefined;
+    const alone = await startWorker("main", stack.port, "off", {
+      paymentProviderUrls: standin.providerUrls,
+      ...(inspectorPort === undefined ? {} : { inspectorPort }),
+    });
     const finance = await measureFinance({
+      ...(inspectorPort === undefined ? {} : { inspector: `127.0.0.1:${inspectorPort}` }),
       baseUrl: alone.url,
       token: credentials.token,
       standinUrl: standin.url,
@@ -125,17 +166,91 @@ async function main(options: BenchOptions): Promise<boolean> {
     process.stdout.write(`\n${renderFinance(finance)}\n\n${renderTarget(target)}\n\n`);
     return target.pass;
   }
-  if (options.only && options.only !== "limiter") {
+  if (options.only === "ai") {
+    const models = await startModelStandIn({ port: 0 });
+    cleanup.add(`model stand-in ${models.url}`, () => models.close());
+    const alone = await startWorker("main", stack.port, "off", { vars: aiWorkerVars(models.url) });
+    const ai = await measureAi({ baseUrl: alone.url, token: credentials.token, standInUrl: models.url });
+    process.stdout.write(`\n${renderAi(ai)}\n\n`);
+    return ai.concurrent.failed === 0;
+  }
+  if (options.only === "search") {
+    // RATE_LIMITS=off: one tenant's token at 50 connections would meet its tier limit, not the search.
+    const alone = await startWorker("main", stack.port, "off");
+    const figures = await measureSearch({
+      baseUrl: alone.url,
+      token: credentials.token,
+      database: DATABASE,
+      tenantId: BENCH_TENANT.tenantId,
+      connections: options.connections,
+      warmupSeconds: options.warmupSeconds,
+      durationSeconds: options.durationSeconds,
+    });
+    process.stdout.write(`\n${renderSearch(figures, options.connections)}\n\n`);
+    return true;
+  }
+  if (options.only === "tracing" && collector) {
+    // RATE_LIMITS=off: one token at 50 connections would meet its tier limit, not the tracing.
+    const traces = (rate: string) => ({
+      vars: { TRACES_ENDPOINT: collector.tracesEndpoint, TRACES_SAMPLE_RATE: rate },
+    });
+    const host = new URL(workerUrl).hostname;
+    const off = await startWorker("tracing-off", stack.port, "off");
+    const unsampled = await startWorker("tracing-unsampled", await freePort(host), "off", traces("0"));
+    const byDefault = await startWorker("tracing-default", await freePort(host), "off", traces("0.05"));
+    const sampled = await startWorker("tracing-sampled", await freePort(host), "off", traces("1"));
+    const contacts = await insertContacts(DATABASE, BENCH_TENANT.tenantId, EXTRA_CONTACTS);
+    progress(`database: ${contacts} contacts for tenant ${BENCH_TENANT.slug}`);
+    const figures = await measureTracing({
+      urls: { off: off.url, unsampled: unsampled.url, default: byDefault.url, sampled: sampled.url },
+      token: credentials.token,
+      collector,
+      connections: options.connections,
+      warmupSeconds: options.warmupSeconds,
+      durationSeconds: options.durationSeconds,
+      windows: options.windows,
+    });
+    const targets = tracingTargets(figures);
+    process.stdout.write(`\n${renderTracing(figures)}\n\n${targets.map(renderTarget).join("\n")}\n\n`);
+    return targets.every((t) => t.pass);
+  }
+  if (options.only && options.only !== "limiter" && options.only !== "list-vs-peer") {
     const alone = await startWorker("main", stack.port, "on");
     return runOnly(options, alone.url, credentials.token);
   }
   const contacts = await insertContacts(DATABASE, BENCH_TENANT.tenantId, EXTRA_CONTACTS);
   progress(`database: ${contacts} contacts for tenant ${BENCH_TENANT.slug}`);
+  if ((options.profile === "list" || options.profile === "create") && gatewayInspector) {
+    const inspectorPort = await freePort("127.0.0.1");
+    const profiled = await startWorker("main", stack.port, "on", { inspectorPort });
+    const profile = await profileRoute({
+      route: options.profile,
+      workerUrl: profiled.url,
+      inspectors: { workerd: `127.0.0.1:${inspectorPort}`, gateway: gatewayInspector },
+      pids: { workerd: profiled.pid, gateway: gateway.pid },
+      database: DATABASE,
+      listToken: credentials.token,
+      createToken: await credentials.tokenFor(CREATE_TENANT.tenantId, CREATE_TENANT.ownerId),
+      connections: options.connections,
+      warmupSeconds: options.warmupSeconds,
+      durationSeconds: options.durationSeconds,
+    });
+    process.stdout.write(`\n${renderRouteProfile(profile)}\n\n`);
+    return true;
+  }
 
   // Two instances of the same bundle: the one measured everywhere (limits on, as deployed) and
   // one with RATE_LIMITS=off for the limiter's overhead. Both name the first as the eu region,
   // so one token verifies at either.
   const main = await startWorker("main", stack.port, "on");
+  if (options.only === "list-vs-peer") {
+    const comparison = await measurePeer(options, stack, main);
+    const targets = peerTargets(comparison);
+    process.stdout.write(
+      `\n${renderPeerComparison(comparison)}\n\n${targets.map(renderTarget).join("\n")}\n\n`,
+    );
+    return targets.every((t) => t.pass);
+  }
   const unlimited = await startWorker("unlimited", await freePort(new URL(workerUrl).hostname), "off");
   const measureLimiter = () => measureLimiterSection(options, { main, unlimited, stack });
   if (options.only === "limiter") {
@@ -153,6 +268,7 @@ async function main(options: BenchOptions): Promise<boolean> {
     warmupSeconds: options.warmupSeconds,
     pids: { workerd: main.pid, gateway: gateway.pid },
   });
+  const peer = await measurePeer(options, stack, main);
   const limiter = await measureLimiter();
 
   const activation = await measureActivations({ baseUrl: main.url, count: options.activations, warmup: 2 });
@@ -177,6 +293,7 @@ async function main(options: BenchOptions): Promise<boolean> {
       cpuBusyPercentAtStart,
     }),
     scenarios: results,
+    peer,
     limiter,
     activation,
     realtime,
@@ -190,6 +307,26 @@ async function main(options: BenchOptions): Promise<boolean> {
 }
 
 type Worker = { url: string; pid: number };
+
+/** Issue #15: the peer (bench/peer/) started beside the main Worker, both measured in alternated windows. */
+async function measurePeer(
+  options: BenchOptions,
+  stack: Awaited<ReturnType<typeof startBenchStack>>,
+  worker: Worker,
+): Promise<PeerComparison> {
+  const peer = await stack.startPeer();
+  return measurePeerComparison({
+    worker,
+    peer,
+    gatewayPid: stack.gateway.pid,
+    listToken: stack.credentials.token,
+    createToken: await stack.credentials.tokenFor(CREATE_TENANT.tenantId, CREATE_TENANT.ownerId),
+    connections: options.connections,
+    durationSeconds: options.durationSeconds,
+    warmupSeconds: options.warmupSeconds,
+    windows: options.windows,
+  });
+}
 
 /**
  * What the rate limiter adds to (b), with limits off and on: at one connection the difference is

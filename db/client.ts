@@ -1,6 +1,8 @@
 import { type NeonQueryFunction, neon, neonConfig } from "@neondatabase/serverless";
 import { sql } from "drizzle-orm";
 import { drizzle, type NeonHttpDatabase } from "drizzle-orm/neon-http";
+import { tracedSqlFetch } from "../workers/api/observability/sql-fetch";
+import { httpBatchReader } from "./http-reads";
 import * as schema from "./schema";
 
 export type Database = NeonHttpDatabase<typeof schema> & { $client: NeonQueryFunction<false, false> };
@@ -15,6 +17,12 @@ export interface DatabaseOptions {
   httpEndpoint?: string | undefined;
   /** How long one call (a statement, a batch, its answer included) may take; DATABASE_TIMEOUT_MS. */
   timeoutMs?: number | undefined;
+  /**
+   * Marks the lean read batches (db/http-reads.ts, tenantRead) as fit for a replica. Only for a
+   * request that reads: GET/HEAD outside a transaction (lib/service-context.ts). The gateway then
+   * answers from a replica that has caught up with the primary, else from the primary.
+   */
+  replicaReads?: boolean | undefined;
 }
 
 /**
@@ -45,6 +53,13 @@ export class DatabaseTimeoutError extends Error {
 }
 
 const databases = new Map<string, Database>();
+/** The lean batch path of a Database made for an explicit SQL-over-HTTP endpoint (db/http-reads.ts). */
+const batchReaders = new WeakMap<Database, ReturnType<typeof httpBatchReader>>();
+
+/** The hot reads' batch path for `db`, if it has one (only HTTP databases made by createDatabase). */
+export function batchReaderOf(db: Database): ReturnType<typeof httpBatchReader> | undefined {
+  return batchReaders.get(db);
+}
 
 /**
  * One query = one HTTP request (neon-http). A Worker cannot keep a connection pool across
@@ -57,19 +72,34 @@ const databases = new Map<string, Database>();
 export function createDatabase(options: DatabaseOptions): Database {
   // Global in the driver; every request of an isolate sets the same value.
   if (options.httpEndpoint) neonConfig.fetchEndpoint = options.httpEndpoint;
+  // Plain fetch outside a traced request; a span, traceparent and (sampled) SQL comments inside one.
+  neonConfig.fetchFunction = tracedSqlFetch;
   const timeoutMs = options.timeoutMs ?? DEFAULT_DATABASE_TIMEOUT_MS;
-  const key = `${options.httpEndpoint ?? ""} ${timeoutMs} ${options.url}`;
+  const replicaReads = options.replicaReads === true;
+  const key = `${options.httpEndpoint ?? ""} ${timeoutMs} ${replicaReads ? "replica-reads " : ""}${options.url}`;
   let db = databases.get(key);
   if (!db) {
-    db = drizzle({ client: neon(options.url, { fetchOptions: deadlineFetchOptions(timeoutMs) }), schema });
+    const fetchOptions = deadlineFetchOptions(timeoutMs);
+    db = drizzle({ client: neon(options.url, { fetchOptions }), schema });
+    if (options.httpEndpoint) {
+      batchReaders.set(
+        db,
+        httpBatchReader({
+          endpoint: options.httpEndpoint,
+          connectionString: options.url,
+          fetchOptions,
+          replicaReads,
+        }),
+      );
+    }
     databases.set(key, db);
   }
   return db;
 }
 
 /** The region's database as a deployment's configuration names it (workers/api/env.ts Config). */
-export function regionDatabase(config: RegionDatabaseConfig): Database {
-  return createDatabase(regionDatabaseOptions(config));
+export function regionDatabase(config: RegionDatabaseConfig, reads?: { replicaReads: boolean }): Database {
+  return createDatabase({ ...regionDatabaseOptions(config), replicaReads: reads?.replicaReads });
 }
 
 export interface RegionDatabaseConfig {

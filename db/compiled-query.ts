@@ -1,6 +1,6 @@
 import { fillPlaceholders } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/neon-http";
-import { type Database, SET_TENANT_SQL } from "./client";
+import { batchReaderOf, type Database, SET_TENANT_SQL } from "./client";
 import * as schema from "./schema";
 
 /**
@@ -29,16 +29,23 @@ type Row = Record<string, unknown>;
 /**
  * Runs compiled reads for one tenant as one atomic batch after the tenant setting that
  * row-level security checks (as tenantBatch does for built queries). Rows come back as objects.
+ * Over our SQL gateway the batch takes the lean path (db/http-reads.ts); the driver otherwise
+ * (Neon itself, or inside an interactive transaction, whose statements run on its connection).
  */
 export async function tenantRead(
   db: Database,
   tenantId: string,
   queries: readonly BoundQuery[],
 ): Promise<Row[][]> {
+  const statements = [
+    { sql: SET_TENANT_SQL, params: [tenantId] },
+    ...queries.map((q) => ({ sql: q.query.sql, params: fillPlaceholders(q.query.params, q.values) })),
+  ];
+  const lean = batchReaderOf(db)?.prepare(statements);
+  if (lean) return (await lean()).slice(1);
   const client = db.$client;
-  const results = (await client.transaction([
-    client.query(SET_TENANT_SQL, [tenantId]),
-    ...queries.map((q) => client.query(q.query.sql, fillPlaceholders(q.query.params, q.values))),
-  ])) as Row[][];
+  const results = (await client.transaction(
+    statements.map((s) => client.query(s.sql, s.params as unknown[])),
+  )) as Row[][];
   return results.slice(1);
 }

@@ -15,6 +15,13 @@ export interface ClaimOptions {
   minAgeSeconds: number;
   /** How long the claim holds: a publisher that dies lets its rows go after this. */
   leaseSeconds: number;
+  /**
+   * Wait for rows another transaction has locked instead of skipping them: the publish after a
+   * request's commit runs once, and the outbox relay (regions/outbox-relay) holds its rows locked
+   * while JetStream acknowledges them, so a skipped row stayed unpublished until the cron sweep
+   * (under `npm run dev -- --postgres`, which has no cron, for good). The sweep skips them.
+   */
+  waitForLocks?: boolean;
 }
 
 const uuidArray = (ids: readonly string[]) => sql`${`{${ids.join(",")}}`}::uuid[]`;
@@ -22,8 +29,11 @@ const uuidArray = (ids: readonly string[]) => sql`${`{${ids.join(",")}}`}::uuid[
 /**
  * Claims up to `limit` of the tenant's unpublished, unclaimed rows, oldest first, in one
  * statement. `for update skip locked` makes concurrent claims disjoint: a row another publisher
- * is claiming is skipped, and one it has claimed fails the re-checked lease condition. The claim
- * is a lease, not a held lock, because delivery happens between round trips over HTTP.
+ * is claiming is skipped, and one it has claimed fails the re-checked lease condition. With
+ * `waitForLocks`, a locked row is waited for (rows are locked in claim order, so two waiting
+ * publishers cannot deadlock; the relay never waits for a publisher) and then re-checked the
+ * same way. The claim is a lease, not a held lock, because delivery happens between round trips
+ * over HTTP.
  */
 export async function claimOutboxRows(
   db: Database,
@@ -42,7 +52,7 @@ export async function claimOutboxRows(
           and created_at <= now() - make_interval(secs => ${o.minAgeSeconds})
         order by created_at, id
         limit ${o.limit}
-        for update skip locked)
+        ${o.waitForLocks ? sql`for update` : sql`for update skip locked`})
       returning id, payload, created_at)
       -- RETURNING has no order; sinks get events in the order they happened.
       select id, payload from claimed order by created_at, id`),

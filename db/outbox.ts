@@ -1,5 +1,6 @@
 import { type SQL, sql } from "drizzle-orm";
 import type { EventType } from "../workers/api/events/catalogue";
+import { workerTracing } from "../workers/api/observability/tracing";
 
 export interface EventSpec {
   eventId: string;
@@ -50,15 +51,18 @@ export function eventPayload(event: EventSpec, tenantId: SQL, data: SQL): SQL {
 
 /** withEvent for a change that emits several events, each when its condition holds. */
 export function withEvents(change: SQL, events: readonly ChangeEvent[], result: SQL): SQL {
+  // The writing request's trace, when sampled: the relay puts it on the JetStream message and
+  // webhook deliveries send it, so a consumer's work joins the trace (a parameter: the text stays one).
+  const traceparent = workerTracing.sampledTraceparent() ?? null;
   const inserts = events.map(
     ({ event, data, when }) => sql`
-      select ${event.eventId}::uuid, changed.tenant_id, ${event.eventType}, ${eventPayload(event, sql`changed.tenant_id`, data)}
+      select ${event.eventId}::uuid, changed.tenant_id, ${event.eventType}, ${eventPayload(event, sql`changed.tenant_id`, data)}, ${traceparent}::text
       from changed${when ? sql` where ${when}` : sql``}`,
   );
   return sql`
     with changed as (${change}),
     emitted as (
-      insert into outbox_events (id, tenant_id, event_type, payload)
+      insert into outbox_events (id, tenant_id, event_type, payload, traceparent)
       ${sql.join(inserts, sql` union all `)}
     )
     select ${result} from changed`;

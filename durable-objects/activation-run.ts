@@ -98,6 +98,12 @@ export class ActivationRun extends DurableObject<Env> {
     return this.#load();
   }
 
+  /** A privacy erasure of the tenant: the run's record and alarm go (ids and timings only). */
+  async forget(): Promise<void> {
+    await this.ctx.storage.deleteAlarm();
+    await this.ctx.storage.deleteAll();
+  }
+
   override async alarm(): Promise<void> {
     const run = this.#load();
     if (!run) return;

@@ -1,4 +1,5 @@
 import { REGIONS, type RegionId } from "../regions/registry";
+import { tracedStub } from "../workers/api/observability/traced-stub";
 
 export interface PlacementOptions {
   /**
@@ -24,7 +25,23 @@ export function placedStub<T extends Rpc.DurableObjectBranded | undefined>(
   const placement = REGIONS[region].durableObjects;
   if ("jurisdiction" in placement) {
     const scoped = options.localRuntime ? namespace : namespace.jurisdiction(placement.jurisdiction);
-    return scoped.get(scoped.idFromName(name));
+    return tracedStub(scoped.get(scoped.idFromName(name)), className(name));
   }
-  return namespace.get(namespace.idFromName(name), { locationHint: placement.locationHint });
+  return tracedStub(
+    namespace.get(namespace.idFromName(name), { locationHint: placement.locationHint }),
+    className(name),
+  );
+}
+
+/** Each class's object names start so (the clients beside this file); the rest are rate-limit subjects. */
+const CLASS_BY_PREFIX: Record<string, string> = {
+  activation: "ActivationRun",
+  webhooks: "WebhookDispatcher",
+  hub: "TenantHub",
+  realtime: "RealtimeShard",
+};
+
+/** The object's class for a span name (names carry ids, so the name itself is never a span's). */
+function className(name: string): string {
+  return CLASS_BY_PREFIX[name.slice(0, name.indexOf(":"))] ?? "RateLimiter";
 }

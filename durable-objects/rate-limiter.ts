@@ -32,14 +32,33 @@ export class RateLimiter extends DurableObject<Env> {
     super(ctx, env);
     this.sql = ctx.storage.sql;
     ctx.blockConcurrencyWhile(async () => {
-      this.sql.exec(
-        "create table if not exists hits (policy text not null, leaves_at integer not null, count integer not null, primary key (policy, leaves_at)) without rowid",
-      );
-      this.sql.exec(
-        "create table if not exists streaks (key text primary key, failures integer not null, last_at integer not null, forget_ms integer not null)",
-      );
+      this.#createSchema();
       this.#fromFixedWindows(Date.now());
     });
+  }
+
+  #createSchema(): void {
+    this.sql.exec(
+      "create table if not exists hits (policy text not null, leaves_at integer not null, count integer not null, primary key (policy, leaves_at)) without rowid",
+    );
+    this.sql.exec(
+      "create table if not exists streaks (key text primary key, failures integer not null, last_at integer not null, forget_ms integer not null)",
+    );
+  }
+
+  /**
+   * A privacy erasure: counters keyed by `id` (a user's or key's) go; without `id` (the tenant's
+   * erasure) the whole storage does.
+   */
+  async forget(id?: string): Promise<void> {
+    if (id !== undefined) {
+      this.sql.exec("delete from hits where instr(policy, ?) > 0", id);
+      this.sql.exec("delete from streaks where instr(key, ?) > 0", id);
+      return;
+    }
+    await this.ctx.storage.deleteAlarm();
+    await this.ctx.storage.deleteAll();
+    this.#createSchema();
   }
 
   /**

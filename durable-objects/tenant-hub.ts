@@ -51,8 +51,11 @@ export class TenantHub extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
-    ctx.blockConcurrencyWhile(async () => {
-      this.sql.exec(`
+    ctx.blockConcurrencyWhile(async () => this.#createSchema());
+  }
+
+  #createSchema(): void {
+    this.sql.exec(`
         create table if not exists tickets (hash text primary key, grant text not null, expires_at integer not null);
         create table if not exists rooms (room text primary key, last_seq integer not null);
         create table if not exists connections (conn_id text primary key, user_id text not null, jti text not null,
@@ -61,7 +64,25 @@ export class TenantHub extends DurableObject<Env> {
                                             shard integer not null, primary key (conn_id, room));
         create index if not exists members_room on members (room);
       `);
-    });
+  }
+
+  /** A privacy erasure of a member: their sockets close and every row naming them goes. */
+  async forgetUser(userId: string): Promise<number> {
+    const closed = await this.closeUser(userId, "Erased on request");
+    this.sql.exec("delete from members where user_id = ?", userId);
+    this.sql.exec("delete from connections where user_id = ?", userId);
+    return closed;
+  }
+
+  /** A privacy erasure of the tenant: every socket closes and the object's storage is emptied. */
+  async forgetTenant(): Promise<number> {
+    const users = this.sql.exec<{ user_id: string }>("select distinct user_id from connections").toArray();
+    let closed = 0;
+    for (const u of users) closed += await this.closeUser(u.user_id, "Tenant erased");
+    await this.ctx.storage.deleteAlarm();
+    await this.ctx.storage.deleteAll();
+    this.#createSchema();
+    return closed;
   }
 
   /** A single-use ticket for `grant`, valid TICKET_TTL_MS. Only its hash is stored. */

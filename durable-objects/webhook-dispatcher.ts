@@ -2,6 +2,8 @@ import { DurableObject } from "cloudflare:workers";
 import { regionDatabase } from "../db/client";
 import { loadConfig } from "../workers/api/env";
 import { logError } from "../workers/api/lib/log-error";
+import { configureMetrics } from "../workers/api/observability/metrics";
+import { configureTracing } from "../workers/api/observability/tracing";
 import { type AttemptResult, attemptDelivery } from "../workers/api/webhooks/attempt";
 import { ATTEMPT_TIMEOUT_MS } from "../workers/api/webhooks/retry-schedule";
 
@@ -47,12 +49,21 @@ export class WebhookDispatcher extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
-    ctx.blockConcurrencyWhile(async () => {
-      this.sql.exec(`
-        create table if not exists queue (delivery_id text primary key, due_at integer not null);
-        create table if not exists meta (key text primary key, value text not null);
-      `);
-    });
+    ctx.blockConcurrencyWhile(async () => this.#createSchema());
+  }
+
+  #createSchema(): void {
+    this.sql.exec(`
+      create table if not exists queue (delivery_id text primary key, due_at integer not null);
+      create table if not exists meta (key text primary key, value text not null);
+    `);
+  }
+
+  /** A privacy erasure of the endpoint's tenant: the queue and its alarm go. */
+  async forget(): Promise<void> {
+    await this.ctx.storage.deleteAlarm();
+    await this.ctx.storage.deleteAll();
+    this.#createSchema();
   }
 
   /** Queues deliveries to be sent now (a delivery already queued keeps the earlier of its times). */
@@ -109,12 +120,14 @@ export class WebhookDispatcher extends DurableObject<Env> {
     const { tenantId } = this.snapshot();
     if (!tenantId) return;
     const config = loadConfig(this.env);
+    configureMetrics(this.env);
     const deps = {
       db: regionDatabase(config),
       dataKey: config.dataEncryptionKey,
       allowPrivateTargets: config.webhookAllowPrivateTargets,
       retryBaseMs: config.webhookRetryBaseMs,
       timeoutMs: config.webhookTimeoutMs,
+      traced: configureTracing(config),
     };
     for (;;) {
       const due = this.#due(CONCURRENCY);

@@ -36,7 +36,7 @@ export async function createCredentials(options: {
       userId,
       role: "Owner",
       scope:
-        "crm:read crm:write realtime:read realtime:write webhooks:read webhooks:write finance:read finance:write",
+        "crm:read crm:write realtime:read realtime:write webhooks:read webhooks:write finance:read finance:write ai:read ai:write",
       ttlSeconds: options.ttlSeconds,
     });
   return { jwks: jwksBinding(keys), token: await tokenFor(options.tenantId, options.userId), tokenFor };

@@ -2,12 +2,15 @@ import { randomBytes } from "node:crypto";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
-import { appUrl, dropDatabase, recreateDatabase, upstreamUrl } from "../../test/support/postgres";
+import type { JSONWebKeySet } from "jose";
+import { appUrl, dropDatabase, ownerUrl, recreateDatabase, upstreamUrl } from "../../test/support/postgres";
 import { type BenchCredentials, createCredentials } from "./auth";
 import { buildWorker } from "./build";
 import type { Cleanup } from "./cleanup";
 import { BENCH_TENANT, migrateAndSeed } from "./fixture";
 import { type RunningGateway, startGatewayProcess } from "./gateway";
+import type { NodeChild } from "./node-child";
+import { startPeerProcess } from "./peer";
 import { killProcess } from "./processes";
 import { progress } from "./progress";
 import { freePort, resolveWorkerd, startWorkerd, waitForHealth } from "./workerd";
@@ -21,6 +24,8 @@ const AUDIENCE = "nexus-api";
 const COMPATIBILITY_DATE = "2026-11-01";
 const COMPATIBILITY_FLAGS = ["nodejs_compat"];
 const HEALTH_TIMEOUT_MS = 30_000;
+/** The issue's peer: a pg Pool of 20. */
+const PEER_POOL_SIZE = 20;
 
 export interface RunningWorker {
   url: string;
@@ -37,8 +42,12 @@ export interface WorkerOptions {
   scheduledTriggerPort?: number;
   /** DATABASE_TIMEOUT_MS (unset: the Worker's default). */
   databaseTimeoutMs?: number;
+  /** workerd's DevTools inspector on 127.0.0.1:<port> (bench --profile). */
+  inspectorPort?: number;
   /** PAYMENT_PROVIDER_URLS: the payment provider stand-in (bench --only finance). */
   paymentProviderUrls?: Record<string, string>;
+  /** Extra vars (bench --only ai: MODEL_DEPLOYMENTS, the AI limits). */
+  vars?: Record<string, string>;
 }
 
 export interface BenchStack {
@@ -59,6 +68,8 @@ export interface BenchStack {
     rateLimits: "on" | "off",
     options?: WorkerOptions,
   ): Promise<RunningWorker>;
+  /** The peer (bench/peer/): Fastify + pg Pool(20) + jose over the same database, verifying the same tokens. */
+  startPeer(options?: { nodeArgs?: readonly string[] }): Promise<NodeChild>;
 }
 
 /**
@@ -71,9 +82,13 @@ export async function startBenchStack(options: {
   database: string;
   poolSize: number;
   keep: boolean;
+  /** Node flags for the gateway's process (bench --profile: --cpu-prof). */
+  gatewayNodeArgs?: readonly string[];
   /** How long the run's tokens must stay valid. */
   tokenTtlSeconds: number;
   cleanup: Cleanup;
+  /** The gateway exports spans of traced requests here (bench --only tracing, the trace tests). */
+  gatewayTracesEndpoint?: string;
 }): Promise<BenchStack> {
   const { cleanup } = options;
   const work = mkdtempSync(join(os.tmpdir(), "nexus-bench-"));
@@ -94,13 +109,19 @@ export async function startBenchStack(options: {
 
   progress(`database: recreating ${options.database}`);
   await recreateDatabase(options.database);
-  cleanup.add(`database ${options.database}`, () => dropDatabase(options.database));
+  // --keep leaves the database too, to look at what was measured (EXPLAIN, pg_stat_*).
+  cleanup.add(
+    options.keep ? `nothing: database ${options.database} (--keep)` : `database ${options.database}`,
+    () => (options.keep ? undefined : dropDatabase(options.database)),
+  );
 
   progress(`SQL gateway: starting on ${upstreamUrl()} (pool ${options.poolSize})`);
   const gateway = await startGatewayProcess({
     upstream: upstreamUrl(),
     poolSize: options.poolSize,
     logFile: join(work, "gateway.log"),
+    ...(options.gatewayTracesEndpoint ? { tracesEndpoint: options.gatewayTracesEndpoint } : {}),
+    ...(options.gatewayNodeArgs ? { nodeArgs: options.gatewayNodeArgs } : {}),
   });
   cleanup.add(`SQL gateway (pid ${gateway.pid})`, gateway.stop);
   progress(`SQL gateway: ${gateway.url}`);
@@ -163,6 +184,7 @@ export async function startBenchStack(options: {
           ...(workerOptions.databaseTimeoutMs === undefined
             ? {}
             : { DATABASE_TIMEOUT_MS: String(workerOptions.databaseTimeoutMs) }),
+          ...workerOptions.vars,
         },
         durableObjects: [
           { binding: "RATE_LIMITER", className: "RateLimiter" },
@@ -184,6 +206,9 @@ export async function startBenchStack(options: {
       cwd: bundleDir,
       logFile,
       experimental: triggerPort !== undefined,
+      ...(workerOptions.inspectorPort === undefined
+        ? {}
+        : { inspectorAddress: `${HOST}:${workerOptions.inspectorPort}` }),
     });
     cleanup.add(`workerd ${name} (pid ${started.running.pid})`, started.running.stop);
     await waitForHealth({ url, child: started.child, logFile, timeoutMs: HEALTH_TIMEOUT_MS });
@@ -196,5 +221,23 @@ export async function startBenchStack(options: {
     };
   };
 
-  return { workerUrl, port, credentials, gateway, workerd, work, startWorker };
+  const startPeer = async (peerOptions: { nodeArgs?: readonly string[] } = {}): Promise<NodeChild> => {
+    const jwks = (JSON.parse(credentials.jwks) as Record<string, JSONWebKeySet>).eu;
+    if (!jwks) throw new Error("the run's JWKS has no eu key set");
+    const peer = await startPeerProcess({
+      // The superuser: the peer has no row-level security, as a conventional server has none.
+      databaseUrl: ownerUrl(options.database),
+      jwks,
+      issuer: workerUrl,
+      audience: AUDIENCE,
+      poolSize: PEER_POOL_SIZE,
+      logFile: join(work, "peer.log"),
+      ...(peerOptions.nodeArgs ? { nodeArgs: peerOptions.nodeArgs } : {}),
+    });
+    cleanup.add(`peer (pid ${peer.pid})`, peer.stop);
+    progress(`peer (Fastify + pg Pool(${PEER_POOL_SIZE}) + jose): ${peer.url}`);
+    return peer;
+  };
+
+  return { workerUrl, port, credentials, gateway, workerd, work, startWorker, startPeer };
 }

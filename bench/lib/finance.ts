@@ -1,5 +1,7 @@
+import { Pool } from "undici";
 import { queryAsOwner } from "../../test/support/postgres";
 import { type CpuShare, cpuDelta, cpuShare, cpuSnapshot } from "./cpu";
+import { type ProfileSummary, profileThroughInspector, renderProfile, summarizeProfile } from "./cpu-profile";
 import { percentile } from "./percentile";
 import { progress } from "./progress";
 import type { TargetCheck } from "./report";
@@ -39,6 +41,8 @@ export interface FinanceTimings {
     duplicatesCounted: number;
     /** % of one core per process while the deliveries were answered (the bench process is also the stand-in). */
     cpu: CpuShare | null;
+    /** `--profile finance`: where workerd's CPU went while the deliveries were answered. */
+    workerdProfile?: ProfileSummary;
   };
 }
 
@@ -63,6 +67,8 @@ export async function measureFinance(options: {
   warmup: number;
   duplicates: number;
   concurrency: number;
+  /** workerd's DevTools inspector (host:port), to profile the intake phase. */
+  inspector?: string;
 }): Promise<FinanceTimings> {
   const headers = { Authorization: `Bearer ${options.token}`, "Content-Type": "application/json" };
   const connection = (
@@ -147,27 +153,40 @@ export async function measureFinance(options: {
   const statuses = new Map<number, number>();
   const cpuBefore = cpuSnapshot(options.pids);
   const t0 = performance.now();
-  await Promise.all(
-    Array.from({ length: options.concurrency }, async () => {
-      for (let i = next++; i < queue.length; i = next++) {
-        const event = queue[i] as (typeof queue)[number];
-        const response = await fetch(connection.webhook_url, {
-          method: "POST",
-          headers: {
-            "Content-Type": "application/json",
-            "x-paystack-signature": event.headers["x-paystack-signature"] ?? "",
-          },
-          body: event.body,
-        });
-        await response.arrayBuffer();
-        if (response.status !== 200) {
-          non200++;
-          statuses.set(response.status, (statuses.get(response.status) ?? 0) + 1);
+  // undici's Pool rather than fetch: the load generator shares the two cores with what it
+  // measures, and fetch's per-request cost (streams, Headers, a Response) took a third of a core.
+  const target = new URL(connection.webhook_url);
+  const pool = new Pool(target.origin, { connections: options.concurrency, pipelining: 1 });
+  const deliverAll = () =>
+    Promise.all(
+      Array.from({ length: options.concurrency }, async () => {
+        for (let i = next++; i < queue.length; i = next++) {
+          const event = queue[i] as (typeof queue)[number];
+          const response = await pool.request({
+            method: "POST",
+            path: target.pathname,
+            headers: {
+              "content-type": "application/json",
+              "x-paystack-signature": event.headers["x-paystack-signature"] ?? "",
+            },
+            body: event.body,
+          });
+          await response.body.dump();
+          if (response.statusCode !== 200) {
+            non200++;
+            statuses.set(response.statusCode, (statuses.get(response.statusCode) ?? 0) + 1);
+          }
         }
-      }
-    }),
-  );
+      }),
+    );
+  let workerdProfile: ProfileSummary | undefined;
+  if (options.inspector) {
+    workerdProfile = summarizeProfile((await profileThroughInspector(options.inspector, deliverAll)).profile);
+  } else {
+    await deliverAll();
+  }
   const answeredMs = performance.now() - t0;
+  await pool.close();
   const cpu = cpuShare(cpuDelta(cpuBefore, cpuSnapshot(options.pids)));
   if (statuses.size)
     progress(`finance: answers other than 200: ${JSON.stringify(Object.fromEntries(statuses))}`);
@@ -220,6 +239,7 @@ export async function measureFinance(options: {
       providerEvents: Number(counts?.stored ?? 0),
       duplicatesCounted: Number(counts?.dups ?? 0),
       cpu,
+      ...(workerdProfile ? { workerdProfile } : {}),
     },
   };
 }
@@ -232,8 +252,22 @@ export function renderFinance(f: FinanceTimings): string {
     i.cpu
       ? `finance intake CPU, % of one core: workerd ${i.cpu.workerd}, gateway ${i.cpu.gateway}, Postgres ${i.cpu.postgres}, bench process (client + stand-in) ${i.cpu.loadGenerator}, other work on the machine ${i.cpu.other}`
       : "finance intake CPU: not measured (no /proc)",
+    // CPU per delivery does not depend on what else the machine runs as much as a rate does.
+    i.cpu
+      ? `finance intake CPU ms per delivery: workerd ${perDelivery(i.cpu.workerd, i)}, gateway ${perDelivery(i.cpu.gateway, i)}, Postgres ${perDelivery(i.cpu.postgres, i)}`
+      : "",
     `finance effects: distinct events ${i.distinct}, payments moved ${i.paymentsMoved}, payment.succeeded outbox events ${i.outboxEvents}, stored provider events ${i.providerEvents}, duplicates counted ${i.duplicatesCounted} (of ${i.deliveries - i.distinct} sent)`,
-  ].join("\n");
+    ...(i.workerdProfile
+      ? ["", renderProfile("workerd during the intake (inspector)", i.workerdProfile, i.deliveries)]
+      : []),
+  ]
+    .filter((line, n, all) => line !== "" || all[n - 1] !== undefined)
+    .join("\n");
+}
+
+/** `percent` of one core over the answering window, in ms per delivery. */
+function perDelivery(percent: number, i: FinanceTimings["intake"]): number {
+  return Math.round(((percent / 100) * i.answeredMs * 100) / i.deliveries) / 100;
 }
 
 /** The issue's line: ≥ 500 distinct events/s with duplicates, effects exactly the distinct events. */

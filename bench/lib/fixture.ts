@@ -48,9 +48,23 @@ export const BURST_TENANT: DemoTenant = {
   rateLimits: { ...NEVER_REACHED, tenant: { limit: BURST_LIMIT, window_seconds: 3600 } },
 };
 
+/** Contact creates of the peer comparison go here, so the bench tenant's first page never changes. */
+export const CREATE_TENANT: DemoTenant = {
+  tenantId: "be5c0000-0000-4000-8000-000000000003",
+  ownerId: "be5c0000-0000-4000-8000-0000000000a3",
+  ownerEmail: "owner@bench-create.example",
+  ownerName: "Create Owner",
+  name: "Create Ltd",
+  slug: "bench-create",
+  country: "DE",
+  currency: "EUR",
+  industry: null,
+  rateLimits: NEVER_REACHED,
+};
+
 export const EXTRA_CONTACTS = 1_000;
 
-async function asSuperuser<T>(database: string, run: (client: pg.Client) => Promise<T>): Promise<T> {
+export async function asSuperuser<T>(database: string, run: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ host: PG_HOST, port: PG_PORT, user: PG_SUPERUSER, database });
   await client.connect();
   try {
@@ -67,7 +81,7 @@ async function asSuperuser<T>(database: string, run: (client: pg.Client) => Prom
 export async function migrateAndSeed(database: string, gatewayUrl: string): Promise<void> {
   const httpEndpoint = `${gatewayUrl}/sql`;
   await migrateDatabase({ url: ownerUrl(database), httpEndpoint });
-  for (const tenant of [BENCH_TENANT, BURST_TENANT]) {
+  for (const tenant of [BENCH_TENANT, BURST_TENANT, CREATE_TENANT]) {
     await seedTenant({ url: ownerUrl(database), httpEndpoint, region: "eu" }, tenant);
   }
 }

@@ -8,10 +8,15 @@ import { startSqlGateway } from "../../regions/sql-gateway/server";
  * argv[2]: JSON {upstream, poolSize}. Prints one JSON line {url} on stdout once listening; exits
  * when its stdin closes, so it never outlives the benchmark even if that one is killed hard.
  */
-const { upstream, poolSize } = JSON.parse(process.argv[2] ?? "{}") as { upstream: string; poolSize: number };
+const { upstream, poolSize, tracesEndpoint } = JSON.parse(process.argv[2] ?? "{}") as {
+  upstream: string;
+  poolSize: number;
+  tracesEndpoint?: string;
+};
 
 const gateway = await startSqlGateway({
   backend: { kind: "postgres", upstream, poolSize },
+  traces: tracesEndpoint ? { endpoint: tracesEndpoint, region: "eu" } : undefined,
   // Only trouble is worth a line: per-query logging would cost CPU on a 2-core machine.
   log: (line) => {
     if (line.level === "warn" || line.level === "error") process.stderr.write(`${JSON.stringify(line)}\n`);

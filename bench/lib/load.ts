@@ -27,7 +27,7 @@ export interface LoadResult {
   responses: number;
   durationSeconds: number;
   requestsPerSecond: number;
-  latencyMs: { p50: number; p90: number; p99: number; max: number; mean: number };
+  latencyMs: { p50: number; p90: number; p99: number; p999: number; max: number; mean: number };
   /** Responses per HTTP status. */
   statusCounts: Record<string, number>;
   errors: number;
@@ -112,6 +112,7 @@ export function summarize(runs: readonly LoadRun[]): LoadResult {
       p50: round(percentile(sorted, 50)),
       p90: round(percentile(sorted, 90)),
       p99: round(percentile(sorted, 99)),
+      p999: round(percentile(sorted, 99.9)),
       max: round(sorted.at(-1) ?? Number.NaN),
       mean: round(total ? sum / total : Number.NaN),
     },

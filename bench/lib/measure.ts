@@ -12,6 +12,8 @@ export interface MeasureOptions {
   durationSeconds: number;
   warmupSeconds: number;
   pids: { workerd: number; gateway: number };
+  /** Measured windows per scenario (A B B A is 2; 4 gives A B B A A B B A). Default 2. */
+  windows?: number;
 }
 
 function unexpectedIn(run: LoadRun, scenario: Scenario): number {
@@ -31,7 +33,7 @@ function assertClean(run: LoadRun, scenario: Scenario, phase: string): void {
 }
 
 /**
- * Checks, warms up, then measures every scenario in two half-length windows ordered A B … B A.
+ * Checks, warms up, then measures every scenario in windows ordered A B … B A (repeated for more windows).
  * On this shared VM the host's speed drifts by tens of percent over a minute with no sign inside
  * the guest (see README); measured back to back, (a) and (b) could see different machines and
  * their ratio would mostly measure that. The mirrored order gives every scenario the same mean
@@ -42,6 +44,8 @@ export async function measureScenarios(options: MeasureOptions): Promise<Scenari
     runLoad({
       url: (scenario.baseUrl ?? options.baseUrl) + scenario.path,
       headers: scenario.headers,
+      ...(scenario.method === undefined ? {} : { method: scenario.method }),
+      ...(scenario.body === undefined ? {} : { body: scenario.body }),
       connections: options.connections,
       durationSeconds,
     });
@@ -57,14 +61,16 @@ export async function measureScenarios(options: MeasureOptions): Promise<Scenari
     );
   }
 
-  const half = options.durationSeconds / 2;
-  const order = [...options.scenarios, ...[...options.scenarios].reverse()];
+  const windows = Math.max(2, 2 * Math.round((options.windows ?? 2) / 2));
+  const windowSeconds = options.durationSeconds / windows;
+  const pass = [...options.scenarios, ...[...options.scenarios].reverse()];
+  const order = Array.from({ length: windows / 2 }, () => pass).flat();
   const runs = new Map<Scenario["id"], LoadRun[]>();
   const cpu = new Map<Scenario["id"], (CpuDelta | null)[]>();
   for (const [index, scenario] of order.entries()) {
     const pids = { ...options.pids, workerd: scenario.workerdPid ?? options.pids.workerd };
     const before = cpuSnapshot(pids);
-    const run = await request(scenario, half);
+    const run = await request(scenario, windowSeconds);
     const delta = cpuDelta(before, cpuSnapshot(pids));
     assertClean(run, scenario, "measurement");
     runs.set(scenario.id, [...(runs.get(scenario.id) ?? []), run]);

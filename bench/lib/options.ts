@@ -28,17 +28,28 @@ export interface BenchOptions {
     | "webhooks"
     | "pdf"
     | "contact-writes"
+    | "ai"
     | "finance"
+    | "events"
+    | "list-vs-peer"
+    | "search"
+    | "tracing"
     | undefined;
+  /** Measured windows per scenario in the peer comparison (alternated A B B A, repeated). */
+  windows: number;
+  /** `--profile list|create|finance`: CPU profiles (finance: workerd during the webhook intake of `--only finance`); of workerd and the gateway (DevTools inspector) and Postgres' share while one route is loaded. */
+  profile: "list" | "create" | "finance" | undefined;
   /** Socket counts of the realtime fan-out runs (`max`: as many as this machine holds, see socket-ceiling.ts). */
   realtimeSockets: number[];
 }
 
 export const USAGE = `usage: npm run bench -- [--duration 10] [--connections 50] [--warmup 3] [--pool-size 10]
                         [--overhead-connections 1] [--output bench/results/latest.json] [--keep] [--breakdown]
-                        [--activations 20] [--realtime-sockets 1000,max] [--only activations|limiter|realtime|webhooks|pdf|contact-writes|finance]
+                        [--activations 20] [--realtime-sockets 1000,max] [--only activations|limiter|realtime|webhooks|pdf|contact-writes|finance|events|list-vs-peer|ai|search|tracing]
+                        [--windows 4] [--profile list|create|finance]
 Environment (flags win): BENCH_DURATION, BENCH_CONNECTIONS, BENCH_WARMUP, BENCH_POOL_SIZE,
-BENCH_OVERHEAD_CONNECTIONS, BENCH_ACTIVATIONS, BENCH_REALTIME_SOCKETS; BENCH_DATABASE (default nexus_bench,
+BENCH_OVERHEAD_CONNECTIONS, BENCH_ACTIVATIONS, BENCH_WINDOWS, BENCH_REALTIME_SOCKETS, BENCH_EVENTS (backlog, 100000),
+BENCH_EVENTS_RATE (steady events/s, 5000); BENCH_DATABASE (default nexus_bench,
 recreated and dropped by the run).
 Postgres: 127.0.0.1:5432, superuser postgres, trust auth (NEXUS_TEST_PG_HOST/PORT/USER override).`;
 
@@ -60,13 +71,24 @@ function onlyOption(raw: string | undefined): BenchOptions["only"] {
     raw === "webhooks" ||
     raw === "pdf" ||
     raw === "contact-writes" ||
-    raw === "finance"
+    raw === "finance" ||
+    raw === "events" ||
+    raw === "list-vs-peer" ||
+    raw === "ai" ||
+    raw === "search" ||
+    raw === "tracing"
   ) {
     return raw;
   }
   throw new Error(
-    `--only must be activations, limiter, realtime, webhooks, pdf, contact-writes or finance, got "${raw}"`,
+    `--only must be activations, limiter, realtime, webhooks, pdf, contact-writes, finance, events, list-vs-peer, ai, search or tracing, got "${raw}"`,
   );
+}
+
+function profileOption(raw: string | undefined): BenchOptions["profile"] {
+  if (raw === undefined) return undefined;
+  if (raw === "list" || raw === "create" || raw === "finance") return raw;
+  throw new Error(`--profile must be list, create or finance, got "${raw}"`);
 }
 
 /** Returns undefined for --help (the caller prints USAGE and exits 0). */
@@ -84,6 +106,8 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptio
       breakdown: { type: "boolean", default: false },
       activations: { type: "string" },
       only: { type: "string" },
+      windows: { type: "string" },
+      profile: { type: "string" },
       "realtime-sockets": { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
@@ -106,6 +130,8 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptio
     output: values.output ?? "bench/results/latest.json",
     activations: positiveNumber("--activations", values.activations ?? env.BENCH_ACTIVATIONS, 20, true),
     only: onlyOption(values.only),
+    windows: positiveNumber("--windows", values.windows ?? env.BENCH_WINDOWS, 4, true),
+    profile: profileOption(values.profile),
     realtimeSockets: (values["realtime-sockets"] ?? env.BENCH_REALTIME_SOCKETS ?? "1000,max")
       .split(",")
       .map((n) =>

@@ -5,6 +5,7 @@ import type { CpuShare } from "./cpu";
 import type { BurstAccuracy, LimiterOverhead } from "./limiter";
 import type { LoadResult } from "./load";
 import type { MachineInfo } from "./machine";
+import { type PeerComparison, peerTargets, renderPeerComparison } from "./peer-comparison";
 import { type FanOutTimings, renderFanOut } from "./realtime";
 import type { Scenario } from "./scenarios";
 
@@ -57,6 +58,8 @@ export interface BenchReport {
   };
   machine: MachineInfo;
   scenarios: ScenarioReport[];
+  /** Issue #15: the Worker beside the Fastify + pg peer (list and create). */
+  peer?: PeerComparison;
   /** The rate limiter: what it adds to (b), and how exact it is under a burst. */
   /** `overhead[0]` at --overhead-connections (the target), then at the run's connections. */
   limiter: { overhead: LimiterOverhead[]; burst: BurstAccuracy };
@@ -122,12 +125,18 @@ export function buildReport(
       actual: `${b.latencyMs.p99} ms`,
       pass: b.latencyMs.p99 < TARGETS.maxContactsP99Ms,
     },
+    ...(input.peer ? peerTargets(input.peer) : []),
     ...limiterTargets(input.limiter),
     activationTarget(input.activation),
     ...realtimeTargets(input.realtime),
   ];
   const warnings: string[] = [];
-  for (const r of [...input.scenarios, ...input.limiter.overhead.flatMap((o) => [o.off, o.on])]) {
+  const peerRuns = input.peer ? [input.peer.list, input.peer.create].flatMap((p) => [p.worker, p.peer]) : [];
+  for (const r of [
+    ...input.scenarios,
+    ...peerRuns,
+    ...input.limiter.overhead.flatMap((o) => [o.off, o.on]),
+  ]) {
     if ((r.cpuPercent?.other ?? 0) > OTHER_CPU_WARNING_PERCENT) {
       warnings.push(
         `${r.label}: other processes used ${r.cpuPercent?.other} % of a core while it was measured; its figures are pessimistic (run again on a quiet machine)`,
@@ -290,6 +299,7 @@ export function renderReport(report: BenchReport): string {
     "",
     `(b)/(a) throughput: ${report.ratioPercent} %`,
     "",
+    ...(report.peer ? [renderPeerComparison(report.peer), ""] : []),
     renderLimiter(report.limiter),
     "",
     renderActivations(report.activation),

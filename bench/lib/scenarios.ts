@@ -1,5 +1,14 @@
 export interface Scenario {
-  id: "baseline" | "contacts" | "auth-only" | "limits-off" | "limits-on";
+  id:
+    | "baseline"
+    | "contacts"
+    | "auth-only"
+    | "limits-off"
+    | "limits-on"
+    | "worker-list"
+    | "peer-list"
+    | "worker-create"
+    | "peer-create";
   label: string;
   /** What the request exercises, for the report and the README. */
   description: string;
@@ -8,6 +17,9 @@ export interface Scenario {
   /** The process serving `baseUrl`, for the CPU figures. */
   workerdPid?: number;
   path: string;
+  /** GET unless given; `body` is sent with every request. */
+  method?: "GET" | "POST";
+  body?: string;
   headers: Record<string, string>;
   /** The status every response must have; anything else during the run fails it. */
   expectedStatus: number;
@@ -57,14 +69,19 @@ export function scenarios(token: string, breakdown = false): Scenario[] {
  * report excellent figures for the wrong thing.
  */
 export async function verifyScenario(baseUrl: string, scenario: Scenario): Promise<string> {
-  const response = await fetch((scenario.baseUrl ?? baseUrl) + scenario.path, { headers: scenario.headers });
+  const response = await fetch((scenario.baseUrl ?? baseUrl) + scenario.path, {
+    method: scenario.method ?? "GET",
+    headers: scenario.headers,
+    ...(scenario.body === undefined ? {} : { body: scenario.body }),
+  });
   const text = await response.text();
   if (response.status !== scenario.expectedStatus) {
     throw new Error(
       `${scenario.label} answered ${response.status}, expected ${scenario.expectedStatus}: ${text.slice(0, 500)}`,
     );
   }
-  if (!scenario.path.startsWith("/api/v1/crm/contacts")) return `${response.status} (${text.length} bytes)`;
+  if (!scenario.path.startsWith("/api/v1/crm/contacts") || scenario.method === "POST")
+    return `${response.status} (${text.length} bytes)`;
   const body = JSON.parse(text) as { status?: string; data?: unknown[]; meta?: { has_more?: boolean } };
   const items = Array.isArray(body.data) ? body.data.length : -1;
   if (body.status !== "success" || items !== PAGE_SIZE || body.meta?.has_more !== true) {

@@ -66,9 +66,16 @@ export function startWorkerd(options: {
   logFile: string;
   /** --experimental: the scheduled trigger's service_binding_extra_handlers needs it (Miniflare always passes it). */
   experimental?: boolean;
+  /** `--inspector-addr`: the DevTools protocol on this address (bench --profile takes a CPU profile through it). */
+  inspectorAddress?: string;
 }) {
   const log = openSync(options.logFile, "a");
-  const args = ["serve", ...(options.experimental ? ["--experimental"] : []), options.configFile];
+  const args = [
+    "serve",
+    ...(options.experimental ? ["--experimental"] : []),
+    ...(options.inspectorAddress ? [`--inspector-addr=${options.inspectorAddress}`] : []),
+    options.configFile,
+  ];
   const child = spawn(options.binary, args, {
     cwd: options.cwd,
     stdio: ["ignore", "ignore", log],

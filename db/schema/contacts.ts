@@ -11,7 +11,10 @@ export const contacts = pgTable(
     firstName: text("first_name").notNull(),
     lastName: text("last_name"),
     email: text("email"),
+    /** Ciphertext under the contact's subject key (services/privacy/sensitive-fields.ts), never clear text. */
     phone: text("phone"),
+    /** Blind index of the phone number (HMAC under the tenant's index key): what `?phone=` matches. */
+    phoneIndex: text("phone_index"),
     company: text("company"),
     jobTitle: text("job_title"),
     tags: text("tags").array().notNull().default(sql`'{}'::text[]`),
@@ -31,6 +34,9 @@ export const contacts = pgTable(
     uniqueIndex("contacts_tenant_email_key")
       .on(t.tenantId, sql`lower(${t.email})`)
       .where(sql`not ${t.isDeleted} and ${t.email} is not null`),
+    index("contacts_tenant_phone_index_idx")
+      .on(t.tenantId, t.phoneIndex)
+      .where(sql`${t.phoneIndex} is not null`),
     tenantIsolation(),
   ],
 ).enableRLS();

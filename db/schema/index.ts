@@ -1,3 +1,4 @@
+export * from "./account-lifecycle";
 export * from "./activations";
 export * from "./api-keys";
 export * from "./chat-messages";
@@ -15,7 +16,9 @@ export * from "./payment-connections";
 export * from "./payments";
 export * from "./pipeline-stages";
 export * from "./provider-events";
+export * from "./subject-keys";
 export * from "./tenants";
+export * from "./usage-counters";
 export * from "./users";
 export * from "./webhook-deliveries";
 export * from "./webhook-endpoints";

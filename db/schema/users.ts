@@ -20,6 +20,13 @@ export const users = pgTable(
     totpSecret: text("totp_secret"),
     /** Last TOTP step accepted: a code of this step or earlier is a replay. */
     totpLastStep: bigint("totp_last_step", { mode: "number" }),
+    /** E-mail one-time codes as a second factor (issue 18). */
+    emailOtpEnabled: boolean("email_otp_enabled").notNull().default(false),
+    /** E.164 number for SMS codes, set once a code sent to it was confirmed. */
+    phoneNumber: text("phone_number"),
+    smsOtpEnabled: boolean("sms_otp_enabled").notNull().default(false),
+    /** Language of the mail sent to this user (`en`, `fr`); null: the region's default. */
+    locale: text("locale"),
     lastSignInAt: timestamp("last_sign_in_at", { withTimezone: true, mode: "string" }),
     ...timestamps,
     ...softDelete,

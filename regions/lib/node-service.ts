@@ -38,3 +38,21 @@ export function closeOnSignals(options: {
   process.on("SIGINT", stop);
   process.on("SIGTERM", stop);
 }
+
+export class BodyTooLarge extends Error {
+  constructor(readonly limit: number) {
+    super(`request body over ${limit} bytes`);
+  }
+}
+
+/** A request body as UTF-8, refused (BodyTooLarge) past `limit` bytes without reading the rest. */
+export async function readBody(req: AsyncIterable<unknown>, limit: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > limit) throw new BodyTooLarge(limit);
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}

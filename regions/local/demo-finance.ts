@@ -127,9 +127,13 @@ async function registerStripeEndpoint(base: string, secretKey: string, url: stri
   return z.object({ secret: z.string().startsWith("whsec_") }).parse(JSON.parse(text)).secret;
 }
 
-async function registerAtStandin(
+/**
+ * Tells the stand-in where a key's webhooks go (the provider dashboard's setting). Answers Stripe's
+ * new signing secret, which the connection must then be given; the others have none to give.
+ */
+export async function registerAtStandin(
   base: string,
-  connection: (typeof DEMO_CONNECTIONS)[RegionId][number],
+  connection: { provider: PaymentProvider; secretKey: string; webhookSecret?: string },
   webhookUrl: string,
 ): Promise<string | undefined> {
   switch (connection.provider) {

@@ -5,11 +5,14 @@
  *   npm run dev -- --postgres postgres://postgres@127.0.0.1:5432   real Postgres (nexus_eu, nexus_lagos)
  *   npm run dev -- --port-offset 1000                  every port +1000 (a second stack)
  */
+import { appendFileSync, mkdirSync } from "node:fs";
+import { dirname } from "node:path";
 import { parseArgs } from "node:util";
 import { z } from "zod";
 import { DEMO_PASSWORD, DEMO_TENANTS } from "../../db/seed/demo";
+import { DEMO_IDP_PASSWORD } from "../oidc-idp/demo-users";
 import { REGION_IDS } from "../registry";
-import { DEFAULT_DATA_DIR } from "./paths";
+import { DEFAULT_DATA_DIR, workerLogFile } from "./paths";
 import { startLocalStack } from "./stack";
 
 const { values } = parseArgs({
@@ -19,6 +22,7 @@ const { values } = parseArgs({
     "data-dir": { type: "string", default: process.env.NEXUS_DATA_DIR ?? DEFAULT_DATA_DIR },
     "port-offset": { type: "string", default: "0" },
     redis: { type: "string", default: process.env.REDIS_URL ?? "redis://127.0.0.1:6379" },
+    nats: { type: "string", default: process.env.NATS_URL ?? "nats://127.0.0.1:4222" },
     "quiet-workers": { type: "boolean", default: false },
   },
 });
@@ -30,6 +34,7 @@ const parsed = z
     "data-dir": z.string(),
     "port-offset": z.coerce.number().int().min(0).max(50_000),
     redis: z.string().startsWith("redis"),
+    nats: z.string().startsWith("nats://", "must be a nats:// URL"),
     "quiet-workers": z.boolean(),
   })
   .safeParse(values);
@@ -39,6 +44,11 @@ if (!parsed.success) {
 }
 const args = parsed.data;
 
+// Each region's Worker log is also kept at rest under the data folder, as a region's log store
+// would keep it: what `npm run residency-check` scans for another region's data.
+for (const region of REGION_IDS)
+  mkdirSync(dirname(workerLogFile(args["data-dir"], region)), { recursive: true });
+
 const started = Date.now();
 console.log("Nexus Edge: starting the local two-region stack");
 const stack = await startLocalStack({
@@ -47,8 +57,10 @@ const stack = await startLocalStack({
   databasePrefix: args["db-prefix"],
   portOffset: args["port-offset"],
   redisUrl: args.redis,
+  natsUrl: args.nats,
   log: (line) => console.log(`  ${line}`),
   workerLog: (region, line) => {
+    appendFileSync(workerLogFile(args["data-dir"], region), `${line}\n`);
     if (!args["quiet-workers"]) console.log(`[${region}] ${line}`);
   },
 }).catch((error: unknown) => {
@@ -65,8 +77,18 @@ Nexus Edge is running (${((Date.now() - started) / 1000).toFixed(1)} s, database
 ${REGION_IDS.map((r) => `  ${r.padEnd(8)} ${info.regionUrls[r].padEnd(25)} ${info.gatewayUrls[r].padEnd(25)} ${DEMO_TENANTS[r].name} (${DEMO_TENANTS[r].tenantId})`).join("\n")}
 
   Upstash:  ${info.upstashUrl ?? "off (Redis not reachable)"}
+  Events:   ${info.events ?? "off"}
   Payments: ${info.paymentProvidersUrl} (Stripe, Paystack, Flutterwave stand-in; checkout pages have Pay/Fail buttons)
+  Models:   ${info.modelStandInUrl} (OpenAI-compatible stand-in; agents' prompts, recorded at /__standin/requests)
+  Embeddings: ${info.embeddingsUrl} (OpenAI-wire stand-in, word vectors; /eu/v1 and /lagos/v1, each region only its own)
   Webhook inbox: ${info.webhookInboxUrl} (what the demo tenants' webhook endpoints received; JSON: /eu, /lagos)
+  Mail inbox: ${info.mailInboxUrl} (invitations, password resets, sign-in codes; JSON: /api/messages)
+  Traces:   ${info.traceViewerUrl} (every request's spans, both regions, gateways; open one by its Nexus-Trace-Id)
+  SMS inbox: ${info.smsInboxUrl ?? "off"} (texted sign-in codes: Twilio for eu, Africa's Talking for lagos; JSON: /__inbox)
+  Identity provider: ${info.oidcIdpUrl ?? "off"} (Acme's staff, e.g. ada@acme.example / "${DEMO_IDP_PASSWORD}": on the
+    EU sign-in page, enter the address and choose single sign-on)
+  SAML identity provider: ${info.samlIdpUrl ?? "off"} (Globex's staff, e.g. hank@globex.example, same password),
+    through the SAML bridge ${info.samlBridgeUrl ?? "off"} (metadata per connection: /c/<connection id>/saml/metadata)
   Docs:     ${info.regionUrls.eu}/docs   OpenAPI: ${info.regionUrls.eu}/openapi.json
 
   Sign in: every demo user's password is "${DEMO_PASSWORD}" (owner@demo-eu.example, viewer@demo-eu.example, …;

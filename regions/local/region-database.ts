@@ -10,6 +10,8 @@ export interface RegionDatabase {
   ownerUrl: string;
   /** What the Worker connects as: the app role, to which row-level security applies. */
   appUrl: string;
+  /** The outbox relay's role (migration 0024); absent on PGlite, where no relay runs. */
+  relayUrl?: string;
   describe: string;
 }
 
@@ -47,6 +49,7 @@ export async function postgresDatabase(serverUrl: string, database: string): Pro
     backend: { kind: "postgres", upstream: `postgres://${server.host}` },
     ownerUrl: owner.toString(),
     appUrl: `postgres://nexus_app:nexus_app@${server.host}/${database}`,
+    relayUrl: `postgres://nexus_relay@${server.host}/${database}`,
     describe: `Postgres ${server.host}/${database}`,
   };
 }

@@ -23,6 +23,7 @@ export interface ControlTargets {
   deliveries: WebhookDeliveries;
   setPaystackWebhook(secretKey: string, url: string | null): void;
   setFlutterwaveWebhook(secretKey: string, webhook: { url: string; secretHash: string } | null): void;
+  disputeStripePayment(paymentIntentId: string): Promise<unknown | undefined>;
   reset(): void;
 }
 
@@ -80,6 +81,11 @@ export function createControls(targets: ControlTargets) {
       const { url, secret_hash } = input.value;
       targets.setFlutterwaveWebhook(input.value.secret_key, url ? { url, secretHash: secret_hash } : null);
       return json(200, { url });
+    }),
+    // What a cardholder's bank does: opens a dispute on the intent's charge (charge.dispute.created).
+    route("POST", "/__standin/stripe/payment_intents/:id/dispute", async (ctx: RequestContext) => {
+      const opened = await targets.disputeStripePayment(ctx.params.id ?? "");
+      return opened ? json(200, opened) : json(404, { error: "no charged PaymentIntent with this id" });
     }),
     route("POST", "/__standin/reset", () => {
       targets.reset();

@@ -79,6 +79,7 @@ export async function startPaymentProviders(
     deliveries,
     setPaystackWebhook: paystack.setWebhook,
     setFlutterwaveWebhook: flutterwave.setWebhook,
+    disputeStripePayment: stripe.dispute,
     reset() {
       deliveries.reset();
       stripe.reset();

@@ -8,6 +8,8 @@ import {
   type Charge,
   type CheckoutSession,
   chargeFor,
+  type Dispute,
+  disputeFor,
   type Metadata,
   now,
   type PaymentIntent,
@@ -65,6 +67,12 @@ type StripeHandler = (call: Call) => Promise<unknown> | unknown;
 export interface StripeStandIn {
   handle(ctx: RequestContext): Promise<Reply>;
   checkout: CheckoutLookup;
+  /**
+   * The cardholder's bank opens a dispute on the PaymentIntent's charge (on Stripe: a test card
+   * such as 4000 0000 0000 0259): the charge turns `disputed` and `charge.dispute.created` goes
+   * out. Undefined for an intent no account has, or one without a charge.
+   */
+  dispute(paymentIntentId: string): Promise<Dispute | undefined>;
   reset(): void;
   close(): void;
 }
@@ -507,8 +515,28 @@ export function createStripeStandIn(options: {
   }, 1000);
   sweeper.unref();
 
+  async function dispute(paymentIntentId: string): Promise<Dispute | undefined> {
+    for (const account of accounts.values()) {
+      const intent = account.intents.get(paymentIntentId);
+      const charge = intent?.latest_charge ? account.charges.get(intent.latest_charge) : undefined;
+      if (!intent || !charge) continue;
+      const opened = disputeFor(charge);
+      charge.disputed = true;
+      const version = [...account.sessions.values()].find(
+        (r) => r.session.payment_intent === intent.id,
+      )?.apiVersion;
+      await emit(account, "charge.dispute.created", opened, version ?? DEFAULT_API_VERSION, {
+        id: null,
+        idempotency_key: null,
+      });
+      return opened;
+    }
+    return undefined;
+  }
+
   return {
     handle,
+    dispute,
     checkout(token) {
       const record = sessionsById.get(token);
       if (!record) return undefined;

@@ -214,3 +214,46 @@ export function chargeFor(intent: PaymentIntent, email: string | null): Charge {
     status: "succeeded",
   };
 }
+
+/** A dispute as Stripe's API shows it, for the fields a receiver reads. */
+export interface Dispute {
+  id: string;
+  object: "dispute";
+  amount: number;
+  balance_transactions: never[];
+  charge: string;
+  created: number;
+  currency: string;
+  evidence_details: { due_by: number; has_evidence: false; past_due: false; submission_count: 0 };
+  is_charge_refundable: false;
+  livemode: false;
+  metadata: Metadata;
+  payment_intent: string;
+  reason: "fraudulent";
+  status: "needs_response";
+}
+
+export function disputeFor(charge: Charge): Dispute {
+  const created = now();
+  return {
+    id: stripeId("dp", 24),
+    object: "dispute",
+    amount: charge.amount - charge.amount_refunded,
+    balance_transactions: [],
+    charge: charge.id,
+    created,
+    currency: charge.currency,
+    evidence_details: {
+      due_by: created + 7 * 86_400,
+      has_evidence: false,
+      past_due: false,
+      submission_count: 0,
+    },
+    is_charge_refundable: false,
+    livemode: false,
+    metadata: {},
+    payment_intent: charge.payment_intent,
+    reason: "fraudulent",
+    status: "needs_response",
+  };
+}

@@ -34,12 +34,17 @@ const absent = () => {
 };
 export class PGlite { constructor() { absent(); } static async create() { absent(); } }
 export class PGLiteSocketServer { constructor() { absent(); } }
+// The extensions pglite.ts loads (contrib/unaccent, contrib/btree_gin, pglite-pgvector): values only PGlite reads.
+export const unaccent = {};
+export const vector = {};
+export const btree_gin = {};
 `;
 
 const stubPglite: Plugin = {
   name: "stub-pglite",
   setup(pluginBuild) {
-    pluginBuild.onResolve({ filter: /^@electric-sql\/pglite(-socket)?$/ }, (args) => ({
+    // The package, its socket server, its extensions and pgvector's: all of PGlite.
+    pluginBuild.onResolve({ filter: /^@electric-sql\/pglite(-socket|-pgvector)?(\/.*)?$/ }, (args) => ({
       path: args.path,
       namespace: "pglite-stub",
     }));

@@ -1,14 +1,21 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { z } from "zod";
+import { hasTraceComment } from "../lib/telemetry/sqlcommenter";
+import { type Tracing, traceKinds } from "../lib/telemetry/tracing";
 import type { SqlBackend } from "./backends/types";
 import { GatewayError, toErrorResponse } from "./errors";
 import type { Log } from "./log";
+import { failureOutcome, type GatewayMetrics, outcomeOf, type RequestKind } from "./metrics";
 import { parseConnectionString, parseSqlBody, sqlHeadersSchema, toResultBody } from "./protocol";
 
 export interface HttpHandlerOptions {
   backend: SqlBackend;
   log: Log;
   maxBodyBytes: number;
+  /** Set when the gateway exports spans: a request with a `traceparent` gets a server span. */
+  tracing?: Tracing | undefined;
+  /** Served at GET /metrics (Prometheus text). */
+  metrics?: GatewayMetrics | undefined;
 }
 
 // Neon answers browsers too (the driver runs there); the connection string is the credential,
@@ -25,6 +32,9 @@ const CORS_HEADERS = {
     "Neon-Batch-Isolation-Level",
     "Neon-Batch-Read-Only",
     "Neon-Batch-Deferrable",
+    "traceparent",
+    "tracestate",
+    "Nexus-Read-Replica",
   ].join(", "),
   "access-control-max-age": "86400",
 };
@@ -95,6 +105,12 @@ function readBody(req: IncomingMessage, maxBodyBytes: number): Promise<string> {
   });
 }
 
+/**
+ * A 503 is the database being away for a moment (a failover, a restart, a full pool): a client may
+ * try again, and one second is about the time a switch to a new primary takes to be noticed.
+ */
+const RETRY_SOON = { "retry-after": "1" };
+
 function withTimeout<T>(work: Promise<T>, ms: number, message: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
@@ -106,9 +122,53 @@ function withTimeout<T>(work: Promise<T>, ms: number, message: string): Promise<
 export function createHttpHandler(
   options: HttpHandlerOptions,
 ): (req: IncomingMessage, res: ServerResponse) => void {
-  const { backend, log, maxBodyBytes } = options;
+  const { backend, log, maxBodyBytes, tracing, metrics } = options;
 
-  const handleSql = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+  /** Times a /sql request and counts its outcome (a thrown one is counted where it is answered). */
+  const handleMeasuredSql = async (
+    req: IncomingMessage,
+    res: ServerResponse,
+    measured: { kind: RequestKind },
+  ): Promise<void> => {
+    if (!metrics) return handleTracedSql(req, res, measured);
+    const stop = metrics.seconds.startTimer();
+    try {
+      await handleTracedSql(req, res, measured);
+      metrics.requests.inc({ kind: kindOf(res), outcome: "ok" });
+    } finally {
+      stop({ kind: kindOf(res) });
+    }
+  };
+
+  const handleMetrics = async (res: ServerResponse): Promise<void> => {
+    if (!metrics) return send(res, 404, { message: "metrics are off", code: "08P01" });
+    const text = await metrics.registry.metrics();
+    res.writeHead(200, { "content-type": metrics.registry.contentType });
+    res.end(text);
+  };
+
+  /**
+   * A Worker's `sql batch` span continues here (only when it sent a traceparent: the gateway starts
+   * no traces of its own), so the trace shows the gateway's share: queueing for a pooled
+   * connection and Postgres itself. Failures mark the span, which keeps the trace.
+   */
+  const handleTracedSql = (
+    req: IncomingMessage,
+    res: ServerResponse,
+    measured: { kind: RequestKind },
+  ): Promise<void> => {
+    if (!tracing || typeof req.headers.traceparent !== "string") return handleSql(req, res, measured);
+    const parent = tracing.extractRecord(req.headers);
+    return tracing.inSpan("sql gateway", { kind: traceKinds.SERVER, parent }, () =>
+      handleSql(req, res, measured),
+    );
+  };
+
+  const handleSql = async (
+    req: IncomingMessage,
+    res: ServerResponse,
+    measured: { kind: RequestKind },
+  ): Promise<void> => {
     if (req.headers.authorization) {
       // Neon's JWT (authorize) mode: silently ignoring the token would run the statements with
       // the connection string's full rights, so refuse instead.
@@ -140,11 +200,48 @@ export function createHttpHandler(
     if (!body.success) throw new GatewayError(400, "08P01", describeIssues(body.error, "body"));
 
     const arrayMode = headers.data["neon-array-mode"] ?? false;
+    requestKinds.set(res, body.data.kind);
+    if (metrics) {
+      const statements = body.data.kind === "single" ? [body.data.statement] : body.data.statements;
+      const traced = statements.filter((s) => hasTraceComment(s.query)).length;
+      if (traced > 0) metrics.statements.inc({ traced: "true" }, traced);
+      if (statements.length > traced) metrics.statements.inc({ traced: "false" }, statements.length - traced);
+    }
+    if (tracing) {
+      const statements = body.data.kind === "single" ? [body.data.statement] : body.data.statements;
+      tracing.annotate({
+        "db.system.name": "postgresql",
+        "db.operation.batch.size": statements.length,
+        "nexus.sql.commented": statements.some((s) => hasTraceComment(s.query)),
+      });
+    }
+    if (headers.data["nexus-read-replica"]) {
+      measured.kind = "read";
+      const statements = body.data.kind === "single" ? [body.data.statement] : body.data.statements;
+      const options = {
+        isolationLevel: headers.data["neon-batch-isolation-level"],
+        readOnly: true,
+        deferrable: headers.data["neon-batch-deferrable"],
+      };
+      const { results, servedBy } = backend.readBatch
+        ? await backend.readBatch(role, statements, options)
+        : { results: await backend.batch(role, statements, options), servedBy: "primary" };
+      metrics?.reads.inc({ served_by: servedBy });
+      const served = { "nexus-served-by": servedBy };
+      if (body.data.kind === "single") {
+        const [result] = results;
+        send(res, 200, result ? toResultBody(result, arrayMode) : {}, served);
+        return;
+      }
+      send(res, 200, { results: results.map((result) => toResultBody(result, arrayMode)) }, served);
+      return;
+    }
     if (body.data.kind === "single") {
       const result = await backend.query(role, body.data.statement);
       send(res, 200, toResultBody(result, arrayMode));
       return;
     }
+    measured.kind = "batch";
     const results = await backend.batch(role, body.data.statements, {
       isolationLevel: headers.data["neon-batch-isolation-level"],
       readOnly: headers.data["neon-batch-read-only"],
@@ -154,17 +251,29 @@ export function createHttpHandler(
   };
 
   const handleHealth = async (res: ServerResponse): Promise<void> => {
+    // The replica is reported, not required: without it marked reads go to the primary.
+    const replica = backend.replicaHealth
+      ? withTimeout(backend.replicaHealth(), HEALTH_TIMEOUT_MS, "replica health check timed out").then(
+          () => ({ replica: "ok" }),
+          () => ({ replica: "unavailable" }),
+        )
+      : Promise.resolve({});
     try {
       await withTimeout(backend.health(), HEALTH_TIMEOUT_MS, "health check timed out");
-      send(res, 200, { status: "ok", backend: backend.kind });
+      send(res, 200, { status: "ok", backend: backend.kind, ...(await replica) });
     } catch (error) {
       const { body } = toErrorResponse(error);
-      send(res, 503, {
-        status: "unavailable",
-        backend: backend.kind,
-        message: body.message,
-        code: body.code,
-      });
+      send(
+        res,
+        503,
+        {
+          status: "unavailable",
+          backend: backend.kind,
+          message: body.message,
+          code: body.code,
+        },
+        RETRY_SOON,
+      );
     }
   };
 
@@ -175,8 +284,17 @@ export function createHttpHandler(
       if (req.method !== "POST") {
         return send(res, 405, { message: "use POST /sql", code: "08P01" }, { allow: "POST, OPTIONS" });
       }
-      return handleSql(req, res);
+      const started = performance.now();
+      const measured: { kind: RequestKind } = { kind: "query" };
+      res.once("finish", () => {
+        metrics?.requestSeconds.observe(
+          { kind: measured.kind, outcome: outcomeOf(res.statusCode) },
+          (performance.now() - started) / 1_000,
+        );
+      });
+      return handleMeasuredSql(req, res, measured);
     }
+    if (pathname === "/metrics" && req.method === "GET") return handleMetrics(res);
     if (pathname === "/health") {
       if (req.method !== "GET" && req.method !== "HEAD") {
         return send(res, 405, { message: "use GET /health", code: "08P01" }, { allow: "GET, HEAD" });
@@ -189,8 +307,13 @@ export function createHttpHandler(
   return (req, res) => {
     route(req, res).catch((error: unknown) => {
       const { status, body } = toErrorResponse(error);
+      if (metrics && new URL(req.url ?? "/", "http://gateway").pathname === "/sql") {
+        metrics.requests.inc({ kind: kindOf(res), outcome: failureOutcome(status) });
+      }
       if (status >= 500) {
         log({
+          // The caller's trace (the failed span was the gateway's, ended by now).
+          ...(tracing ? tracing.logIds(tracing.extractRecord(req.headers)) : {}),
           level: status === 500 ? "error" : "warn",
           msg: "sql request failed",
           status,
@@ -200,7 +323,7 @@ export function createHttpHandler(
           ...(status === 500 ? internalFailure(error) : { error: (error as Error).message }),
         });
       }
-      send(res, status, body, status === 413 ? { connection: "close" } : {});
+      send(res, status, body, status === 413 ? { connection: "close" } : status === 503 ? RETRY_SOON : {});
     });
   };
 }
@@ -209,4 +332,12 @@ function internalFailure(error: unknown): { error: string; stack?: string } {
   if (!(error instanceof Error)) return { error: typeof error };
   const frames = (error.stack ?? "").split("\n").filter((line) => /^\s+at /.test(line));
   return { error: error.name, stack: frames.join("\n") };
+}
+
+/** Each /sql request's kind (single, batch), once its body was read, for its metrics' labels. */
+const requestKinds = new WeakMap<ServerResponse, string>();
+
+/** `unknown` for a request refused before its body was read. */
+function kindOf(res: ServerResponse): string {
+  return requestKinds.get(res) ?? "unknown";
 }

@@ -44,6 +44,13 @@ export const sqlHeadersSchema = z.object({
     .optional(),
   "neon-batch-read-only": booleanHeader.optional(),
   "neon-batch-deferrable": booleanHeader.optional(),
+  // Ours, not Neon's: the client says a stale-free replica may answer (backends/replica-reads.ts).
+  // Such a request runs read-only wherever it goes, so a write marked by mistake fails everywhere.
+  "nexus-read-replica": z
+    .string()
+    .transform((value) => value.trim().toLowerCase())
+    .pipe(z.literal("allowed", { error: "only Nexus-Read-Replica: allowed is understood" }))
+    .optional(),
 });
 
 export type SqlHeaders = z.infer<typeof sqlHeadersSchema>;

@@ -2,11 +2,14 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { z } from "zod";
 import { listen } from "../lib/node-service";
+import { otlpSender, Tracing } from "../lib/telemetry/tracing";
 import { createPgliteBackend } from "./backends/pglite";
-import { createPostgresBackend, parseUpstream } from "./backends/postgres";
+import { createPostgresBackend, parseUpstream, replicaUpstream } from "./backends/postgres";
+import { withReplicaReads } from "./backends/replica-reads";
 import type { SqlBackend } from "./backends/types";
 import { createHttpHandler } from "./http-handler";
 import { type Log, silentLog } from "./log";
+import { gatewayMetrics } from "./metrics";
 import { attachWebSocketRelay } from "./ws-relay";
 
 // The SQL gateway: Neon's SQL-over-HTTP and WebSocket protocols in front of a pooled Postgres
@@ -23,6 +26,14 @@ export type GatewayBackendOptions =
       kind: "postgres";
       upstream: string /* e.g. postgres://127.0.0.1:5432 — host/port of the real server */;
       poolSize?: number;
+      /**
+       * The streaming replicas (CloudNativePG's `-ro` Service), for reads marked replica-safe
+       * (backends/replica-reads.ts). Without it those are served by `upstream`, read-only.
+       * User, password, database and sslmode it does not give are `upstream`'s.
+       */
+      replica?: string;
+      /** How long a marked read waits for a lagging replica before the primary serves it. Default 50 ms. */
+      replicaMaxWaitMs?: number;
     }
   | { kind: "pglite"; dataDir?: string /* undefined = in-memory */ };
 
@@ -39,7 +50,26 @@ export interface SqlGatewayOptions {
   maxBodyBytes?: number;
   /** Connecting to Postgres, or waiting for a free pooled connection. Default 5 s. */
   connectTimeoutMs?: number;
+  /**
+   * An OTLP/HTTP JSON traces endpoint (…/v1/traces): requests that carry a `traceparent` get a
+   * span there. Unset: no spans. `region` names the gateway's region in them.
+   */
+  traces?: { endpoint: string; region: string } | undefined;
+  /** The region label of the gateway's metrics (GET /metrics). */
+  region?: string | undefined;
 }
+
+const upstreamUrl = z.string().refine(
+  (value) => {
+    try {
+      parseUpstream(value);
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  { error: "upstream must be a postgres:// URL with a host" },
+);
 
 const optionsSchema = z.object({
   port: z.number().int().min(0).max(65_535).default(0),
@@ -47,18 +77,10 @@ const optionsSchema = z.object({
   backend: z.discriminatedUnion("kind", [
     z.object({
       kind: z.literal("postgres"),
-      upstream: z.string().refine(
-        (value) => {
-          try {
-            parseUpstream(value);
-            return true;
-          } catch {
-            return false;
-          }
-        },
-        { error: "upstream must be a postgres:// URL with a host" },
-      ),
+      upstream: upstreamUrl,
       poolSize: z.number().int().min(1).max(1_000).default(10),
+      replica: upstreamUrl.optional(),
+      replicaMaxWaitMs: z.number().int().min(0).max(10_000).default(50),
     }),
     z.object({ kind: z.literal("pglite"), dataDir: z.string().min(1).optional() }),
   ]),
@@ -83,26 +105,50 @@ function urlHost(address: AddressInfo): string {
   return address.family === "IPv6" ? `[${address.address}]` : address.address;
 }
 
+function postgresBackend(
+  options: { upstream: string; poolSize: number; replica?: string | undefined; replicaMaxWaitMs: number },
+  timeouts: { statementTimeoutMs: number; connectTimeoutMs: number },
+  log: Log,
+): SqlBackend {
+  const connect = (upstream: string) =>
+    createPostgresBackend({ upstream, poolSize: options.poolSize, ...timeouts, log });
+  const primary = connect(options.upstream);
+  if (options.replica === undefined) return primary;
+  return withReplicaReads({
+    primary,
+    replica: connect(replicaUpstream(options.replica, options.upstream)),
+    walPosition: (role) => primary.walPosition(role),
+    maxWaitMs: options.replicaMaxWaitMs,
+    log,
+  });
+}
+
 export async function startSqlGateway(options: SqlGatewayOptions): Promise<SqlGateway> {
   const config = optionsSchema.parse(options);
   const log: Log = options.log ?? silentLog;
 
   const backend: SqlBackend =
     config.backend.kind === "postgres"
-      ? createPostgresBackend({
-          upstream: config.backend.upstream,
-          poolSize: config.backend.poolSize,
-          statementTimeoutMs: config.statementTimeoutMs,
-          connectTimeoutMs: config.connectTimeoutMs,
-          log,
-        })
+      ? postgresBackend(config.backend, config, log)
       : await createPgliteBackend({
           dataDir: config.backend.dataDir,
           statementTimeoutMs: config.statementTimeoutMs,
           log,
         });
 
-  const server = createServer(createHttpHandler({ backend, log, maxBodyBytes: config.maxBodyBytes }));
+  const traces = options.traces;
+  const tracing = traces
+    ? new Tracing({
+        resource: () => ({ "service.name": "sql-gateway", "nexus.region": traces.region }),
+        send: otlpSender(traces.endpoint),
+        // One export per 200 ms at most, not one per SQL request.
+        batchDelayMs: 200,
+      })
+    : undefined;
+  const metrics = gatewayMetrics(traces?.region ?? options.region ?? "unknown");
+  const server = createServer(
+    createHttpHandler({ backend, log, maxBodyBytes: config.maxBodyBytes, tracing, metrics }),
+  );
   server.requestTimeout = (config.statementTimeoutMs || 300_000) + REQUEST_TIMEOUT_MARGIN_MS;
   server.headersTimeout = 20_000;
   const relay = attachWebSocketRelay(server, { backend, log, maxMessageBytes: config.maxBodyBytes });
@@ -128,6 +174,8 @@ export async function startSqlGateway(options: SqlGatewayOptions): Promise<SqlGa
       setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS).unref();
     });
     await backend.close();
+    // The last batch of spans reaches the collector before the process goes.
+    await tracing?.settled();
     log({ level: "info", msg: "sql gateway closed", url });
   };
 

@@ -46,8 +46,10 @@ describe("/docs signs in through the region's own authorization server", { timeo
       const authorize = page.getByRole("button", { name: "Authorize" }).first();
       await authorize.waitFor({ state: "visible", timeout: 90_000 });
       // Scalar opens the region's sign-in page in a popup, with the docs client and PKCE.
-      const popupOpened = page.waitForEvent("popup", { timeout: 60_000 });
-      await authorize.click();
+      const popupOpened = page.waitForEvent("popup", { timeout: 150_000 });
+      // Scalar's bundle keeps the main thread busy for a while after first paint; on a loaded CI
+      // machine the click waits past Playwright's 30 s default for the page to take it.
+      await authorize.click({ timeout: 120_000 });
       const popup = await popupOpened;
       await popup.waitForLoadState();
       const authorizeUrl = new URL(popup.url());

@@ -17,7 +17,8 @@ import { verifyStandard } from "../support/webhook-verify";
 // e2e stack is that command): the demo tenants' connections that `npm run dev` made at the
 // provider stand-in, an invoice created, finalized and paid in Chromium on the stand-in's
 // checkout page, the invoice `paid`, its events in the event log and at the tenant's own webhook
-// endpoint, the PDF. EU pays through Stripe, Lagos through Paystack (rows only in Lagos).
+// endpoint, the PDF. EU pays through Stripe, Lagos through Paystack (its region default) and
+// through Flutterwave named by the pay request (rows only in Lagos).
 
 const stack = e2eStack();
 let browser: Browser;
@@ -49,7 +50,9 @@ afterAll(async () => {
 
 interface Case {
   region: "eu" | "lagos";
-  provider: "stripe" | "paystack";
+  provider: "stripe" | "paystack" | "flutterwave";
+  /** The pay request names the connection (otherwise the region's default provider is used). */
+  namesConnection?: boolean;
   currency: string;
   line: { description: string; quantity: number; unit_price: string; tax_rate: string };
   total: string;
@@ -69,6 +72,14 @@ const CASES: Case[] = [
     currency: "NGN",
     line: { description: "Ankara fabric, 6 yards", quantity: 4, unit_price: "12500.00", tax_rate: "7.5" },
     total: "53750.00",
+  },
+  {
+    region: "lagos",
+    provider: "flutterwave",
+    namesConnection: true,
+    currency: "NGN",
+    line: { description: "Adire scarf", quantity: 3, unit_price: "8000.00", tax_rate: "7.5" },
+    total: "25800.00",
   },
 ];
 
@@ -105,7 +116,12 @@ describe("finance walk-through (README: Try it locally, on npm run dev)", () => 
       // The demo connection npm run dev made is the tenant's, and its webhook URL is in its region.
       const connections = await call("GET", "/api/v1/finance/connections");
       const connection = (
-        connections.json.data as unknown as { provider: string; label: string; webhook_url: string }[]
+        connections.json.data as unknown as {
+          id: string;
+          provider: string;
+          label: string;
+          webhook_url: string;
+        }[]
       ).find((x) => x.provider === c.provider && x.label === `Demo ${c.provider} (local stand-in)`);
       expect(connection?.webhook_url.startsWith(`${api}/api/v1/payments/webhook/${c.provider}/`)).toBe(true);
 
@@ -138,7 +154,7 @@ describe("finance walk-through (README: Try it locally, on npm run dev)", () => 
         const paid = await call(
           "POST",
           `/api/v1/invoices/${invoiceId}/pay`,
-          { return_url: returnUrl },
+          { return_url: returnUrl, ...(c.namesConnection ? { connection_id: connection?.id } : {}) },
           { "Idempotency-Key": crypto.randomUUID() },
         );
         expect(paid.status, paid.text).toBe(201);

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEMO_TENANTS } from "../../db/seed/demo";
 import { e2eStack, rowsIn, stackToken } from "../support/e2e-stack";
+import { until } from "../support/until";
 import {
   type ReceivedWebhook,
   startWebhookReceiver,
@@ -77,9 +78,19 @@ describe("webhooks of a Lagos tenant (npm run dev)", () => {
     expect(event).toMatchObject({ tenant_id: lagos.tenantId, data: { id: contactId } });
     expect(got.status).toBe(500);
 
-    // The delivery and its attempts are rows of the Lagos database only.
+    // The delivery and its attempts are rows of the Lagos database only. The receiver has the
+    // attempt before the Worker records its outcome ('delivering' until then): wait for the
+    // failed attempt to put it back in the queue.
     const byEvent = "select id, state from webhook_deliveries where event_id = $1";
-    const [delivery] = await rowsIn("lagos", byEvent, [event.event_id]);
+    const delivery = await until(
+      "the failed attempt recorded",
+      10_000,
+      async () => {
+        const [row] = (await rowsIn("lagos", byEvent, [event.event_id])) as { id: string; state: string }[];
+        return row?.state === "pending" ? row : undefined;
+      },
+      50,
+    );
     expect(delivery).toMatchObject({ state: "pending" });
     expect(await rowsIn("eu", byEvent, [event.event_id])).toEqual([]);
 

@@ -1,18 +1,33 @@
 import { neon, neonConfig } from "@neondatabase/serverless";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEMO_TENANTS } from "../../db/seed/demo";
+import { streamName } from "../../regions/outbox-relay/streams";
 import { type DevStack, startDevStack } from "../support/dev-stack-process";
 import { dropDatabase, queryAsOwner } from "../support/postgres";
+import { residencyCheck } from "../support/residency-check";
 
-const PREFIX = "nexus_e2e_pg_";
+// 1000 above the e2e stack's offset (NEXUS_E2E_PORT_OFFSET, default 3000): checkouts running
+// their e2e tests side by side keep their ports and their databases apart.
+const PORT_OFFSET = Number(process.env.NEXUS_E2E_PORT_OFFSET ?? 3000) + 1000;
+const PREFIX = `nexus_e2e_pg${PORT_OFFSET}_`;
+// The machine's NATS with JetStream (CI has one too): the stack's outbox relays stream into it.
+const NATS_URL = "nats://127.0.0.1:4222";
 let stack: DevStack;
 
 /** `npm run dev -- --postgres URL`: the README's alternative to embedded PGlite. */
 beforeAll(async () => {
   for (const region of ["eu", "lagos"]) await dropDatabase(`${PREFIX}${region}`);
   stack = await startDevStack({
-    portOffset: 4000,
-    extraArgs: ["--quiet-workers", "--postgres", "postgres://postgres@127.0.0.1:5432", "--db-prefix", PREFIX],
+    portOffset: PORT_OFFSET,
+    extraArgs: [
+      "--quiet-workers",
+      "--postgres",
+      "postgres://postgres@127.0.0.1:5432",
+      "--db-prefix",
+      PREFIX,
+      "--nats",
+      NATS_URL,
+    ],
   });
 });
 
@@ -54,5 +69,34 @@ describe("npm run dev on a real Postgres", () => {
     await new Promise((resolve) => setTimeout(resolve, 1500));
     expect(stack.output.filter((line) => line.includes(requestId))).toEqual([]);
     expect(stack.output.filter((line) => /^\[(eu|lagos)\] \{/.test(line))).toEqual([]);
+  });
+
+  it("passes the residency canary with the outbox relays on: each region's JetStream stream holds its own tenant's marker, never the other's", {
+    timeout: 200_000,
+  }, async () => {
+    expect(stack.output.join("\n")).toContain(`Events:   NATS JetStream at ${NATS_URL}`);
+    const { stdout, code } = await residencyCheck(["--data-dir", stack.dataDir, "--nats", NATS_URL], 180_000);
+    expect(code, stdout).toBe(0);
+    expect(stdout).toContain("residency-check: passed in both directions");
+    expect(stdout).not.toContain("✗");
+    // One section per direction: a Lagos tenant's writes and scans, then an EU tenant's.
+    const [lagosFirst, euSecond] = stdout.split("PASS lagos → eu");
+    expect(euSecond, stdout).toContain("PASS eu → lagos");
+    for (const [home, away, section] of [
+      ["lagos", "eu", lagosFirst],
+      ["eu", "lagos", euSecond],
+    ] as const) {
+      const scanned = (region: string) =>
+        `✓ ${region} JetStream \\(${streamName(region)}, messages since the canary began\\): `;
+      // The home stream holds the tenant's events, under the home region's subjects only…
+      const held = section?.match(
+        new RegExp(`${scanned(home)}marker found: (.*) \\(([1-9]\\d*) messages\\)`),
+      );
+      expect(held, section).not.toBeNull();
+      for (const hit of (held?.[1] ?? "").split(", ")) expect(hit).toMatch(new RegExp(`^evt\\.${home}\\.`));
+      // …and the other region's stream, read since the canary began, does not.
+      expect(section).toMatch(new RegExp(`${scanned(away)}marker not found \\(\\d+ messages\\)`));
+      expect(section).toMatch(new RegExp(`✓ ${away} Postgres files on disk: marker not found \\(not local`));
+    }
   });
 });

@@ -1,18 +1,13 @@
-import { readdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, inject, it } from "vitest";
+import { scanFiles } from "../../scripts/lib/residency/store-scans";
 import { stackToken } from "../support/e2e-stack";
 
 const stack = inject("e2e");
 
-/** Every file under dir (recursively) whose bytes contain needle. */
-function filesHolding(dir: string, needle: string): string[] {
-  const bytes = Buffer.from(needle);
-  return readdirSync(dir, { recursive: true, withFileTypes: true })
-    .filter((entry) => entry.isFile())
-    .map((entry) => join(entry.parentPath, entry.name))
-    .filter((file) => readFileSync(file).includes(bytes));
-}
+/** Every file under dir (recursively) whose bytes contain needle (the canary's own scan). */
+const filesHolding = (dir: string, needle: string) => scanFiles(dir, dir, needle).hits;
 
 const euLines = () =>
   readFileSync(stack.outputFile, "utf8")
@@ -46,7 +41,11 @@ describe("residency of what the EU Worker logs and traces", () => {
     expect(filesHolding(join(stack.dataDir, "pglite-eu"), marker)).toEqual([]);
     expect(filesHolding(join(stack.dataDir, "wrangler-eu"), marker)).toEqual([]);
     // Nor any other file the stack writes (keys, stack description), the Lagos region's own excepted.
-    const lagos = [join(stack.dataDir, "pglite-lagos"), join(stack.dataDir, "wrangler-lagos")];
+    const lagos = [
+      join(stack.dataDir, "pglite-lagos"),
+      join(stack.dataDir, "wrangler-lagos"),
+      join(stack.dataDir, "logs", "worker-lagos.log"),
+    ];
     expect(
       filesHolding(stack.dataDir, marker).filter((file) => !lagos.some((dir) => file.startsWith(dir))),
     ).toEqual([]);

@@ -60,6 +60,7 @@ describe("health", () => {
     const started = Date.now();
     const response = await fetch(`${unreachable.url}/health`);
     expect(response.status).toBe(503);
+    expect(response.headers.get("retry-after")).toBe("1");
     expect(await response.json()).toMatchObject({
       status: "unavailable",
       backend: "postgres",
@@ -75,6 +76,7 @@ describe("an unreachable upstream", () => {
     const response = await postSql(unreachable, { query: "select 1", params: [] });
     expect(Date.now() - started).toBeLessThan(1_000);
     expect(response.status).toBe(503);
+    expect(response.headers.get("retry-after")).toBe("1");
     expect(response.body).toEqual({ message: "database unavailable: connection refused", code: "08006" });
   });
 

@@ -11,6 +11,31 @@ declare module "vitest" {
     paymentProvidersUrl: string;
     /** Worker tests: an origin that accepts connections and never answers (test/support/silent-server.ts). */
     silentUrl: string;
+    /** Worker tests: the model stand-in (regions/model-standin), its root URL. */
+    modelStandInUrl: string;
+    /** Worker tests: the mail relay the Worker sends to and the catcher behind it (JSON: /api/messages). */
+    mail: { catcherUrl: string; relayUrl: string; relayToken: string };
+    /** Worker tests: the local OpenID provider (regions/oidc-idp), client `nexus-test`. */
+    oidcIdpIssuer: string;
+    /** Worker tests: the SAML bridge (admin token) and the local SAML IdP (regions/saml-idp), its settings. */
+    saml: {
+      bridgeUrl: string;
+      bridgeToken: string;
+      idpUrl: string;
+      idpEntityId: string;
+      idpSsoUrl: string;
+      idpCertificate: string;
+    };
+    /** Worker tests: the SMS providers stand-in (regions/sms-providers) and the Twilio account the Worker uses. */
+    sms: { url: string; twilio: { accountSid: string; authToken: string } };
+    /** Worker tests: the DNS-over-HTTPS stand-in (regions/dns-resolver), its root URL. */
+    dnsResolverUrl: string;
+    /** Worker tests: a second gateway on PGlite with pgvector, migrated and seeded (search's vector tests). */
+    pgliteGatewayUrl: string;
+    /** Worker tests: the OpenAI-wire embedding stand-in (regions/openai-embeddings), sites /eu and /lagos. */
+    embeddingsUrl: string;
+    /** Worker tests: the trace collector stand-in (regions/otel-collector), its root URL. */
+    collectorUrl: string;
     databaseName: string;
     jwks: string;
     signingKeys: string;

@@ -18,19 +18,45 @@ import type { AddressInfo } from "node:net";
 import { Redis as DirectRedis } from "ioredis";
 import { migrateDatabase } from "../../db/tools/migrate";
 import { seedTenant } from "../../db/tools/seed";
+import { startDnsResolver } from "../../regions/dns-resolver/server";
 import { generateRegionKey, jwksBinding } from "../../regions/local/dev-keys";
+import { startMailCatcher } from "../../regions/mail-catcher/server";
+import { startMailRelay } from "../../regions/mail-relay/server";
+import { startModelStandIn } from "../../regions/model-standin/server";
+import { startOidcIdp } from "../../regions/oidc-idp/server";
+import { startEmbeddingStandin } from "../../regions/openai-embeddings/server";
+import { startTraceCollector } from "../../regions/otel-collector/server";
 import { startPaymentProviders } from "../../regions/payment-providers/server";
+import { startSamlBridge } from "../../regions/saml-bridge/server";
+import { postgresStore } from "../../regions/saml-bridge/store";
+import { startSamlIdp } from "../../regions/saml-idp/server";
+import { startSmsProviders } from "../../regions/sms-providers/server";
 import { startSqlGateway } from "../../regions/sql-gateway/server";
 import { startUpstashRest, type UpstashRestServer } from "../../regions/upstash-rest/server";
 import { dropDatabase, ownerUrl, recreateDatabase, upstreamUrl } from "./postgres";
+import { TEST_REGION_URLS } from "./regions";
 import { startSilentServer } from "./silent-server";
 import { TEST_TENANTS } from "./tenants";
 import { startWebhookReceiver } from "./webhook-receiver";
 
 const database = process.argv[2] ?? "nexus_test_worker";
+/** PGlite has one database and trusts any role; the gateway runs each request as the URL's role. */
+const PGLITE_OWNER_URL = "postgres://postgres@localhost:5432/postgres";
 
 await recreateDatabase(database);
-const gateway = await startSqlGateway({ port: 0, backend: { kind: "postgres", upstream: upstreamUrl() } });
+// Search's vector tests: a second region database on PGlite (pgvector), migrated and seeded
+// alongside, and the OpenAI-wire embedding stand-in (regions/openai-embeddings) both use.
+// PGlite starts meanwhile; it is migrated after Postgres, since the driver's endpoint is global.
+const pgliteStarting = startSqlGateway({ port: 0, backend: { kind: "pglite" } });
+const embeddings = startEmbeddingStandin();
+// The trace collector stand-in: tests that trace set TRACES_ENDPOINT to it (the default config traces
+// nothing); the gateway continues a request's trace there when the request carries a traceparent.
+const collector = await startTraceCollector({ port: 0 });
+const gateway = await startSqlGateway({
+  port: 0,
+  backend: { kind: "postgres", upstream: upstreamUrl() },
+  traces: { endpoint: collector.tracesEndpoint, region: "eu" },
+});
 const httpEndpoint = `${gateway.url}/sql`;
 await migrateDatabase({ url: ownerUrl(database), httpEndpoint });
 for (const tenant of Object.values(TEST_TENANTS)) {
@@ -74,8 +100,49 @@ const paymentProviders = await startPaymentProviders({
   retryDelaysMs: [100, 200, 400],
   webhookTimeoutMs: 2_000,
 });
+// The region's mail relay (regions/mail-relay) in front of the local mail catcher: the Worker's
+// MAIL_RELAY_URL; tests read what was sent from the catcher's JSON API.
+const mailCatcher = await startMailCatcher();
+const mailRelayToken = `relay-${randomUUID()}`;
+const mailRelay = await startMailRelay({
+  smtpUrl: mailCatcher.smtpUrl,
+  from: "Nexus Edge <no-reply@eu.nexus.test>",
+  token: mailRelayToken,
+});
+// A company's OpenID provider (regions/oidc-idp) and the DNS-over-HTTPS stand-in (enterprise sign-in).
+const oidcIdp = await startOidcIdp({
+  clients: [
+    {
+      client_id: "nexus-test",
+      client_secret: "nexus-test-secret",
+      redirect_uris: [`${TEST_REGION_URLS.eu}/oauth/sso/callback`],
+    },
+  ],
+});
+const dnsResolver = await startDnsResolver();
+// SAML: the region's SAML-to-OIDC bridge (its tables in this run's database, schema saml_bridge)
+// and a company's SAML IdP (regions/saml-idp) signing real assertions.
+const samlStore = await postgresStore(ownerUrl(database));
+const samlBridgeToken = `bridge-${randomUUID()}`;
+const samlBridge = await startSamlBridge({
+  adminToken: samlBridgeToken,
+  store: samlStore,
+  allowLoopbackHttp: true,
+});
+const samlIdp = await startSamlIdp();
+// Twilio and Africa's Talking (regions/sms-providers): the Worker texts sign-in codes through it.
+const smsProviders = await startSmsProviders();
 // Accepts connections and never answers: a frozen peer region or dependency (deadline tests).
 const silent = await startSilentServer();
+// The OpenAI-compatible model deployments agents call (MODEL_DEPLOYMENTS in the test config).
+const models = await startModelStandIn();
+
+const [pgliteGateway, embeddingStandin] = await Promise.all([pgliteStarting, embeddings]);
+const pgliteOwner = { url: PGLITE_OWNER_URL, httpEndpoint: `${pgliteGateway.url}/sql` };
+await migrateDatabase(pgliteOwner);
+// Tenants a and b only: the vector tests need two tenants, and each seeded tenant costs password hashes.
+for (const tenant of [TEST_TENANTS.a, TEST_TENANTS.b])
+  await seedTenant({ ...pgliteOwner, region: "eu" }, tenant);
 
 const keys = { eu: await generateRegionKey("eu"), lagos: await generateRegionKey("lagos") };
 // The eu region mid-rotation: its previous key is still published beside the current one.
@@ -87,6 +154,22 @@ process.stdout.write(
     webhookReceiverUrl: receiver.url,
     paymentProvidersUrl: paymentProviders.url,
     silentUrl: silent.url,
+    modelStandInUrl: models.url,
+    mail: { catcherUrl: mailCatcher.url, relayUrl: mailRelay.url, relayToken: mailRelayToken },
+    oidcIdpIssuer: oidcIdp.issuer,
+    saml: {
+      bridgeUrl: samlBridge.url,
+      bridgeToken: samlBridgeToken,
+      idpUrl: samlIdp.url,
+      idpEntityId: samlIdp.entityId,
+      idpSsoUrl: samlIdp.ssoUrl,
+      idpCertificate: samlIdp.certificatePem,
+    },
+    dnsResolverUrl: dnsResolver.url,
+    sms: { url: smsProviders.url, twilio: smsProviders.accounts.twilio },
+    pgliteGatewayUrl: pgliteGateway.url,
+    embeddingsUrl: embeddingStandin.url,
+    collectorUrl: collector.url,
     databaseName: database,
     upstash: {
       url: upstash.url,
@@ -109,9 +192,28 @@ const stop = async () => {
   if (stopping) return;
   stopping = true;
   control.close();
-  await Promise.all([gateway.close(), upstash.close(), switchable?.close(), receiver.close()]);
+  await Promise.all([
+    gateway.close(),
+    upstash.close(),
+    switchable?.close(),
+    receiver.close(),
+    pgliteGateway.close(),
+    embeddingStandin.close(),
+    collector.close(),
+  ]);
   await paymentProviders.close();
   await silent.close();
+  await models.close();
+  await mailRelay.close();
+  await mailCatcher.close();
+  await Promise.all([
+    oidcIdp.close(),
+    dnsResolver.close(),
+    samlBridge.close(),
+    samlIdp.close(),
+    smsProviders.close(),
+  ]);
+  await samlStore.close();
   await dropDatabase(database);
   await deleteRedisKeys(upstashKeyPrefix).catch(() => undefined);
   process.exit(0);

@@ -26,7 +26,8 @@ export default async function setup(project: TestProject) {
     },
   );
   const firstLine = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error("backing services did not start within 60 s")), 60_000);
+    // Two databases (Postgres, and PGlite for search's vectors) migrated and seeded: slow on a busy machine.
+    const timer = setTimeout(() => reject(new Error("backing services did not start within 180 s")), 180_000);
     createInterface({ input: child.stdout }).once("line", (line) => {
       clearTimeout(timer);
       resolve(line);
@@ -38,6 +39,15 @@ export default async function setup(project: TestProject) {
     webhookReceiverUrl: string;
     paymentProvidersUrl: string;
     silentUrl: string;
+    modelStandInUrl: string;
+    mail: ProvidedContext["mail"];
+    oidcIdpIssuer: string;
+    saml: ProvidedContext["saml"];
+    sms: ProvidedContext["sms"];
+    dnsResolverUrl: string;
+    pgliteGatewayUrl: string;
+    embeddingsUrl: string;
+    collectorUrl: string;
     databaseName: string;
     jwks: string;
     signingKeys: string;
@@ -47,6 +57,15 @@ export default async function setup(project: TestProject) {
   project.provide("webhookReceiverUrl", ready.webhookReceiverUrl);
   project.provide("paymentProvidersUrl", ready.paymentProvidersUrl);
   project.provide("silentUrl", ready.silentUrl);
+  project.provide("modelStandInUrl", ready.modelStandInUrl);
+  project.provide("mail", ready.mail);
+  project.provide("oidcIdpIssuer", ready.oidcIdpIssuer);
+  project.provide("saml", ready.saml);
+  project.provide("sms", ready.sms);
+  project.provide("dnsResolverUrl", ready.dnsResolverUrl);
+  project.provide("pgliteGatewayUrl", ready.pgliteGatewayUrl);
+  project.provide("embeddingsUrl", ready.embeddingsUrl);
+  project.provide("collectorUrl", ready.collectorUrl);
   project.provide("databaseName", ready.databaseName);
   project.provide("jwks", ready.jwks);
   project.provide("signingKeys", ready.signingKeys);

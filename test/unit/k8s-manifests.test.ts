@@ -4,6 +4,7 @@ import { basename, join, relative, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
 import { REGION_IDS, REGIONS, type RegionId } from "../../regions/registry";
+import { hasKubectl, kustomizeMajor } from "../support/k8s-render";
 
 // Invariants of regions/k8s that matter in production, checked without a cluster or kubectl:
 // the pod security settings, probes and resources of every workload, that every file a
@@ -103,6 +104,13 @@ interface PdbSpec {
   maxUnavailable?: number | string;
   minAvailable?: number | string;
   selector: { matchLabels: Labels };
+}
+
+interface HpaSpec {
+  scaleTargetRef: { apiVersion: string; kind: string; name: string };
+  minReplicas: number;
+  maxReplicas: number;
+  metrics: { type: string; resource?: { name: string } }[];
 }
 
 interface NetworkPolicyPeer {
@@ -261,6 +269,7 @@ function build(dir: string): Build {
 }
 
 const BASE = join(K8S, "base");
+const MONITORING = join(K8S, "monitoring");
 const OVERLAYS = join(K8S, "overlays");
 const overlayNames = readdirSync(OVERLAYS).filter((entry) => statSync(join(OVERLAYS, entry)).isDirectory());
 const builds = new Map(overlayNames.map((name) => [name, build(join(OVERLAYS, name))]));
@@ -430,8 +439,12 @@ describe("k8s manifests: files", () => {
 
   it("puts everything in the nexus namespace, which enforces the restricted pod security profile", () => {
     for (const dir of kustomizationDirs) {
+      // The monitoring rules belong to the cluster's monitoring namespace, and hold no workload.
+      if (dir === MONITORING) continue;
       expect(readKustomization(dir).namespace, relative(ROOT, dir)).toBe(NAMESPACE);
     }
+    expect(readKustomization(MONITORING).namespace).toBe("monitoring");
+    expect(new Set(build(MONITORING).objects.map((o) => o.kind))).toEqual(new Set(["ConfigMap"]));
     for (const b of builds.values()) {
       for (const object of b.objects) expect(object.metadata.namespace ?? NAMESPACE).toBe(NAMESPACE);
     }
@@ -593,8 +606,14 @@ describe("k8s manifests: SQL gateway", () => {
   const httpPort = container.ports?.find((p) => p.name === "http");
   const env = new Map((container.env ?? []).map((e) => [e.name, e]));
 
-  it("runs at least two replicas, one disruption at a time", () => {
-    expect(spec.replicas).toBeGreaterThanOrEqual(2);
+  it("scales from two to twenty replicas on load, one disruption at a time", () => {
+    // The autoscaler owns the count: a replicas field would reset it on every apply.
+    expect(spec.replicas).toBeUndefined();
+    const hpa = specOf<HpaSpec>(one(base.objects, "HorizontalPodAutoscaler", "sql-gateway"));
+    expect(hpa.scaleTargetRef).toEqual({ apiVersion: "apps/v1", kind: "Deployment", name: "sql-gateway" });
+    expect(hpa.minReplicas).toBeGreaterThanOrEqual(2);
+    expect(hpa.maxReplicas).toBe(20);
+    expect(hpa.metrics.map((m) => m.resource?.name)).toContain("cpu");
     const pdb = specOf<PdbSpec>(one(base.objects, "PodDisruptionBudget", "sql-gateway"));
     expect(selects(pdb.selector.matchLabels, spec.template.metadata.labels)).toBe(true);
     expect(pdb.maxUnavailable).toBe(1);
@@ -645,8 +664,14 @@ describe("k8s manifests: SQL gateway", () => {
     const policy = specOf<NetworkPolicySpec>(one(base.objects, "NetworkPolicy", "sql-gateway"));
     expect(selects(policy.podSelector.matchLabels, spec.template.metadata.labels)).toBe(true);
     expect(policy.policyTypes).toEqual(["Ingress", "Egress"]);
-    expect(portsAllowed(policy.ingress)).toEqual(["http"]);
+    expect(new Set(portsAllowed(policy.ingress))).toEqual(new Set(["http"]));
     for (const rule of policy.ingress ?? []) expect(rule.from?.length).toBeGreaterThan(0);
+    // From the Gateway's proxies (the public routes) and Prometheus (GET /metrics), nothing else.
+    const namespaces = (policy.ingress ?? [])
+      .flatMap((rule) => rule.from ?? [])
+      .map((peer) => JSON.stringify(peer));
+    expect(namespaces).toHaveLength(2);
+    expect(namespaces.join(" ")).toMatch(/envoy-gateway-system.*monitoring/);
     expect(new Set(portsAllowed(policy.egress))).toEqual(new Set([53]));
   });
 });
@@ -697,22 +722,30 @@ describe.each(REGION_IDS)("k8s manifests: %s overlay", (region) => {
   });
 
   it("serves exactly the hostnames and paths wrangler.toml's env calls, over TLS", () => {
-    const expected = new Map<string, { path: string; method: string }[]>();
+    type Match = { path: { type: "Exact" | "PathPrefix"; value: string }; method?: string };
+    const expected = new Map<string, Match[]>();
+    const exact = (path: string, method: string): Match => ({ path: { type: "Exact", value: path }, method });
     const backend = new URL(vars.BACKEND_URL ?? "");
     expect(backend.protocol).toBe("https:");
     expect(backend.hostname).toBe(`backend.${region}.nexus.bac.cloud`);
     expect(new URL(REGIONS[region].baseUrl).hostname).toBe(`${region}.nexus.bac.cloud`);
     // The Worker's backend check: fetch(new URL("/health", BACKEND_URL)).
-    expected.set(backend.hostname, [{ path: "/health", method: "GET" }]);
+    expected.set(backend.hostname, [exact("/health", "GET")]);
     if (vars.DATABASE_HTTP_URL) {
       const sql = new URL(vars.DATABASE_HTTP_URL);
       expect(sql.protocol).toBe("https:");
       // SQL over HTTP, and the WebSocket tunnel on the same origin for interactive transactions.
-      expected.set(sql.hostname, [
-        { path: sql.pathname, method: "POST" },
-        { path: "/v1", method: "GET" },
-      ]);
+      expected.set(sql.hostname, [exact(sql.pathname, "POST"), exact("/v1", "GET")]);
     }
+    // The SAML bridge: per-connection issuers (browsers and the Worker), its keys, its admin API.
+    const saml = new URL(vars.SAML_BRIDGE_URL ?? "");
+    expect(saml.protocol).toBe("https:");
+    expect(saml.hostname).toBe(`saml.${region}.nexus.bac.cloud`);
+    expected.set(saml.hostname, [
+      { path: { type: "PathPrefix", value: "/c/" } },
+      exact("/jwks", "GET"),
+      { path: { type: "PathPrefix", value: "/admin/connections/" } },
+    ]);
 
     const gateways = find(b.objects, "Gateway");
     expect(gateways).toHaveLength(1);
@@ -738,9 +771,7 @@ describe.each(REGION_IDS)("k8s manifests: %s overlay", (region) => {
           expect(listener?.hostname, host).toBe(host);
         }
         const matches = route.rules.flatMap((rule) => rule.matches ?? []);
-        expect(matches, host).toEqual(
-          (want ?? []).map((w) => ({ path: { type: "Exact", value: w.path }, method: w.method })),
-        );
+        expect(matches, host).toEqual(want ?? []);
       }
       for (const ref of route.rules.flatMap((rule) => rule.backendRefs ?? [])) {
         const service = specOf<ServiceSpec>(one(services, "Service", ref.name));
@@ -756,73 +787,48 @@ describe.each(REGION_IDS)("k8s manifests: %s overlay", (region) => {
       expect(upstream.port).toBe(5432);
       // Neon takes TLS only and routes by server name: verified TLS with SNI.
       expect(b.configMaps.get("sql-gateway-config")?.get("UPSTREAM_SSLMODE")).toBe("verify-full");
-      expect(find(b.objects, "StatefulSet")).toEqual([]);
+      // The only StatefulSet is the events cluster (NATS): no Postgres runs here.
+      expect(find(b.objects, "StatefulSet", "postgres")).toEqual([]);
       expect(vars.DATABASE_HTTP_URL).toBe("");
     });
   } else {
-    it("runs PostgreSQL 16 with a volume claim template, and points the gateway at its pod", () => {
-      const postgres = one(b.objects, "StatefulSet", "postgres");
-      const spec = specOf<WorkloadSpec>(postgres);
-      const container = spec.template.spec.containers.find((c) => c.name === "postgres") as Container;
-      expect(container.image).toMatch(/^postgres:16(\b|[.-])/);
-      expect(spec.replicas).toBe(1);
-      expect(spec.persistentVolumeClaimRetentionPolicy).toEqual({
-        whenDeleted: "Retain",
-        whenScaled: "Retain",
-      });
-
-      const claims = spec.volumeClaimTemplates ?? [];
-      expect(claims).toHaveLength(1);
-      const claim = claims[0];
-      expect(claim?.spec.accessModes).toEqual(["ReadWriteOnce"]);
-      expect(claim?.spec.storageClassName).toBeTruthy();
-      expect(quantity(claim?.spec.resources.requests.storage)).toBeGreaterThanOrEqual(10 * 2 ** 30);
-      const dataMount = container.volumeMounts?.find((m) => m.name === claim?.metadata.name);
-      const pgdata = container.env?.find((e) => e.name === "PGDATA")?.value ?? "";
-      expect(pgdata.startsWith(`${dataMount?.mountPath}/`), "PGDATA is a subdirectory of the volume").toBe(
-        true,
-      );
-
-      // The superuser password comes from a file, never a literal.
-      const envNames = (container.env ?? []).map((e) => e.name);
-      expect(envNames).toContain("POSTGRES_PASSWORD_FILE");
-      expect(envNames).not.toContain("POSTGRES_PASSWORD");
-
-      const service = specOf<ServiceSpec>(one(b.objects, "Service", spec.serviceName ?? ""));
-      expect(service.clusterIP).toBe("None");
-      expect(selects(service.selector, spec.template.metadata.labels)).toBe(true);
-      expect(service.ports.map((p) => p.port)).toContain(upstream.port);
-      expect(upstream.host).toBe(`${postgres.metadata.name}-0.${spec.serviceName}.${NAMESPACE}.svc`);
+    // The rest of Lagos' database (replication, backups, MinIO, roles, connection limits) is
+    // checked by test/unit/k8s-lagos-postgres.test.ts.
+    it("runs Postgres through the CloudNativePG operator, and points the gateway at its read-write Service", () => {
+      // The only StatefulSet is the events cluster (NATS): Postgres is the operator's.
+      expect(find(b.objects, "StatefulSet").map((o) => o.metadata.name)).toEqual(["nats"]);
+      const cluster = one(b.objects, "Cluster", "nexus-pg");
+      expect(cluster.apiVersion).toBe("postgresql.cnpg.io/v1");
+      expect(upstream).toEqual({ host: `${cluster.metadata.name}-rw.${NAMESPACE}.svc`, port: 5432 });
     });
 
-    it("admits only the gateway to Postgres, and creates the gateway's health role on first start", () => {
-      const policies = policiesFor(b.objects, "postgres");
-      expect(policies).toHaveLength(1);
-      const policy = policies[0] as NetworkPolicySpec;
-      expect(policy.egress ?? []).toEqual([]);
-      expect(policy.ingress).toEqual([
-        {
-          from: [{ podSelector: { matchLabels: { "app.kubernetes.io/name": "sql-gateway" } } }],
-          ports: [{ port: upstream.port, protocol: "TCP" }],
-        },
-      ]);
-      const script = readFileSync(join(overlay.dir, "initdb/10-sql-gateway-health.sh"), "utf8");
-      expect(script).toContain(`CREATE ROLE ${config.get("UPSTREAM_HEALTH_USER")} LOGIN`);
-      expect(b.configMaps.get("postgres-initdb")?.has("10-sql-gateway-health.sh")).toBe(true);
+    it("points replica-safe reads at the read-only Service, host and port only, through the ConfigMap", () => {
+      const cluster = one(b.objects, "Cluster", "nexus-pg");
+      const patched = b.patches
+        .filter((p) => p.kind === "Deployment" && p.metadata.name === "sql-gateway")
+        .flatMap((p) => specOf<WorkloadSpec>(p).template.spec.containers ?? [])
+        .flatMap((c) => c.env ?? []);
+      for (const name of ["SQL_GATEWAY_REPLICA_URL", "SQL_GATEWAY_REPLICA_MAX_WAIT_MS"]) {
+        expect(patched.find((e) => e.name === name)?.valueFrom?.configMapKeyRef, name).toEqual({
+          name: "sql-gateway-config",
+          key: name,
+        });
+      }
+      // No credentials in it: the gateway takes the health role's from its primary URL (a Secret).
+      expect(config.get("SQL_GATEWAY_REPLICA_URL")).toBe(
+        `postgres://${cluster.metadata.name}-ro.${NAMESPACE}.svc:5432`,
+      );
+      expect(Number(config.get("SQL_GATEWAY_REPLICA_MAX_WAIT_MS"))).toBeGreaterThan(0);
+      // Every instance, replica or primary, carries the same pod label: one egress rule reaches both.
+      const toPostgres = gatewayPolicies
+        .flatMap((p) => p.egress ?? [])
+        .filter((rule) => JSON.stringify(rule).includes('"app.kubernetes.io/name":"postgres"'));
+      expect(toPostgres.flatMap((rule) => portsAllowed([rule]))).toContain(5432);
     });
   }
 });
 
-// ─── a real render, where kubectl happens to be installed (CI machines need not have it) ─────
-
-function hasKubectl(): boolean {
-  try {
-    execFileSync("kubectl", ["version", "--client"], { stdio: "ignore", timeout: 10_000 });
-    return true;
-  } catch {
-    return false;
-  }
-}
+// ─── a real render, where a kubectl with kustomize 5 is installed (test/support/k8s-render.ts) ─
 
 describe.skipIf(!hasKubectl())("k8s manifests: kubectl kustomize", () => {
   it.each(REGION_IDS)(
@@ -858,4 +864,15 @@ describe.skipIf(!hasKubectl())("k8s manifests: kubectl kustomize", () => {
       }
     },
   );
+});
+
+describe("k8s manifests: which kubectl renders", () => {
+  it("takes kustomize 5 and newer, and not Debian's kubectl 1.20 (kustomize v2, which refuses `labels`)", () => {
+    expect(kustomizeMajor("Client Version: v1.32.4\nKustomize Version: v5.5.0\n")).toBe(5);
+    // kubernetes-client 1.20.2 prints no kustomize line at all.
+    expect(
+      kustomizeMajor('Client Version: version.Info{Major:"1", Minor:"20", GitVersion:"v1.20.2"}'),
+    ).toBeUndefined();
+    expect(kustomizeMajor("Kustomize Version: v4.5.7")).toBe(4);
+  });
 });

@@ -122,7 +122,7 @@ describe("Stripe webhooks (Stripe-Signature, constructEventAsync, 300 s toleranc
     expect((await parse(connector, payload, { "Stripe-Signature": "t=abc" })).verified).toBe(false);
   });
 
-  it("a payment_intent event names our payment through its metadata", async () => {
+  it("a payment_intent event names our payment through its metadata, and the intent itself", async () => {
     const intentEvent = {
       ...event,
       id: "evt_pi_1",
@@ -133,7 +133,12 @@ describe("Stripe webhooks (Stripe-Signature, constructEventAsync, 300 s toleranc
     const result = await parse(connector, body, { "Stripe-Signature": await sign(current, undefined, body) });
     expect(result).toEqual({
       verified: true,
-      event: { eventKey: "evt_pi_1", eventType: "payment_intent.succeeded", paymentId: "p-1" },
+      event: {
+        eventKey: "evt_pi_1",
+        eventType: "payment_intent.succeeded",
+        paymentId: "p-1",
+        providerPaymentId: "pi_1",
+      },
     });
   });
 });

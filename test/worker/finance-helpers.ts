@@ -57,6 +57,8 @@ export class FakeConnector implements PaymentConnector {
   verifyCalls = 0;
   refunds: { ref: PaymentRef; amount: bigint }[] = [];
   failInitiate: Error | undefined;
+  /** Verify throws this (the provider down, or never told of the reference). */
+  failVerify: Error | undefined;
   truth: Partial<VerifiedPayment> & { status: PaymentStatus } = { status: "requires_action" };
   webhook: WebhookParseResult = { verified: false, reason: "bad_signature" };
   /** Reference → the amount and currency given at initiate (what verify answers by default). */
@@ -75,6 +77,7 @@ export class FakeConnector implements PaymentConnector {
 
   async verify(payment: PaymentRef): Promise<VerifiedPayment> {
     this.verifyCalls++;
+    if (this.failVerify) throw this.failVerify;
     // A moment at the provider, so concurrent appliers overlap.
     await new Promise((r) => setTimeout(r, 10));
     const made = this.made.get(payment.providerReference);

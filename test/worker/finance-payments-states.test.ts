@@ -20,6 +20,13 @@ import {
 } from "./finance-helpers";
 import { asTenant, db } from "./oauth-helpers";
 
+/** storeProviderEvent for a live connection: always stores (or finds) the event. */
+async function storedEvent(...args: Parameters<typeof storeProviderEvent>) {
+  const stored = await storeProviderEvent(...args);
+  if (!stored) throw new Error("the event was not stored: its connection is gone");
+  return stored;
+}
+
 // The payment state machine and its services over the real database, with a connector of the
 // test's own (the real connectors and the provider stand-in: finance-webhooks*.test.ts).
 
@@ -205,7 +212,7 @@ describe("payment states", () => {
     };
     const stored = await Promise.all(
       Array.from({ length: 10 }, () =>
-        storeProviderEvent(
+        storedEvent(
           db(),
           tenantId,
           { id: connectionId, provider: "paystack" },
@@ -243,13 +250,7 @@ describe("payment states", () => {
       eventType: "charge.success",
       payment: { providerReference: payment.provider_reference },
     };
-    const stored = await storeProviderEvent(
-      db(),
-      tenantId,
-      { id: connectionId, provider: "paystack" },
-      hint,
-      "{}",
-    );
+    const stored = await storedEvent(db(), tenantId, { id: connectionId, provider: "paystack" }, hint, "{}");
     connector.truth = { status: "succeeded", amountMinor: 100n };
     const outcome = await applyProviderEvent(
       { db: db(), region: "eu", connectors, correlationId: "t" },
@@ -270,7 +271,7 @@ describe("payment states", () => {
 
   it("an event about no payment of ours is stored ignored and never applied", async () => {
     const { tenantId, connectionId } = await started();
-    const stored = await storeProviderEvent(
+    const stored = await storedEvent(
       db(),
       tenantId,
       { id: connectionId, provider: "paystack" },
@@ -333,6 +334,75 @@ describe("payment states", () => {
     expect(types.filter((t) => t === "payment.expired")).toHaveLength(1);
   });
 
+  it("an attempt left created (its link never reached anyone) is canceled by the janitor once the provider cannot confirm it", async () => {
+    const { tenantId, connector, connectors, payment, invoiceId } = await started("paystack", {
+      currency: "NGN",
+      total: "1250.00",
+    });
+    // What a request that died between its two writes leaves behind.
+    await asTenant(
+      tenantId,
+      sql`update payments set status = 'created', checkout_url = null,
+            created_at = now() - interval '10 minutes', next_verify_at = now() - interval '1 second'
+          where id = ${payment.id}`,
+    );
+    connector.failVerify = new Error("Transaction reference not found");
+    await runPaymentJanitor({
+      db: db(),
+      region: "eu",
+      connectorsFor: () => connectors,
+      onlyTenants: [tenantId],
+    });
+    expect(await paymentRow(tenantId, payment.id)).toMatchObject({
+      status: "canceled",
+      failure_code: "checkout_never_issued",
+    });
+    expect((await outboxOf(tenantId)).map((e) => e.event_type)).toContain("payment.canceled");
+    // Its invoice takes a new payment at once.
+    connector.failVerify = undefined;
+    const again = await initiatePayment(
+      serviceCtx(tenantId),
+      { connectors, ledger: db() },
+      {
+        amountMinor: 125000n,
+        currency: "NGN",
+        customerEmail: "a@b.ng",
+        returnUrl: "https://x.example/r",
+        invoiceId,
+      },
+    );
+    expect(again.status).toBe("requires_action");
+  });
+
+  it("a new attempt for an invoice replaces one stuck in created past the grace, and not a fresh one", async () => {
+    const { tenantId, connectors, payment, invoiceId } = await started("paystack", {
+      currency: "NGN",
+      total: "1250.00",
+    });
+    const input = {
+      amountMinor: 125000n,
+      currency: "NGN",
+      customerEmail: "a@b.ng",
+      returnUrl: "https://x.example/r",
+      invoiceId,
+    };
+    await asTenant(tenantId, sql`update payments set status = 'created' where id = ${payment.id}`);
+    // Recorded a moment ago: it may still be getting its link, so it holds the invoice.
+    await expect(
+      initiatePayment(serviceCtx(tenantId), { connectors, ledger: db() }, input),
+    ).rejects.toMatchObject({ status: 409 });
+    await asTenant(
+      tenantId,
+      sql`update payments set created_at = now() - interval '10 minutes' where id = ${payment.id}`,
+    );
+    const replacement = await initiatePayment(serviceCtx(tenantId), { connectors, ledger: db() }, input);
+    expect(replacement.status).toBe("requires_action");
+    expect(await paymentRow(tenantId, payment.id)).toMatchObject({
+      status: "canceled",
+      failure_code: "checkout_never_issued",
+    });
+  });
+
   it("the janitor applies a stored event its request never applied (a Worker that died after the 200)", async () => {
     const { tenantId, connectionId, connector, connectors, payment } = await started();
     const hint = {
@@ -340,13 +410,7 @@ describe("payment states", () => {
       eventType: "charge.success",
       payment: { providerReference: payment.provider_reference },
     };
-    const stored = await storeProviderEvent(
-      db(),
-      tenantId,
-      { id: connectionId, provider: "paystack" },
-      hint,
-      "{}",
-    );
+    const stored = await storedEvent(db(), tenantId, { id: connectionId, provider: "paystack" }, hint, "{}");
     connector.truth = { status: "succeeded" };
     // Fresh: still its request's own to apply.
     await runPaymentJanitor({

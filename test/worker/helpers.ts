@@ -46,7 +46,7 @@ export function tokenFor(options: TokenOptions = {}): Promise<string> {
     ...(options.permissions === undefined ? {} : { permissions: options.permissions }),
     scope:
       options.scope ??
-      "crm:read crm:write finance:read finance:write iam:read iam:write realtime:read realtime:write webhooks:read webhooks:write",
+      "crm:read crm:write finance:read finance:write iam:read iam:write realtime:read realtime:write webhooks:read webhooks:write ai:read ai:write",
     ...(options.ttlSeconds === undefined ? {} : { ttlSeconds: options.ttlSeconds }),
   });
 }

@@ -48,6 +48,10 @@ describe("iam permissions and roles", () => {
       "finance.invoices.read",
       "finance.payments.read",
       "tenant.settings.read",
+      "resources.read",
+      "ai.agents.read",
+      "ai.runs.read",
+      "ai.runs.write",
     ]);
     expect(system.find((r) => r.name === "Owner")?.permissions).toEqual([...PERMISSIONS]);
     const owner = system.find((r) => r.name === "Owner");

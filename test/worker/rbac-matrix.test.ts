@@ -35,6 +35,11 @@ const signedInRoutes = allApiRoutes.filter((r) => !r.public);
 const apiRoutes = signedInRoutes.filter((r) => r.permission !== "self");
 
 const WRITES = new Set(["POST", "PUT", "PATCH", "DELETE"]);
+/**
+ * POSTs a Viewer may send that change no record: talking to an agent (chat, execute, cancel,
+ * approve). Its tools act as the Viewer, so they only read (test/worker/ai-runs.test.ts).
+ */
+const VIEWER_USE = new Set(["ai.runs.write"]);
 
 function request(route: (typeof apiRoutes)[number], token: string) {
   const path = route.path.replace(/\{[^}]+\}/g, crypto.randomUUID());
@@ -135,7 +140,15 @@ describe("RBAC matrix over every registered /api/ route", () => {
   });
 
   it("a Viewer gets 403 on every write route and every iam route", async () => {
-    for (const route of apiRoutes.filter((r) => WRITES.has(r.method) || r.path.startsWith("/api/v1/iam/"))) {
+    // A POST guarded by a read permission is a read with a body (POST /api/v1/search): not a write.
+    const writes = apiRoutes.filter(
+      (r) =>
+        (WRITES.has(r.method) &&
+          !VIEWER_USE.has(r.permission ?? "") &&
+          !String(r.permission).endsWith(".read")) ||
+        r.path.startsWith("/api/v1/iam/"),
+    );
+    for (const route of writes) {
       expect((await request(route, tokens.Viewer ?? "")).status, `${route.method} ${route.path}`).toBe(403);
     }
   });

@@ -26,5 +26,7 @@ export interface AppEnv {
     database?: Database;
     /** Set by publishAfterCommit: the tenant whose events to publish once the request committed. */
     eventsOf?: string;
+    /** Set by sendAfterCommit: outbox rows of mail to send once the request committed. */
+    mailQueued?: string[];
   };
 }

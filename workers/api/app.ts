@@ -15,6 +15,7 @@ import { withOAuth2 } from "./lib/openapi-oauth2";
 import { PublicRoutes } from "./lib/public-routes";
 import { RequestShapes } from "./lib/request-shapes";
 import { RouteTable } from "./lib/route-table";
+import { deliverQueuedMail } from "./mail/mail-delivery";
 import { authenticate } from "./middleware/authenticate";
 import { apiBodyRules, oauthBodyRules } from "./middleware/body-rules";
 import { config } from "./middleware/config";
@@ -25,6 +26,12 @@ import { rateLimit } from "./middleware/rate-limit";
 import { requestId } from "./middleware/request-id";
 import { requestLog } from "./middleware/request-log";
 import { residency } from "./middleware/residency";
+import { traceRequest } from "./middleware/trace-request";
+import { usageMeter } from "./middleware/usage-meter";
+import { registerAgentRoutes } from "./routes/ai-agents";
+import { registerChatRoutes } from "./routes/ai-chat";
+import { AI_TAG } from "./routes/ai-common";
+import { registerRunRoutes } from "./routes/ai-runs";
 import { registerContactRoutes } from "./routes/crm-contacts";
 import { registerLeadRoutes } from "./routes/crm-leads";
 import { registerOpportunityRoutes } from "./routes/crm-opportunities";
@@ -39,14 +46,24 @@ import { registerApiKeyRoutes } from "./routes/iam-api-keys";
 import { registerAuditRoutes } from "./routes/iam-audit";
 import { registerMemberRoutes } from "./routes/iam-members";
 import { registerMfaRoutes } from "./routes/iam-mfa";
+import { registerMfaEmailRoutes } from "./routes/iam-mfa-email";
+import { registerMfaPolicyRoutes } from "./routes/iam-mfa-policy";
+import { registerMfaSmsRoutes } from "./routes/iam-mfa-sms";
 import { registerOAuthClientRoutes } from "./routes/iam-oauth-clients";
 import { registerRoleRoutes } from "./routes/iam-roles";
+import { registerSsoRoutes } from "./routes/iam-sso";
 import { iamTagDescription } from "./routes/iam-tag";
 import { registerActivationRoutes } from "./routes/nexus-activation";
 import { registerPresetRoutes } from "./routes/nexus-presets";
 import { registerTenantSettingsRoutes } from "./routes/nexus-tenant";
+import { registerUsageRoutes } from "./routes/nexus-usage";
 import { oauthTextRefusal, registerOAuthRoutes } from "./routes/oauth";
+import { registerAccountPageRoutes } from "./routes/oauth-account";
+import { PRIVACY_TAG, registerPrivacyRoutes } from "./routes/privacy-requests";
 import { REALTIME_TAG, registerRealtimeRoutes } from "./routes/realtime";
+import { RESOURCES_TAG, registerResourceRoutes } from "./routes/resources";
+import { registerScimRoutes } from "./routes/scim";
+import { registerSearchRoutes } from "./routes/search";
 import { registerWebhookDeliveryRoutes } from "./routes/webhooks-deliveries";
 import { registerWebhookEndpointRoutes, WEBHOOKS_TAG } from "./routes/webhooks-endpoints";
 import { registerWellKnownRoutes } from "./routes/well-known";
@@ -58,7 +75,10 @@ export function buildApp() {
   const app = createRouter();
 
   // Order matters: identity and logging first so every later failure is logged with its id.
-  app.use("*", requestId(), config(), requestLog());
+  // The request's span around everything after it, so each line the request logs has its ids.
+  app.use("*", requestId(), config(), traceRequest(), requestLog());
+  // Outermost after the request's own work: mail is sent once everything it announces committed.
+  app.use("*", deliverQueuedMail());
   app.use(
     "*",
     secureHeaders({ crossOriginResourcePolicy: "cross-origin", xFrameOptions: "DENY", overwrite: false }),
@@ -74,6 +94,8 @@ export function buildApp() {
     strictQuery(requestShapes),
     authenticate(publicRoutes),
     residency(),
+    // Before the limiter, so the requests it refuses are counted too.
+    usageMeter(),
     rateLimit(publicRoutes),
     // Outside idempotency, so a keyed request's events are published after its COMMIT.
     publishEvents(),
@@ -84,6 +106,7 @@ export function buildApp() {
   registerHealthRoutes(app);
   registerWellKnownRoutes(app);
   registerOAuthRoutes(app);
+  registerAccountPageRoutes(app);
   registerContactRoutes(app, "/api/v1/crm/contacts");
   registerContactRoutes(app, "/api/v1/contacts", true);
   registerLeadRoutes(app, "/api/v1/crm/leads", "/api/v1/crm/opportunities");
@@ -93,14 +116,20 @@ export function buildApp() {
   registerEventRoutes(app, "/api/v1/events");
   registerAuditRoutes(app, "/api/v1/iam");
   registerMfaRoutes(app, "/api/v1/iam");
+  registerMfaEmailRoutes(app, "/api/v1/iam");
+  registerMfaPolicyRoutes(app, "/api/v1/iam");
+  registerMfaSmsRoutes(app, "/api/v1/iam");
   registerApiKeyRoutes(app, "/api/v1/iam");
   registerMemberRoutes(app, "/api/v1/iam");
   registerRoleRoutes(app, "/api/v1/iam");
   registerOAuthClientRoutes(app, "/api/v1/iam");
+  registerSsoRoutes(app, "/api/v1/iam");
+  registerScimRoutes(app);
   registerPresetRoutes(app, "/api/v1/nexus");
   registerPresetRoutes(app, "/api/v1");
   registerActivationRoutes(app, ["/api/v1/nexus", "/api/v1"]);
   registerTenantSettingsRoutes(app, "/api/v1/nexus/tenant");
+  registerUsageRoutes(app, "/api/v1/nexus/usage");
   registerRealtimeRoutes(app, "/api/v1/realtime");
   registerWebhookEndpointRoutes(app, "/api/v1/webhooks/endpoints");
   registerWebhookDeliveryRoutes(app, "/api/v1/webhooks/endpoints");
@@ -112,6 +141,13 @@ export function buildApp() {
   registerPaymentConnectionRoutes(app, "/api/v1/finance/connections");
   registerInvoiceRoutes(app, "/api/v1/finance/invoices");
   registerInvoiceRoutes(app, "/api/v1/invoices", true);
+  registerAgentRoutes(app);
+  registerChatRoutes(app);
+  registerRunRoutes(app);
+  // The search alias first: /resources/search must not be taken for /resources/{id}.
+  registerSearchRoutes(app, ["/api/v1/search", "/api/v1/resources/search"]);
+  registerResourceRoutes(app, "/api/v1/resources");
+  registerPrivacyRoutes(app, "/api/v1/privacy/requests");
 
   for (const [name, parameter] of Object.entries(IDEMPOTENCY_PARAMETERS)) {
     app.openAPIRegistry.registerComponent("parameters", name, parameter);
@@ -148,10 +184,24 @@ export function buildApp() {
       },
       { name: "iam", description: iamTagDescription() },
       { name: "oauth", description: "The region's authorization server (OAuth 2.1 / OpenID Connect)." },
+      {
+        name: "scim",
+        description:
+          "SCIM 2.0 provisioning from a business's identity provider (Okta, Entra): users and groups of the SSO " +
+          "connection whose SCIM token is presented. SCIM documents and errors, not the API envelope.",
+      },
       FINANCE_TAG,
+      AI_TAG,
       EVENTS_TAG,
       WEBHOOKS_TAG,
       REALTIME_TAG,
+      PRIVACY_TAG,
+      {
+        name: RESOURCES_TAG,
+        description:
+          "Resources (documents, policies, notes) and `POST /api/v1/search`: keyword, semantic and hybrid search " +
+          "with filters and facets over resources and CRM and finance records.",
+      },
       { name: "platform", description: "Health and service information." },
       {
         name: "crm (platform paths)",

@@ -5,6 +5,16 @@ import { isRegionId, REGION_IDS, type RegionId } from "../../regions/registry";
 import { type Jwk, publishedJwkSchema, type Rs256PrivateJwk, rs256PrivateJwkSchema } from "./auth/jwk";
 import { MAX_ACCESS_TOKEN_TTL_SECONDS } from "./auth/token-format";
 import { EINVOICE_TRANSMITTER_NAMES, type EInvoiceTransmitterName } from "./finance/einvoice-transmitter";
+import { MAIL_LOCALES, type MailLocale } from "./mail/templates";
+import {
+  type AiBudgets,
+  aiBudgetsSchema,
+  type ModelDeployment,
+  modelDeploymentsSchema,
+} from "./services/ai/ai-config";
+import { type EmbeddingProviderConfig, embeddingProvidersSchema } from "./services/search/embedding-config";
+import type { SmsConfig } from "./sms/sms-sender";
+import { DEFAULT_DNS_RESOLVER_URL } from "./sso/dns-txt";
 import { ATTEMPT_TIMEOUT_MS } from "./webhooks/retry-schedule";
 
 /** A forwarded request's wait for the home region's response to start; long enough for a slow one. */
@@ -128,6 +138,8 @@ const configSchema = z.object({
       }),
     ).optional(),
   ),
+  // Domain verification's DNS-over-HTTPS JSON endpoint (issue 18); dev and tests use the stand-in.
+  DNS_RESOLVER_URL: z.preprocess(emptyToUndefined, z.url().default(DEFAULT_DNS_RESOLVER_URL)),
   // One provider call's deadline (initiate, verify, refund); past it: 503 + Retry-After.
   PAYMENT_PROVIDER_TIMEOUT_MS: z.preprocess(
     emptyToUndefined,
@@ -146,8 +158,75 @@ const configSchema = z.object({
     z.coerce.number().int().min(100).max(30_000).default(DEFAULT_HEALTH_CHECK_TIMEOUT_MS),
   ),
 
+  // The region's mail relay (regions/mail-relay): the Worker hands it mail over HTTPS. Unset: mail
+  // is queued and waits. MAIL_RELAY_TOKEN (a secret) is its bearer token.
+  MAIL_RELAY_URL: optionalUrl,
+  MAIL_RELAY_TOKEN: optionalString,
+  // The region's SAML-to-OIDC bridge (regions/saml-bridge): SAML connections are registered there
+  // and signed in through it as OpenID issuers. SAML_BRIDGE_TOKEN (a secret) is its admin token.
+  // Unset: SAML connections are refused (503), OIDC ones work as before.
+  SAML_BRIDGE_URL: optionalUrl,
+  SAML_BRIDGE_TOKEN: optionalString,
+  // SMS sign-in codes (workers/api/sms): which wire format, the API base (the stand-in locally),
+  // the account (Twilio Account SID / Africa's Talking username), the sender; SMS_API_KEY (a secret)
+  // is the auth token / apiKey. `none` or unset: SMS codes are refused (503).
+  // Per-connection allowances of enterprise sign-in (limits/enterprise-limits.ts), per minute.
+  SSO_STARTS_PER_CONNECTION_PER_MINUTE: z.preprocess(
+    emptyToUndefined,
+    z.coerce.number().int().min(1).max(1_000_000).default(600),
+  ),
+  SCIM_REQUESTS_PER_CONNECTION_PER_MINUTE: z.preprocess(
+    emptyToUndefined,
+    z.coerce.number().int().min(1).max(1_000_000).default(1200),
+  ),
+  SMS_PROVIDER: z.preprocess(emptyToUndefined, z.enum(["none", "twilio", "africastalking"]).default("none")),
+  SMS_PROVIDER_URL: optionalUrl,
+  SMS_ACCOUNT: optionalString,
+  SMS_FROM: z.preprocess(emptyToUndefined, z.string().max(20).default("Nexus")),
+  SMS_API_KEY: optionalString,
+  // Seconds before a failed message's first retry; each later one doubles it. Tests shorten it.
+  MAIL_RETRY_BASE_SECONDS: z.preprocess(
+    emptyToUndefined,
+    z.coerce.number().int().min(1).max(3600).default(60),
+  ),
+  // The language of mail to a user who has not chosen one (en, fr).
+  MAIL_DEFAULT_LOCALE: z.preprocess(emptyToUndefined, z.enum(MAIL_LOCALES).default("en")),
+
   // Which e-invoice clearance finalize calls (workers/api/finance/einvoice-transmitter.ts); none by default.
   EINVOICE_TRANSMITTER: z.preprocess(emptyToUndefined, z.enum(EINVOICE_TRANSMITTER_NAMES).default("none")),
+
+  // The model deployments this region's agents may call, as JSON (services/ai/ai-config.ts): each
+  // names where it processes data; the router only uses those this region's residency allows.
+  MODEL_DEPLOYMENTS: z.preprocess(emptyToUndefined, jsonString(modelDeploymentsSchema).optional()),
+  // Tokens per tenant per UTC day by tier, JSON {starter?, professional?, enterprise?}; defaults in ai-config.ts.
+  AI_DAILY_TOKEN_BUDGETS: z.preprocess(emptyToUndefined, jsonString(aiBudgetsSchema).optional()),
+  // Chat turns one user may have streaming at once.
+  AI_MAX_CONCURRENT_STREAMS: z.preprocess(
+    emptyToUndefined,
+    z.coerce.number().int().min(1).max(100).default(3),
+  ),
+  // How long a model call may take to start answering (headers), and at most between two pieces of
+  // its stream: past it the step fails (503 before the headers, a failed turn after).
+  AI_MODEL_TIMEOUT_MS: z.preprocess(
+    emptyToUndefined,
+    z.coerce.number().int().min(100).max(120_000).default(30_000),
+  ),
+  // The OpenAI-wire embedding servers this region may call, as a JSON array (services/search/
+  // embedding-config.ts); only those processing in a place the region's allowlist names are used.
+  EMBEDDING_PROVIDERS: z.preprocess(emptyToUndefined, jsonString(embeddingProvidersSchema).optional()),
+  EMBEDDING_API_KEY: optionalString,
+
+  // Tracing (workers/api/observability/): the collector's OTLP/HTTP JSON traces endpoint
+  // (…/v1/traces; a Lagos deployment names an in-region one). Unset: no spans are made at all.
+  TRACES_ENDPOINT: optionalUrl,
+  // Head sampling: the share of new traces exported in full (a forwarded request follows the
+  // region it came from). Traces with an error are exported whatever the ratio.
+  TRACES_SAMPLE_RATE: z.preprocess(emptyToUndefined, z.coerce.number().min(0).max(1).default(0.05)),
+  // A secret: headers for the collector as JSON, e.g. {"authorization":"Bearer …"}.
+  TRACES_HEADERS: z.preprocess(
+    emptyToUndefined,
+    jsonString(z.record(z.string().regex(/^[a-z0-9-]+$/i), z.string())).optional(),
+  ),
 });
 
 export interface Config {
@@ -188,15 +267,44 @@ export interface Config {
   databaseSingleSession: boolean;
   /** Payment provider API bases that replace the real ones (stand-ins in dev and tests). */
   paymentProviderUrls: Partial<Record<PaymentProvider, string>>;
+  /** DNS-over-HTTPS JSON endpoint that domain verification asks for TXT records. */
+  dnsResolverUrl: string;
   /** Milliseconds one payment provider call may take. */
   paymentProviderTimeoutMs: number;
   /** How long a forward to the home region waits for its response to start (headers or a 101). */
   regionForwardTimeoutMs: number;
   /** /health's deadline for each dependency check. */
   healthCheckTimeoutMs: number;
+  /** Per-connection allowances of enterprise sign-in and SCIM (limits/enterprise-limits.ts). */
+  limits: { ssoStartsPerConnectionPerMinute: number; scimRequestsPerConnectionPerMinute: number };
+  /** The region's SMS provider (workers/api/sms/sms-sender.ts). */
+  sms: SmsConfig;
+  /** The region's SAML bridge (admin API base and token); undefined where none runs. */
+  samlBridge: { url: string; token: string } | undefined;
+  /** Outbound mail (workers/api/mail/): the regional relay, retry base, default language. */
+  mail: {
+    relayUrl: string | undefined;
+    relayToken: string | undefined;
+    retryBaseSeconds: number;
+    defaultLocale: MailLocale;
+  };
 
   /** The e-invoice transmitter finalize calls (EINVOICE_TRANSMITTERS). */
   einvoiceTransmitter: EInvoiceTransmitterName;
+
+  /** AI agents: the model deployments configured here, budgets, stream limits. */
+  ai: {
+    deployments: readonly ModelDeployment[];
+    dailyTokenBudgets: AiBudgets;
+    maxConcurrentStreams: number;
+    modelTimeoutMs: number;
+  };
+  /** Embedding servers as configured (the residency allowlist picks among them: embedding-config.ts). */
+  embeddingProviders: EmbeddingProviderConfig[];
+  /** Bearer token for the embedding servers that need one (a secret). */
+  embeddingApiKey: string | undefined;
+  /** Where spans go (undefined: tracing off), the head-sampling ratio, the collector's headers. */
+  traces: { endpoint: string | undefined; sampleRate: number; headers: Record<string, string> };
 }
 
 // Bindings are fixed for the life of an isolate, so parse once per env object.
@@ -262,10 +370,45 @@ export function loadConfig(env: Bindings): Config {
     databaseSingleSession: c.DATABASE_SINGLE_SESSION === "true",
     paymentProviderUrls: (c.PAYMENT_PROVIDER_URLS ?? {}) as Config["paymentProviderUrls"],
     paymentProviderTimeoutMs: c.PAYMENT_PROVIDER_TIMEOUT_MS,
+    dnsResolverUrl: c.DNS_RESOLVER_URL,
     regionForwardTimeoutMs: c.REGION_FORWARD_TIMEOUT_MS,
     healthCheckTimeoutMs: c.HEALTH_CHECK_TIMEOUT_MS,
+    limits: {
+      ssoStartsPerConnectionPerMinute: c.SSO_STARTS_PER_CONNECTION_PER_MINUTE,
+      scimRequestsPerConnectionPerMinute: c.SCIM_REQUESTS_PER_CONNECTION_PER_MINUTE,
+    },
+    sms: {
+      provider: c.SMS_PROVIDER,
+      baseUrl: c.SMS_PROVIDER_URL,
+      account: c.SMS_ACCOUNT,
+      from: c.SMS_FROM,
+      apiKey: c.SMS_API_KEY,
+    },
+    samlBridge:
+      c.SAML_BRIDGE_URL && c.SAML_BRIDGE_TOKEN
+        ? { url: c.SAML_BRIDGE_URL, token: c.SAML_BRIDGE_TOKEN }
+        : undefined,
+    mail: {
+      relayUrl: c.MAIL_RELAY_URL,
+      relayToken: c.MAIL_RELAY_TOKEN,
+      retryBaseSeconds: c.MAIL_RETRY_BASE_SECONDS,
+      defaultLocale: c.MAIL_DEFAULT_LOCALE,
+    },
 
     einvoiceTransmitter: c.EINVOICE_TRANSMITTER,
+    ai: {
+      deployments: (c.MODEL_DEPLOYMENTS ?? []) as ModelDeployment[],
+      dailyTokenBudgets: aiBudgetsSchema.parse(c.AI_DAILY_TOKEN_BUDGETS ?? {}),
+      maxConcurrentStreams: c.AI_MAX_CONCURRENT_STREAMS,
+      modelTimeoutMs: c.AI_MODEL_TIMEOUT_MS,
+    },
+    embeddingProviders: c.EMBEDDING_PROVIDERS ?? [],
+    embeddingApiKey: c.EMBEDDING_API_KEY,
+    traces: {
+      endpoint: c.TRACES_ENDPOINT,
+      sampleRate: c.TRACES_SAMPLE_RATE,
+      headers: (c.TRACES_HEADERS ?? {}) as Record<string, string>,
+    },
   };
   cache.set(env, config);
   return config;

@@ -1,6 +1,9 @@
 import { mkdir } from "node:fs/promises";
 import { resolve } from "node:path";
 import { type ParserOptions, PGlite, type Results, type SerializerOptions } from "@electric-sql/pglite";
+import { btree_gin } from "@electric-sql/pglite/contrib/btree_gin";
+import { unaccent } from "@electric-sql/pglite/contrib/unaccent";
+import { vector } from "@electric-sql/pglite-pgvector";
 import { PGLiteSocketServer } from "@electric-sql/pglite-socket";
 import { AsyncMutex, LockTimeoutError } from "../async-mutex";
 import { databaseUnavailable, GatewayError, isPostgresError } from "../errors";
@@ -68,7 +71,12 @@ export async function createPgliteBackend(options: PgliteBackendOptions): Promis
     dataDir = resolve(options.dataDir);
     await mkdir(dataDir, { recursive: true });
   }
-  const db = await PGlite.create(dataDir ? { dataDir } : {});
+  // pgvector, unaccent and btree_gin, as the regions' Postgres have them: search's migrations
+  // enable each when it is available (db/migrations/0020_resources_search.sql, 0031).
+  const db = await PGlite.create({
+    ...(dataDir ? { dataDir } : {}),
+    extensions: { vector, unaccent, btree_gin },
+  });
   const superuser =
     (await db.query<{ name: string }>("select current_user as name")).rows[0]?.name ?? "postgres";
 

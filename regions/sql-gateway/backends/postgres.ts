@@ -4,6 +4,7 @@ import type { Log } from "../log";
 import type { DatabaseRole, FieldDescription, RawResult, Statement } from "../protocol";
 import { openPostgresWire } from "./postgres-wire";
 import { preparedName } from "./prepared-statements";
+import { freshlyRead } from "./replica-reads";
 import { RolePools, type UpstreamAddress } from "./role-pools";
 import { beginStatement, SESSION_RESET } from "./sql-text";
 import type { SqlBackend } from "./types";
@@ -19,6 +20,12 @@ export interface PostgresBackendOptions {
 
 /** Bounds memory when many distinct credentials show up; each pool holds up to poolSize sockets. */
 const MAX_POOLS = 32;
+
+/** A Postgres backend can also say where the server's WAL is (for replica reads, replica-reads.ts). */
+export interface PostgresBackend extends SqlBackend {
+  /** `pg_current_wal_lsn()` as text, read after this call was made (shared by concurrent callers). */
+  walPosition(role: DatabaseRole): Promise<string>;
+}
 
 export function parseUpstream(upstream: string): { address: UpstreamAddress; healthRole: DatabaseRole } {
   const scheme = /^(postgres|postgresql):\/\//i.exec(upstream);
@@ -45,6 +52,26 @@ export function parseUpstream(upstream: string): { address: UpstreamAddress; hea
       database: decodeURIComponent(url.pathname.replace(/^\//, "")) || "postgres",
     },
   };
+}
+
+/**
+ * The replicas' URL with what it leaves out taken from the primary's: user, password and database
+ * (the health check's; a replica has the primary's roles) and sslmode. So a manifest names only
+ * the replicas' host and port, and their credentials live in one place.
+ */
+export function replicaUpstream(replica: string, primary: string): string {
+  const scheme = /^(postgres|postgresql):\/\//i;
+  if (!scheme.test(replica) || !scheme.test(primary)) return replica;
+  const toUrl = (value: string) => new URL(value.replace(scheme, "http://"));
+  const [from, to] = [toUrl(primary), toUrl(replica)];
+  if (!to.username) {
+    to.username = from.username;
+    to.password = from.password;
+  }
+  if (to.pathname === "/" || to.pathname === "") to.pathname = from.pathname;
+  const sslmode = from.searchParams.get("sslmode");
+  if (sslmode && !to.searchParams.has("sslmode")) to.searchParams.set("sslmode", sslmode);
+  return to.toString().replace(/^http:\/\//, "postgres://");
 }
 
 type ArrayQuery = pg.QueryArrayConfig & { queryMode: "extended" };
@@ -112,15 +139,34 @@ function translate(error: unknown): unknown {
   return reason ? databaseUnavailable(reason) : error;
 }
 
-async function checkout(pool: pg.Pool): Promise<pg.PoolClient> {
+/** Clients that already carry the listener below (pg-pool reuses them across checkouts). */
+const guarded = new WeakSet<pg.PoolClient>();
+
+/**
+ * pg-pool listens for a client's `error` only while it is idle. A connection lost while checked
+ * out (the primary killed mid-query, a failover) emits `error` with nobody listening, which
+ * Node turns into an uncaught exception: the whole gateway would exit. The query in flight is
+ * rejected as well and answered with a 503, so this listener only has to keep the process alive.
+ */
+function guard(client: pg.PoolClient, log: Log): pg.PoolClient {
+  if (!guarded.has(client)) {
+    guarded.add(client);
+    client.on("error", (error: Error) => {
+      log({ level: "warn", msg: "upstream connection lost while in use", error: error.message });
+    });
+  }
+  return client;
+}
+
+async function checkout(pool: pg.Pool, log: Log): Promise<pg.PoolClient> {
   try {
-    return await pool.connect();
+    return guard(await pool.connect(), log);
   } catch (error) {
     throw translate(error);
   }
 }
 
-export function createPostgresBackend(options: PostgresBackendOptions): SqlBackend {
+export function createPostgresBackend(options: PostgresBackendOptions): PostgresBackend {
   const { address, healthRole } = parseUpstream(options.upstream);
   const { statementTimeoutMs, connectTimeoutMs, log } = options;
   const pools = new RolePools({
@@ -159,11 +205,43 @@ export function createPostgresBackend(options: PostgresBackendOptions): SqlBacke
     );
   };
 
+  const readWalPosition = async (role: DatabaseRole): Promise<string> => {
+    const client = await checkout(pools.get(role), log);
+    let failure: unknown;
+    try {
+      const result = await client.query<[string]>({
+        text: "select pg_current_wal_lsn()::text",
+        rowMode: "array",
+      });
+      const position = result.rows[0]?.[0];
+      if (!position) throw new GatewayError(503, "55000", "the upstream reported no WAL position");
+      return position;
+    } catch (error) {
+      failure = error;
+      throw translate(error);
+    } finally {
+      client.release(failure instanceof Error && !isPostgresError(failure) ? failure : undefined);
+    }
+  };
+  // Per role: the request's own credentials read it, so nothing needs a privileged login.
+  const walReaders = new Map<string, () => Promise<string>>();
+
   return {
     kind: "postgres",
 
+    walPosition(role) {
+      const key = JSON.stringify([role.user, role.password, role.database]);
+      let reader = walReaders.get(key);
+      if (!reader) {
+        if (walReaders.size >= MAX_POOLS) walReaders.clear();
+        reader = freshlyRead(() => readWalPosition(role));
+        walReaders.set(key, reader);
+      }
+      return reader();
+    },
+
     async query(role, statement) {
-      const client = await checkout(pools.get(role));
+      const client = await checkout(pools.get(role), log);
       let failure: unknown;
       try {
         return toRawResult(await client.query(arrayQuery(client, statement)));
@@ -177,7 +255,7 @@ export function createPostgresBackend(options: PostgresBackendOptions): SqlBacke
 
     async batch(role, statements, batchOptions) {
       if (statements.length === 0) return [];
-      const client = await checkout(pools.get(role));
+      const client = await checkout(pools.get(role), log);
       let failure: unknown;
       let reset = false;
       try {
@@ -207,7 +285,7 @@ export function createPostgresBackend(options: PostgresBackendOptions): SqlBacke
     },
 
     async health() {
-      const client = await checkout(pools.get(healthRole));
+      const client = await checkout(pools.get(healthRole), log);
       let failure: unknown;
       try {
         await client.query("select 1");

@@ -6,6 +6,12 @@ export interface BatchOptions {
   deferrable?: boolean;
 }
 
+/** A marked read's results, and which server answered it (the `Nexus-Served-By` header). */
+export interface ReadBatchResult {
+  results: RawResult[];
+  servedBy: "primary" | "replica";
+}
+
 /** What the relay hears back from one wire connection. */
 export interface WireHandlers {
   /** Database → client bytes, in order. */
@@ -37,8 +43,15 @@ export interface SqlBackend {
   query(role: DatabaseRole, statement: Statement): Promise<RawResult>;
   /** All statements in one transaction; any error rolls the whole batch back. */
   batch(role: DatabaseRole, statements: Statement[], options: BatchOptions): Promise<RawResult[]>;
+  /**
+   * A batch the client marked replica-safe (replica-reads.ts), always read-only. Absent: the
+   * gateway has no replica, and `batch` serves it read-only on the primary.
+   */
+  readBatch?(role: DatabaseRole, statements: Statement[], options: BatchOptions): Promise<ReadBatchResult>;
   /** Resolves when a trivial query works. */
   health(): Promise<void>;
+  /** The same for the replica, where there is one (reported by GET /health, not its status). */
+  replicaHealth?(): Promise<void>;
   openWire(handlers: WireHandlers): WireConnection;
   close(): Promise<void>;
 }

@@ -4,6 +4,12 @@ import { SYSTEM_ROLES } from "../../../db/schema/memberships";
 
 /** Every permission a route can declare. Custom roles are built from these. */
 export const PERMISSIONS = [
+  "ai.agents.read",
+  "ai.agents.write",
+  "ai.runs.read",
+  "ai.runs.write",
+  "ai.sessions.read_all",
+  "ai.usage.read",
   "crm.contacts.read",
   "crm.contacts.write",
   "crm.leads.read",
@@ -28,10 +34,17 @@ export const PERMISSIONS = [
   "iam.api_keys.write",
   "iam.oauth_clients.read",
   "iam.oauth_clients.write",
+  "iam.sso.read",
+  "iam.sso.write",
+  "privacy.requests.read",
+  "privacy.requests.write",
   "realtime.read",
   "realtime.write",
+  "resources.read",
+  "resources.write",
   "tenant.settings.read",
   "tenant.settings.write",
+  "tenant.usage.read",
   "webhooks.read",
   "webhooks.write",
 ] as const;

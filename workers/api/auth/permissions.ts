@@ -13,12 +13,31 @@ const CRM: Permission[] = [...CRM_READ, "crm.contacts.write", "crm.leads.write",
  * changed record, and a Viewer's reads are limited to what it was granted (the CRM today), which
  * the event log would widen as other services start emitting events.
  */
-const WORK: Permission[] = [...CRM, "events.read", "realtime.read", "realtime.write", "tenant.settings.read"];
+const WORK: Permission[] = [
+  ...CRM,
+  "events.read",
+  "realtime.read",
+  "realtime.write",
+  "tenant.settings.read",
+  // Resources (documents, policies, notes) and the one search box: worked on like CRM records.
+  "resources.read",
+  "resources.write",
+];
 
 /** Reading the books: invoices and payments, never the provider connections behind them. */
 const FINANCE_READ: Permission[] = ["finance.invoices.read", "finance.payments.read"];
 /** Billing customers and taking their payments; voiding, refunds and connections are not work. */
 const FINANCE_WORK: Permission[] = [...FINANCE_READ, "finance.invoices.write", "finance.payments.write"];
+
+/**
+ * AI agents: every role that reads the tenant's records may use its agents (list them, chat,
+ * execute, read its own history and runs); an agent's tools then act with the caller's own
+ * permissions, so a Viewer's agent only reads. Defining custom agents and reading the usage
+ * ledger is management (Manager and up); reading other users' sessions and runs is Owner and
+ * Admin only (`ai.sessions.read_all`), since a chat may quote anything its user could see.
+ */
+const AI_USE: Permission[] = ["ai.agents.read", "ai.runs.read", "ai.runs.write"];
+const AI_MANAGE: Permission[] = [...AI_USE, "ai.agents.write", "ai.usage.read"];
 
 /**
  * The six system roles (documented in the OpenAPI description of `iam`): Owner and Admin manage
@@ -43,6 +62,7 @@ export const ROLE_PERMISSIONS: Readonly<Record<SystemRole, readonly Permission[]
   Admin: PERMISSIONS,
   Manager: [
     ...WORK,
+    ...AI_MANAGE,
     ...FINANCE_WORK,
     "finance.invoices.void",
     "finance.payments.refund",
@@ -51,9 +71,9 @@ export const ROLE_PERMISSIONS: Readonly<Record<SystemRole, readonly Permission[]
     "iam.roles.read",
     "webhooks.read",
   ],
-  Member: [...WORK, ...FINANCE_WORK],
+  Member: [...WORK, ...FINANCE_WORK, ...AI_USE],
   // The tenant's field definitions and pipeline say what its CRM records mean: readable with them.
-  Viewer: [...CRM_READ, ...FINANCE_READ, "tenant.settings.read"],
+  Viewer: [...CRM_READ, ...FINANCE_READ, "tenant.settings.read", "resources.read", ...AI_USE],
   Guest: [],
 };
 
@@ -89,7 +109,10 @@ export function roleAllows(holder: RoleHolder, permission: Permission): boolean 
  * (which every client registration, the first-party one included, would have to be given) once
  * other services emit events.
  */
-const SCOPE_SERVICE: Readonly<Record<string, string>> = { events: "crm" };
+// Resources and search sit with the CRM's scopes too: the one search box spans CRM records, and
+// no client registration has to be given a new scope to use them.
+// Data subject requests are administration of the tenant (Owner and Admin): the iam scopes.
+const SCOPE_SERVICE: Readonly<Record<string, string>> = { events: "crm", resources: "crm", privacy: "iam" };
 
 /**
  * Permissions whose scope is not their service's. Reading the tenant's settings is what a CRM
@@ -100,6 +123,9 @@ const SCOPE_SERVICE: Readonly<Record<string, string>> = { events: "crm" };
 const PERMISSION_SCOPE: Readonly<Partial<Record<Permission, string>>> = {
   "tenant.settings.read": "crm:read",
   "tenant.settings.write": "iam:write",
+  // The usage charts (requests, refusals, events, webhook success) are the tenant's operations:
+  // read with the administration scope, like the audit log.
+  "tenant.usage.read": "iam:read",
 };
 
 /**

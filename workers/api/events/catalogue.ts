@@ -31,6 +31,9 @@ export const EVENT_CATALOGUE = {
     "A payment connection was changed or its secrets rotated (data: the connection, never a secret).",
   "payment_connection.deleted":
     "A payment connection was deleted and its secrets erased (data: the connection).",
+  "resource.created": "A resource was created (data: the resource).",
+  "resource.updated": "A resource was changed (data: the resource after the change).",
+  "resource.deleted": "A resource was soft-deleted; it left every search mode (data: the resource).",
   "tenant.activated": "A sign-up finished: the tenant is active (data: tenant_id, name, …).",
   "tenant.settings_updated":
     "The tenant's settings were changed (PATCH /api/v1/nexus/tenant) (data: settings, the tenant's settings " +
@@ -60,6 +63,9 @@ export const EVENT_CATALOGUE = {
   "invoice.voided": "An invoice was voided; it keeps its number (data: the invoice).",
   "invoice.marked_uncollectible":
     "An invoice was written off as uncollectible; it can still be paid (data: the invoice).",
+  "privacy.subject_erased":
+    "A person was erased on request (GDPR Art. 17, NDPA s.36): drop every copy of the listed events and of the " +
+    "subject's records (data: request_id, subject_type, subject_id, event_ids). Ids only.",
 } as const;
 
 export type EventType = keyof typeof EVENT_CATALOGUE;

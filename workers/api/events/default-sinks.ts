@@ -1,5 +1,6 @@
 import { regionDatabase } from "../../../db/client";
 import type { Config } from "../env";
+import { EmbeddingSink } from "./embedding-sink";
 import { LogSink } from "./log-sink";
 import { RealtimeSink } from "./realtime-sink";
 import type { EventSink } from "./sink";
@@ -11,7 +12,13 @@ export const defaultSinks = (env: Env, config: Config): EventSink[] => {
   const db = regionDatabase(config);
   return [
     new LogSink(),
-    new RealtimeSink(env.TENANT_HUB, placement),
+    new RealtimeSink(env.TENANT_HUB, placement, { db, rootKey: config.dataEncryptionKey }),
     new WebhookSink(db, env.WEBHOOK_DISPATCHER, placement),
+    new EmbeddingSink({
+      db,
+      region: config.region,
+      providers: config.embeddingProviders,
+      apiKey: config.embeddingApiKey,
+    }),
   ];
 };

@@ -1,3 +1,4 @@
+import { writeLog } from "../observability/log";
 import type { PlatformEvent } from "../schemas/event";
 import type { EventSink } from "./sink";
 
@@ -10,16 +11,14 @@ export class LogSink implements EventSink {
 
   async deliver(events: readonly PlatformEvent[]): Promise<void> {
     for (const e of events) {
-      console.log(
-        JSON.stringify({
-          level: "info",
-          msg: "event published",
-          event_id: e.event_id,
-          event_type: e.event_type,
-          tenant_id: e.tenant_id,
-          correlation_id: e.metadata.correlation_id,
-        }),
-      );
+      writeLog({
+        level: "info",
+        msg: "event published",
+        event_id: e.event_id,
+        event_type: e.event_type,
+        tenant_id: e.tenant_id,
+        correlation_id: e.metadata.correlation_id,
+      });
     }
   }
 }

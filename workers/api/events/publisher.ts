@@ -74,6 +74,8 @@ async function publishBatch(
     limit: options.limit,
     minAgeSeconds: options.minAgeSeconds ?? 0,
     leaseSeconds: LEASE_SECONDS,
+    // After a request's own write: its one run must not skip the rows the relay holds.
+    waitForLocks: options.tenantId !== undefined,
   });
   const events: PlatformEvent[] = [];
   const deliverable: string[] = [];

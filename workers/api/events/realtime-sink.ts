@@ -1,6 +1,8 @@
+import type { Database } from "../../../db/client";
 import { tenantHub } from "../../../durable-objects/tenant-hub-client";
 import type { RegionId } from "../../../regions/registry";
 import type { PlatformEvent } from "../schemas/event";
+import { revealSealed } from "../services/privacy/subject-keys";
 import { type EventSink, groupByTenant } from "./sink";
 
 /**
@@ -15,18 +17,29 @@ export class RealtimeSink implements EventSink {
   constructor(
     private readonly namespace: Env["TENANT_HUB"],
     private readonly placement: { region: RegionId; localRuntime: boolean },
+    /**
+     * Opens sealed fields (services/privacy/) for subscribers; without it (no
+     * DATA_ENCRYPTION_KEY) events go out as stored.
+     */
+    private readonly keys?: { db: Database; rootKey: string | undefined },
   ) {}
 
   async deliver(events: readonly PlatformEvent[]): Promise<void> {
     if (!this.namespace || events.length === 0) return;
     await Promise.all(
-      [...groupByTenant(events)].map(([tenantId, batch]) =>
+      [...groupByTenant(events)].map(async ([tenantId, batch]) =>
         tenantHub(this.namespace as NonNullable<Env["TENANT_HUB"]>, this.placement, tenantId).publishEvents(
           tenantId,
           this.placement.region,
-          batch,
+          await this.opened(tenantId, batch),
         ),
       ),
     );
+  }
+
+  private opened(tenantId: string, batch: PlatformEvent[]): Promise<PlatformEvent[]> {
+    const rootKey = this.keys?.rootKey;
+    if (!this.keys || !rootKey) return Promise.resolve(batch);
+    return revealSealed({ db: this.keys.db, tenantId, rootKey }, batch);
   }
 }

@@ -14,6 +14,8 @@ const GUARDED_EVENT_TYPES: readonly { prefix: string; permission: Permission }[]
   // Which provider accounts take the tenant's money: what the connections routes show only to their readers.
   { prefix: "payment_connection.", permission: "finance.connections.read" },
   { prefix: "tenant.settings_", permission: "tenant.settings.read" },
+  // A resource event carries the document's whole text: only who may read resources sees it.
+  { prefix: "resource.", permission: "resources.read" },
 
   // Invoices name customers and amounts: only who may read invoices sees their events.
   { prefix: "invoice.", permission: "finance.invoices.read" },

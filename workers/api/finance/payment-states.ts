@@ -33,6 +33,15 @@ export function canTransition(from: PaymentStatus, to: PaymentStatus): boolean {
   return PREDECESSORS[to].includes(from);
 }
 
+/**
+ * An attempt still `created` this long after it was recorded never got its checkout link back to
+ * the client (the request died or the provider failed between the two writes): nobody holds a
+ * link to pay it. If the provider cannot confirm it either, it is canceled, so it no longer holds
+ * its invoice's one in-flight payment (payments_one_in_flight_per_invoice). Far longer than any
+ * provider call is allowed to take.
+ */
+export const UNISSUED_ATTEMPT_GRACE_MS = 2 * 60_000;
+
 /** Where nothing more happens without a refund or dispute: the janitor stops asking. */
 export const SETTLED_STATUSES: readonly PaymentStatus[] = [
   "succeeded",

@@ -6,6 +6,7 @@ import {
   FORWARDED_FROM_HEADER,
   forwardedClientAssertion,
 } from "../auth/forwarded-client";
+import { tracedFetch } from "../observability/traced-fetch";
 import { clientIp } from "./client-ip";
 import { ApiError } from "./errors";
 
@@ -56,6 +57,9 @@ export async function forwardToRegion(c: Context<AppEnv>, home: RegionId, body?:
   if (assertion) headers.set(FORWARDED_CLIENT_HEADER, assertion);
   headers.set("X-Request-Id", c.get("requestId"));
   if (body !== undefined) headers.delete("content-length");
+  // The client's trace context is never passed on as ours; tracedFetch sets this region's span.
+  headers.delete("traceparent");
+  headers.delete("tracestate");
 
   const hasBody = c.req.method !== "GET" && c.req.method !== "HEAD";
   const deadline = new AbortController();
@@ -63,13 +67,17 @@ export async function forwardToRegion(c: Context<AppEnv>, home: RegionId, body?:
   const timer = setTimeout(() => deadline.abort(new ForwardTimeout(timeoutMs)), timeoutMs);
   let response: Response;
   try {
-    response = await fetch(target, {
-      method: c.req.method,
-      headers,
-      body: hasBody ? (body ?? c.req.raw.body) : null,
-      redirect: "manual",
-      signal: deadline.signal,
-    });
+    response = await tracedFetch(
+      { name: `forward to ${home}`, attributes: { "nexus.home_region": home }, propagate: true },
+      target,
+      {
+        method: c.req.method,
+        headers,
+        body: hasBody ? (body ?? c.req.raw.body) : null,
+        redirect: "manual",
+        signal: deadline.signal,
+      },
+    );
   } catch (cause) {
     if (deadline.signal.aborted) {
       // The home region may have applied a write it did not answer in time: a retry should carry

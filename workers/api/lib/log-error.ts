@@ -1,12 +1,9 @@
-/**
- * Logs leave the tenant's home region (Workers Logs), so an error's text loses what could be
- * personal data before it is written: e-mail addresses, and the query of any URL in it.
- */
-export function redactForLog(text: string): string {
-  return text
-    .replace(/(\bhttps?:\/\/[^\s?#"']*)\?[^\s#"']*/gi, "$1?[query]")
-    .replace(/[a-z0-9._%+-]+@[a-z0-9.-]+\.[a-z]{2,}/gi, "[email]");
-}
+import { redactForLog } from "../../../regions/lib/telemetry/log-fields";
+import { writeLog } from "../observability/log";
+
+// Logs leave the tenant's home region (Workers Logs), so an error's text loses what could be
+// personal data before it is written: e-mail addresses, and the query of any URL in it.
+export { redactForLog };
 
 /**
  * One JSON line per failure, with the request id, so the log explains what a 500 hid.
@@ -23,9 +20,7 @@ export function logError(
   error: unknown,
   extra: Record<string, unknown> = {},
 ) {
-  console.error(
-    JSON.stringify({ level: "error", msg, request_id: requestId, ...extra, ...describeError(error) }),
-  );
+  writeLog({ ...extra, ...describeError(error), level: "error", msg, request_id: requestId });
 }
 
 interface ErrorFields {

@@ -21,6 +21,8 @@ const SCOPE_DESCRIPTIONS: Record<(typeof SUPPORTED_SCOPES)[number], string> = {
   "crm:write": "Change contacts, leads and opportunities",
   "finance:read": "Read invoices and payments (and which payment connections exist)",
   "finance:write": "Create and change invoices, take payments, manage payment connections",
+  "ai:read": "Read agents, chat history, runs and AI usage",
+  "ai:write": "Chat with and run agents, define custom agents",
   "iam:read": "Read members, roles, API keys and OAuth clients",
   "iam:write": "Change members, roles, API keys and OAuth clients",
   "realtime:read": "Open realtime connections",

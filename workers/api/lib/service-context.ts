@@ -14,16 +14,29 @@ export function serviceDatabase(c: Context<AppEnv>): Database {
   return c.get("database") ?? regionDatabase(config);
 }
 
+/**
+ * A GET or HEAD outside any transaction may have its reads answered by a replica. The gateway
+ * lets a replica answer only once it has replayed everything the primary had written when the
+ * read arrived (regions/sql-gateway/backends/replica-reads.ts), so a client that just wrote sees
+ * its write; and it runs such reads read-only, so a write marked by mistake fails loudly. Only
+ * the compiled reads' batch path carries the mark; anything else a GET runs goes to the primary.
+ */
+function replicaReadsAllowed(c: Context<AppEnv>): boolean {
+  const method = c.req.method;
+  return (method === "GET" || method === "HEAD") && c.get("database") === undefined;
+}
+
 /** What a service needs from the request, without Hono in its signature. */
 export function serviceContext(c: Context<AppEnv>): ServiceContext {
   const actor = c.get("actor");
   if (!actor) throw ApiError.unauthenticated("Authentication required", "invalid_request");
   const config = c.get("config");
   return {
-    db: serviceDatabase(c),
+    db: replicaReadsAllowed(c) ? regionDatabase(config, { replicaReads: true }) : serviceDatabase(c),
     actor,
     region: config.region,
     requestId: c.get("requestId"),
+    dataKey: config.dataEncryptionKey,
   };
 }
 

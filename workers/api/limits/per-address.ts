@@ -53,6 +53,20 @@ export const CREDENTIAL_LOOKUP_LIMIT: PerAddressLimit = {
 };
 
 /**
+ * Provider webhooks (POST /api/v1/payments/webhook/…), counted per connection, not per address: a
+ * provider sends a whole storm from a handful of addresses, and a storm is what the intake exists
+ * for (500 payments a second moving is ~5,000 deliveries with retries). Counted only once the URL
+ * names a live connection; unknown URLs and refused signatures still count against the address's
+ * public limit, so neither a forger nor a guesser gets more than any anonymous caller.
+ */
+export const PROVIDER_WEBHOOK_LIMIT: PerAddressLimit = {
+  name: "provider-webhooks",
+  limit: 600_000,
+  windowMs: 60_000,
+  refusal: "Too many webhook deliveries for this connection; retry after Retry-After",
+};
+
+/**
  * Counts one hit of `policy` for `ip` and returns the rate-limit headers for the response; a 429
  * with the same headers and Retry-After once the address has used its window. A limiter that
  * cannot be reached answers 503: nothing is served uncounted.
@@ -63,19 +77,30 @@ export async function countPerAddress(
   ip: string | null,
   policy: PerAddressLimit,
 ): Promise<Record<string, string>> {
+  return countPerKey(namespace, config, `ip:${ipLimitKey(ip)}`, policy, "ip");
+}
+
+/** countPerAddress for any key the caller vouches for (a connection id that exists, …). */
+export async function countPerKey(
+  namespace: Env["RATE_LIMITER"],
+  config: Config,
+  key: string,
+  policy: PerAddressLimit,
+  layerName: "ip" | "connection" = "ip",
+): Promise<Record<string, string>> {
   if (!namespace) throw new Error("RATE_LIMITER binding is missing");
   let decision: Awaited<ReturnType<typeof consumeRateLimit>>;
   try {
     decision = await consumeRateLimit(
       namespace,
       { region: config.region, localRuntime: config.localRuntime },
-      `${policy.name}:ip:${ipLimitKey(ip)}`,
+      `${policy.name}:${key}`,
       policy,
     );
   } catch (cause) {
     throw ApiError.unavailable("Rate limiting is unavailable", 2, cause);
   }
-  const layer = { layer: "ip", limit: decision.limit, windowSeconds: policy.windowMs / 1000 } as const;
+  const layer = { layer: layerName, limit: decision.limit, windowSeconds: policy.windowMs / 1000 } as const;
   const now = Date.now();
   const state = {
     ...layer,

@@ -2,7 +2,7 @@ import type { LimitLayer } from "./policies";
 
 /** Where one layer stands for this request, as the response reports it. */
 export interface LayerState {
-  layer: LimitLayer;
+  layer: LimitLayer | "connection";
   limit: number;
   windowSeconds: number;
   remaining: number;

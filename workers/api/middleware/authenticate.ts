@@ -9,6 +9,7 @@ import { ApiError } from "../lib/errors";
 import type { PublicRoutes } from "../lib/public-routes";
 import { deferOf, serviceDatabase } from "../lib/service-context";
 import { CREDENTIAL_LOOKUP_LIMIT, countPerAddress } from "../limits/per-address";
+import { recordMetric } from "../observability/metrics";
 
 /** The one credential of a request: `Authorization: Bearer …` (token or key) or `X-API-Key`. */
 function presentedCredential(authorization: string | undefined, apiKey: string | undefined): string {
@@ -42,16 +43,18 @@ export const authenticate = (publicRoutes: PublicRoutes) =>
       if (!parsed) throw ApiError.unauthenticated("Malformed API key");
       c.set("homeRegion", parsed.region);
       if (parsed.region !== config.region) return next();
-      const key = await verifyApiKey(
-        credential,
-        parsed.tenantId,
-        config,
-        async () => {
-          const ip = await clientAddress(config, c.req.raw.headers);
-          await countPerAddress(c.env.RATE_LIMITER, config, ip, CREDENTIAL_LOOKUP_LIMIT);
-          return serviceDatabase(c);
-        },
-        deferOf(c),
+      const key = await measuredValidation("api_key", config.region, () =>
+        verifyApiKey(
+          credential,
+          parsed.tenantId,
+          config,
+          async () => {
+            const ip = await clientAddress(config, c.req.raw.headers);
+            await countPerAddress(c.env.RATE_LIMITER, config, ip, CREDENTIAL_LOOKUP_LIMIT);
+            return serviceDatabase(c);
+          },
+          deferOf(c),
+        ),
       );
       c.set("actor", {
         userId: key.keyId,
@@ -63,7 +66,9 @@ export const authenticate = (publicRoutes: PublicRoutes) =>
       return next();
     }
 
-    const claims = await verifyAccessToken(credential, config);
+    const claims = await measuredValidation("access_token", config.region, () =>
+      verifyAccessToken(credential, config),
+    );
     await assertNotRevoked(config, claims, () => serviceDatabase(c), deferOf(c));
     c.set("claims", claims);
     c.set("homeRegion", claims.region);
@@ -77,3 +82,22 @@ export const authenticate = (publicRoutes: PublicRoutes) =>
     });
     await next();
   });
+
+/** Token and API key validations by kind and outcome (a refused one throws on, as before). */
+async function measuredValidation<T>(kind: string, region: string, verify: () => Promise<T>): Promise<T> {
+  const started = performance.now();
+  let outcome = "refused";
+  try {
+    const result = await verify();
+    outcome = "valid";
+    return result;
+  } finally {
+    recordMetric({
+      metric: "token_validation",
+      region,
+      name: kind,
+      outcome,
+      value: performance.now() - started,
+    });
+  }
+}

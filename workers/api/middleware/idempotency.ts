@@ -4,6 +4,7 @@ import { matchedRoutes } from "hono/route";
 import { regionDatabaseOptions } from "../../../db/client";
 import { InteractiveTransaction } from "../../../db/interactive-transaction";
 import type { AppEnv } from "../app-env";
+import { openSecret, sealSecret } from "../auth/credentials/secret-box";
 import { fromDatabaseError } from "../lib/db-errors";
 import { ApiError } from "../lib/errors";
 import {
@@ -107,12 +108,35 @@ function closeLater(c: Context<AppEnv>, tx: InteractiveTransaction): void {
   }
 }
 
-function replay(stored: StoredResponse): Response {
+/**
+ * Stored responses hold what the first request answered, personal fields in clear included (a
+ * contact's phone, an invoice's customer): they are kept sealed under DATA_ENCRYPTION_KEY, bound
+ * to their key, so the table holds ciphertext only. A JSON body never starts like a sealed one,
+ * so rows stored in clear (before this, or in a region without the key) replay as they are.
+ */
+const sealedBinding = (tenantId: string, credential: string, key: string) =>
+  `${tenantId}/${credential}/${key}`;
+const SEALED_BODY = /^v1\.[A-Za-z0-9+/]+\.[A-Za-z0-9+/]+$/;
+
+async function storedBody(dataKey: string | undefined, body: string, binding: string): Promise<string> {
+  return dataKey ? sealSecret(dataKey, body, binding) : body;
+}
+
+async function replay(
+  stored: StoredResponse,
+  dataKey: string | undefined,
+  binding: string,
+): Promise<Response> {
   const headers = new Headers(stored.response_headers);
   headers.set(REPLAYED_HEADER, "true");
   // The body's request_id is the first request's; the header agrees with it.
   headers.set("X-Request-Id", stored.request_id);
-  return new Response(stored.response_body, { status: stored.response_status, headers });
+  const sealed = SEALED_BODY.test(stored.response_body);
+  if (sealed && !dataKey)
+    throw ApiError.unavailable("Stored responses cannot be read (no DATA_ENCRYPTION_KEY)", 60);
+  const body =
+    sealed && dataKey ? await openSecret(dataKey, stored.response_body, binding) : stored.response_body;
+  return new Response(body, { status: stored.response_status, headers });
 }
 
 /**
@@ -185,7 +209,7 @@ export const idempotency = (routes: IdempotencyRoutes) =>
             { field: IDEMPOTENCY_HEADER },
           );
         }
-        return replay(stored);
+        return replay(stored, config.dataEncryptionKey, sealedBinding(actor.tenantId, credential, key));
       }
       if (!locked) {
         throw new ApiError(
@@ -222,7 +246,11 @@ export const idempotency = (routes: IdempotencyRoutes) =>
           fingerprint,
           status,
           headers,
-          body: responseBody,
+          body: await storedBody(
+            config.dataEncryptionKey,
+            responseBody,
+            sealedBinding(actor.tenantId, credential, key),
+          ),
           requestId: c.get("requestId"),
         }),
       );

@@ -13,6 +13,7 @@ import { countPerAddress, PUBLIC_REQUEST_LIMIT } from "../limits/per-address";
 import { layerLimits } from "../limits/policies";
 import { rateLimitHeaders } from "../limits/rate-limit-headers";
 import { limiterName, requestChecks } from "../limits/request-limits";
+import { recordMetric } from "../observability/metrics";
 import { lookupTenant } from "../services/tenant-directory";
 
 // Per isolate: counters known to be full, leases of admissions, calls in flight.
@@ -36,6 +37,7 @@ export const rateLimit = (publicRoutes: PublicRoutes) =>
     const config = c.get("config");
     if (!config.rateLimitsEnabled) return next();
     if (publicRoutes.matches(c)) {
+      if (publicRoutes.countsItsOwn(c)) return next();
       const ip = await clientAddress(config, c.req.raw.headers);
       const headers = await countPerAddress(c.env.RATE_LIMITER, config, ip, PUBLIC_REQUEST_LIMIT);
       await next();
@@ -73,7 +75,20 @@ export const rateLimit = (publicRoutes: PublicRoutes) =>
       throw ApiError.unavailable("Rate limiting is unavailable", 2, cause);
     }
     const headers = rateLimitHeaders(policies, admission.states, Date.now());
-    if (!admission.allowed) throw refusal(headers);
+    if (!admission.allowed) {
+      for (const state of admission.states.filter((s) => !s.allowed)) {
+        recordMetric({
+          metric: "rate_limit_refusal",
+          region: config.region,
+          name: state.layer,
+          outcome: "refused",
+          value: 1,
+          status: 429,
+          tenantId: actor.tenantId,
+        });
+      }
+      throw refusal(headers);
+    }
 
     await next();
     setHeaders(c, headers);

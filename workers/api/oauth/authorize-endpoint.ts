@@ -3,8 +3,10 @@ import type { Database } from "../../../db/client";
 import { REGION_IDS, REGIONS, type RegionId } from "../../../regions/registry";
 import type { AppEnv } from "../app-env";
 import type { Rs256PrivateJwk } from "../auth/jwk";
+import { logError } from "../lib/log-error";
 import { requestInfo } from "../lib/request-info";
 import { serviceDatabase } from "../lib/service-context";
+import { sendAfterCommit } from "../mail/mail-delivery";
 import { recordSignIn } from "../services/identity/audit";
 import { issueCode } from "../services/identity/grants";
 import {
@@ -12,9 +14,20 @@ import {
   type InvitationAnswer,
   pendingInvitations,
 } from "../services/identity/invitations";
+import { smsAllowedFor } from "../services/identity/mfa-sms";
+import {
+  checkSignInCode,
+  mfaRequiredFor,
+  ONE_TIME_CODE_SHAPE,
+  ONE_TIME_CODE_TTL_SECONDS,
+  sendEmailCode,
+  sendSmsCode,
+} from "../services/identity/one-time-codes";
 import { createSession, resumeSession } from "../services/identity/sessions";
 import { checkPassword, checkSecondFactor } from "../services/identity/sign-in";
 import { findUserById, markSignedIn, type SignInUser, userTenants } from "../services/identity/users";
+import { SmsError } from "../sms/sms-port";
+import { smsSenderOf } from "../sms/sms-sender";
 import {
   type AuthorizeCheck,
   type AuthorizeRequest,
@@ -29,6 +42,7 @@ import { type SignInStep, signInPage } from "./pages/sign-in-page";
 import { redirectWith } from "./redirect-uri";
 import { openValue, sealValue } from "./server-secret";
 import { settleSignIn, throttleSignIn } from "./sign-in-throttle";
+import { openSsoTicket, startSso } from "./sso-endpoint";
 
 const MFA_TICKET_TTL_SECONDS = 5 * 60;
 /**
@@ -52,12 +66,12 @@ function issuer(c: Context<AppEnv>): string {
   return config.regionUrls[config.region];
 }
 
-function showError(c: Context<AppEnv>, message: string, status: Status) {
+export function showError(c: Context<AppEnv>, message: string, status: Status) {
   const nonce = randomToken(16);
   return c.html(errorPage(message, nonce), status, pageHeaders(nonce));
 }
 
-async function showPage(
+export async function showPage(
   c: Context<AppEnv>,
   key: Rs256PrivateJwk,
   request: AuthorizeRequest,
@@ -79,7 +93,7 @@ function redirectBack(c: Context<AppEnv>, redirectUri: string, params: Record<st
   return c.redirect(redirectWith(redirectUri, { ...params, iss: issuer(c) }), 303);
 }
 
-function refuse(c: Context<AppEnv>, check: Exclude<AuthorizeCheck, { ok: true }>) {
+export function refuse(c: Context<AppEnv>, check: Exclude<AuthorizeCheck, { ok: true }>) {
   if (check.display === "page") return showError(c, check.message, 400);
   return redirectBack(c, check.redirectUri, {
     error: check.error,
@@ -179,7 +193,28 @@ export async function submitAuthorize(c: Context<AppEnv>) {
   const mfaTicket = text("mfa_ticket");
   const email = text("email")?.trim();
   const password = text("password");
-  if (mfaTicket !== undefined) {
+  // Enterprise sign-in: asked for, or an address without a password (identifier first).
+  const ssoTicketField = text("sso_ticket");
+  const askedSso = text("sso") === "start";
+  if (askedSso || (email && !password && mfaTicket === undefined && ssoTicketField === undefined)) {
+    const routed = await startSso(c, key, request, email ?? "", text("sso_connection"), askedSso);
+    if (routed) return routed;
+  }
+  const sso = ssoTicketField === undefined ? undefined : await openSsoTicket(key, ssoTicketField);
+  if (ssoTicketField !== undefined) {
+    user = sso ? await findUserById(db, sso.uid) : undefined;
+    if (!sso || !user) {
+      return showPage(
+        c,
+        key,
+        request,
+        { kind: "credentials" },
+        400,
+        "Your sign-in took too long. Sign in again.",
+      );
+    }
+    authTime = sso.at;
+  } else if (mfaTicket !== undefined) {
     const ticket = await openValue(key, "mfa", mfaTicket);
     const pending = typeof ticket?.uid === "string" ? await findUserById(db, ticket.uid) : undefined;
     if (!pending) {
@@ -192,30 +227,49 @@ export async function submitAuthorize(c: Context<AppEnv>) {
         "Your sign-in took too long. Sign in again.",
       );
     }
+    const factors = await secondFactorsOf(db, pending);
+    const step = { kind: "mfa", ticket: mfaTicket, email: factors.email, sms: factors.sms } as const;
+    if (text("resend") === "email" && factors.email) {
+      return showPage(c, key, request, step, 200, await emailSignInCode(c, db, pending));
+    }
+    if (text("resend") === "sms" && factors.sms) {
+      return showPage(c, key, request, step, 200, await smsSignInCode(c, db, pending));
+    }
     const throttle = await throttleSignIn(c.env.RATE_LIMITER, c.get("config"), info.ip, pending.email);
     if (!throttle.allowed) return tooMany(c, key, request, throttle.retryAfterSeconds);
-    const result = await checkSecondFactor(
-      db,
-      pending,
-      text("totp") ?? "",
-      c.get("config").dataEncryptionKey,
-    );
+    const entered = (text("totp") ?? "").replace(/\s/g, "");
+    const dataKey = c.get("config").dataEncryptionKey;
+    const result = ONE_TIME_CODE_SHAPE.test(entered)
+      ? factors.sms && (await checkSignInCode(db, dataKey, pending.id, entered, "sms")) === "ok"
+        ? "sms_code"
+        : factors.email && (await checkSignInCode(db, dataKey, pending.id, entered, "email")) === "ok"
+          ? "email_code"
+          : "invalid"
+      : await checkSecondFactor(db, pending, entered, dataKey);
     if (result === "invalid" || result === "replayed") {
       await recordSignIn(db, pending.id, "failure", info, { reason: `mfa_${result}` });
-      const again = { kind: "mfa", ticket: mfaTicket } as const;
       return showPage(
         c,
         key,
         request,
-        again,
+        step,
         401,
-        "That code is not valid. Enter the current code from your app.",
+        factors.sms
+          ? "That code is not valid. Enter the newest code we texted you, or ask for a new one."
+          : factors.email
+            ? "That code is not valid. Enter the newest code we e-mailed you, or ask for a new one."
+            : "That code is not valid. Enter the current code from your app.",
       );
     }
     user = pending;
     signedInNow = true;
     await recordSignIn(db, user.id, "success", info, {
-      method: result === "ok" ? "password+totp" : "password+recovery_code",
+      method:
+        result === "ok"
+          ? "password+totp"
+          : result === "email_code" || result === "sms_code"
+            ? `password+${result}`
+            : "password+recovery_code",
     });
   } else if (email !== undefined || password !== undefined) {
     if (!email || !password) {
@@ -243,10 +297,18 @@ export async function submitAuthorize(c: Context<AppEnv>) {
         wrongCredentials(c.get("config").region),
       );
     }
-    if (checked.user.mfa_enabled) {
+    const factors = await secondFactorsOf(db, checked.user);
+    if (factors.totp || factors.email || factors.sms) {
       await settleSignIn(c.env.RATE_LIMITER, c.get("config"), info.ip, email, "second_factor");
       const ticket = await sealValue(key, "mfa", { uid: checked.user.id }, MFA_TICKET_TTL_SECONDS);
-      return showPage(c, key, request, { kind: "mfa", ticket });
+      // Without an app, the code comes by text (or e-mail) at once; with one, only when asked for.
+      const notice = factors.totp
+        ? undefined
+        : factors.sms
+          ? await smsSignInCode(c, db, checked.user)
+          : await emailSignInCode(c, db, checked.user);
+      const step = { kind: "mfa", ticket, email: factors.email, sms: factors.sms } as const;
+      return showPage(c, key, request, step, 200, notice);
     }
     user = checked.user;
     signedInNow = true;
@@ -271,14 +333,21 @@ export async function submitAuthorize(c: Context<AppEnv>) {
   const answer = invitationAnswer(text("invitation"));
   if (answer) await answerInvitation(db, user.id, answer, info);
   const later = text("invitations") === "later";
-  const invitations = await invitationsStep(db, user, later);
+  // An identity provider's sign-in is for its tenant alone: other invitations wait for a password one.
+  const invitations = await invitationsStep(db, user, later || sso !== undefined);
   if (invitations) return showPage(c, key, request, invitations);
 
-  const tenants = await grantableTenants(db, user, request);
+  const tenants = (await grantableTenants(db, user, request)).filter((t) => !sso || t.id === sso.tid);
   if (tenants.length === 0) {
     return showError(c, "Your account is not an active member of a business this application can use.", 403);
   }
-  const consentStep = { kind: "consent", userName: user.name, tenants, invitationsLater: later } as const;
+  const consentStep = {
+    kind: "consent",
+    userName: user.name,
+    tenants,
+    invitationsLater: later,
+    ...(ssoTicketField === undefined ? {} : { ssoTicket: ssoTicketField }),
+  } as const;
   if (text("consent") !== "approve") return showPage(c, key, request, consentStep);
   const chosen = text("tenant") ?? (tenants.length === 1 ? tenants[0]?.id : undefined);
   if (!chosen || !tenants.some((t) => t.id === chosen)) {
@@ -298,23 +367,85 @@ export async function submitAuthorize(c: Context<AppEnv>) {
   return redirectBack(c, request.redirectUri, { code, state: request.state });
 }
 
+/**
+ * The second factors this user signs in with: TOTP once enrolled; e-mailed codes once enabled,
+ * and also when one of their businesses requires MFA of them and they have no app yet (the
+ * address is theirs: their invitation or reset came to it), so a policy never locks anyone out.
+ */
+async function secondFactorsOf(
+  db: Database,
+  user: SignInUser,
+): Promise<{ totp: boolean; email: boolean; sms: boolean }> {
+  const totp = user.mfa_enabled;
+  // SMS counts while a business of theirs allows it (a tenant that turns allow_sms off ends it).
+  const sms = user.sms_otp_enabled && user.phone_number !== null && (await smsAllowedFor(db, user.id));
+  const email = user.email_otp_enabled || (!totp && !sms && (await mfaRequiredFor(db, user.id)));
+  return { totp, email, sms };
+}
+
+/** Texts a sign-in code (throttled like e-mailed ones); answers the words for the page. */
+async function smsSignInCode(c: Context<AppEnv>, db: Database, user: SignInUser): Promise<string> {
+  const config = c.get("config");
+  const sender = smsSenderOf(config.sms);
+  const phone = user.phone_number;
+  if (!sender || !phone)
+    return "Text messages cannot be sent right now. Use another way to sign in, or try later.";
+  try {
+    const outcome = await sendSmsCode(db, config.dataEncryptionKey, sender, { id: user.id, phone });
+    if (!outcome.sent)
+      return `A code was sent a moment ago. You can ask for another in ${wait(outcome.retryAfterSeconds)}.`;
+  } catch (error) {
+    if (!(error instanceof SmsError)) throw error;
+    logError("sms code not sent", c.get("requestId"), error);
+    return "We could not send a text message just now. Ask for a new code in a moment.";
+  }
+  return `We texted an 8-digit code to ${maskedPhone(phone)}. It expires in ${ONE_TIME_CODE_TTL_SECONDS / 60} minutes.`;
+}
+
+/** +234•••••4567: enough to recognise the number. */
+const maskedPhone = (phone: string) => `${phone.slice(0, 4)}•••••${phone.slice(-4)}`;
+
+const wait = (seconds: number) =>
+  seconds < 120 ? plural(seconds, "second") : plural(Math.ceil(seconds / 60), "minute");
+
+/** Sends a sign-in code (throttled); answers the words for the page. */
+async function emailSignInCode(c: Context<AppEnv>, db: Database, user: SignInUser): Promise<string> {
+  const config = c.get("config");
+  const outcome = await sendEmailCode(db, config.dataEncryptionKey, user, config.mail.defaultLocale);
+  if (!outcome.sent) {
+    return `A code was sent a moment ago. You can ask for another in ${wait(outcome.retryAfterSeconds)}.`;
+  }
+  sendAfterCommit(c, [outcome.mailId]);
+  return `We e-mailed an 8-digit code to ${maskedEmail(user.email)}. It expires in ${ONE_TIME_CODE_TTL_SECONDS / 60} minutes.`;
+}
+
+/** j•••@example.com: enough to recognise the address, not to learn it from the page. */
+const maskedEmail = (email: string) => {
+  const at = email.lastIndexOf("@");
+  return at > 0 ? `${email[0]}•••${email.slice(at)}` : "your address";
+};
+
 const plural = (n: number, unit: string) => `${n} ${unit}${n === 1 ? "" : "s"}`;
 
-function tooMany(c: Context<AppEnv>, key: Rs256PrivateJwk, request: AuthorizeRequest, retryAfter: number) {
-  const wait = retryAfter < 120 ? plural(retryAfter, "second") : plural(Math.ceil(retryAfter / 60), "minute");
+export function tooMany(
+  c: Context<AppEnv>,
+  key: Rs256PrivateJwk,
+  request: AuthorizeRequest,
+  retryAfter: number,
+) {
   return showPage(
     c,
     key,
     request,
     { kind: "credentials" },
     429,
-    `Too many sign-in attempts. Try again in ${wait}.`,
+    `Too many sign-in attempts. Try again in ${wait(retryAfter)}.`,
     { "Retry-After": String(retryAfter) },
   );
 }
 
 /** This region's public origin, against which path-registered redirect URIs (`/docs`) resolve. */
-function selfOrigin(c: Context<AppEnv>): string {
+export function selfOrigin(c: Context<AppEnv>): string {
   const config = c.get("config");
   return config.regionUrls[config.region];
 }

@@ -8,6 +8,8 @@ export const SUPPORTED_SCOPES = [
   "profile",
   "email",
   "offline_access",
+  "ai:read",
+  "ai:write",
   "crm:read",
   "crm:write",
   "finance:read",

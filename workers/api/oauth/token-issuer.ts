@@ -2,6 +2,7 @@ import { importJWK, SignJWT } from "jose";
 import type { Rs256PrivateJwk } from "../auth/jwk";
 import { signAccessToken } from "../auth/sign-access-token";
 import type { Config } from "../env";
+import { recordMetric } from "../observability/metrics";
 import { OAuthError } from "./oauth-error";
 
 /** The ID token's own type (not at+jwt), so it can never pass as an access token. */
@@ -28,6 +29,14 @@ export interface TokenSubject {
 }
 
 export function issueAccessToken(config: Config, subject: TokenSubject): Promise<string> {
+  recordMetric({
+    metric: "token_issued",
+    region: config.region,
+    name: subject.machine ? "client_credentials" : "user",
+    outcome: "issued",
+    value: 1,
+    tenantId: subject.tenantId,
+  });
   return signAccessToken({
     signingKey: signingKeyOf(config),
     issuer: config.regionUrls[config.region],

@@ -35,7 +35,8 @@ export function registerContactRoutes(app: OpenAPIHono<AppEnv>, base: string, al
       description:
         "Newest first; keyset pagination with `cursor` and `limit`. Filters combine (all must hold): " +
         "`email` (exact, any case), `name` (part of first and last name, any case), `tag`, `owner_id`, " +
-        "`updated_since` (RFC 3339, inclusive). Keep the same filters when following `meta.cursor`.",
+        "`phone` (the same digits, however written; matched by a blind index, as phone numbers are stored " +
+        "encrypted), `updated_since` (RFC 3339, inclusive). Keep the same filters when following `meta.cursor`.",
       ...read,
       request: { query: ContactListQuery },
       responses: {
@@ -54,6 +55,7 @@ export function registerContactRoutes(app: OpenAPIHono<AppEnv>, base: string, al
           name: q.name,
           tag: q.tag,
           ownerId: q.owner_id,
+          phone: q.phone,
           updatedSince: q.updated_since,
         },
       });

@@ -5,6 +5,7 @@ import { announceRevocations, revokedFamilies } from "../auth/revocation-list";
 import { acceptsIdempotencyKey } from "../lib/idempotency";
 import { requestInfo } from "../lib/request-info";
 import { deferOf, serviceContext } from "../lib/service-context";
+import { sendAfterCommit } from "../mail/mail-delivery";
 import { closeMemberSockets } from "../realtime/close-member-sockets";
 import {
   errorResponses,
@@ -60,8 +61,9 @@ export function registerMemberRoutes(app: OpenAPIHono<AppEnv>, base: string): vo
         "Invites the region's user with this email, with a role you may grant (never above your own; Owner only " +
         "by an Owner). The answer is the same whether or not the email has an account: status `invited`, and the " +
         "email and name you gave (name defaults to the email's local part), never the account's own. The user " +
-        "accepts or declines at their next sign-in (the invitation e-mail is a later flow; an unknown email " +
-        "becomes a user without a password); until then the invitation gives no access, and only then does the " +
+        "accepts or declines at their next sign-in, or from the invitation e-mail sent to the address (a link to " +
+        "`/oauth/invitation`, single use, 72 hours; an unknown email becomes a user without a password, who sets one " +
+        "there; `locale` picks the e-mail's language); until then the invitation gives no access, and only then does the " +
         "member show the account's email and name. 409 if already a member or invited. Audited as " +
         "`iam.member_added`; the answer as `iam.invitation_accepted` / `iam.invitation_declined`.",
       request: jsonBody(MemberInput),
@@ -71,7 +73,13 @@ export function registerMemberRoutes(app: OpenAPIHono<AppEnv>, base: string): vo
       },
     }),
     async (c) => {
-      const member = await addMember(serviceContext(c), requestInfo(c), c.req.valid("json"));
+      const config = c.get("config");
+      const { member, mailIds } = await addMember(serviceContext(c), requestInfo(c), c.req.valid("json"), {
+        dataKey: config.dataEncryptionKey,
+        origin: config.regionUrls[config.region],
+        defaultLocale: config.mail.defaultLocale,
+      });
+      sendAfterCommit(c, mailIds);
       c.header("Location", `${path}/${member.id}`);
       return c.json(successBody(member, c.get("requestId")), 201);
     },

@@ -12,8 +12,10 @@ import { oauthErrorResponse } from "../oauth/oauth-response";
 import { errorPage } from "../oauth/pages/error-page";
 import { pageHeaders } from "../oauth/pages/layout";
 import { revocationEndpoint } from "../oauth/revocation-endpoint";
+import { ssoCallback } from "../oauth/sso-endpoint";
 import { tokenEndpoint } from "../oauth/token-endpoint";
 import { userinfoEndpoint } from "../oauth/userinfo-endpoint";
+import { SSO_CALLBACK_PATH } from "../services/identity/sso-connections";
 
 type Handler = (c: Context<AppEnv>) => Promise<Response>;
 
@@ -107,6 +109,7 @@ export function registerOAuthRoutes(app: OpenAPIHono<AppEnv>): void {
   app.get("/.well-known/openid-configuration", metadata);
   app.get("/oauth/authorize", page(showAuthorize));
   app.post("/oauth/authorize", page(submitAuthorize));
+  app.get(SSO_CALLBACK_PATH, page(ssoCallback));
   app.post("/oauth/token", protocol(tokenEndpoint));
   app.post("/oauth/revoke", protocol(revocationEndpoint));
   app.get("/oauth/userinfo", protocol(userinfoEndpoint));
@@ -157,7 +160,9 @@ export function registerOAuthRoutes(app: OpenAPIHono<AppEnv>): void {
     summary: "Submit sign-in and consent",
     description:
       "Form fields: the authorization parameters, `csrf_token` (from the page and its cookie), `email` + `password`, " +
-      "or `mfa_ticket` + `totp` (a TOTP or recovery code) for accounts with MFA, `tenant` when the user belongs to " +
+      "or `mfa_ticket` + `totp` (a TOTP or recovery code) for accounts with MFA, `sso=start` (or an `email` without " +
+      "`password`) to go to the identity provider of the business that verified the address's domain (`sso_connection` " +
+      "picks one when it has several), `sso_ticket` after that provider's sign-in, `tenant` when the user belongs to " +
       "several businesses, and `consent=approve|deny`. Approved: 303 to `redirect_uri?code=…&state=…&iss=…`. " +
       "Attempts are limited per IP and per account (429 with Retry-After).",
     request: {
@@ -172,6 +177,9 @@ export function registerOAuthRoutes(app: OpenAPIHono<AppEnv>): void {
               totp: z.string().optional(),
               tenant: z.string().optional(),
               consent: z.enum(["approve", "deny"]).optional(),
+              sso: z.literal("start").optional(),
+              sso_connection: z.string().optional(),
+              sso_ticket: z.string().optional(),
             }),
           },
         },
@@ -242,6 +250,23 @@ export function registerOAuthRoutes(app: OpenAPIHono<AppEnv>): void {
       },
     },
     responses: { 200: { description: "Revoked (or nothing to revoke)" }, ...oauthErrors },
+  });
+  registry.registerPath({
+    method: "get",
+    path: SSO_CALLBACK_PATH,
+    tags,
+    summary: "Return from a business's identity provider",
+    description:
+      "The redirect URI to register at a tenant's OpenID provider (see `/api/v1/iam/sso/connections`). Checks the " +
+      "flow cookie (one use, 10 minutes), `state`, RFC 9207 `iss`, PKCE and the ID token (signature, issuer, audience, " +
+      "nonce), keys the person by the connection and the IdP's subject (Entra: `tid`+`oid`), then shows consent for " +
+      "that business only. A refused sign-in shows the same message whatever the reason.",
+    responses: {
+      200: { description: "Consent page", content: { "text/html": { schema: z.string() } } },
+      400: { description: "Expired or reused flow", content: { "text/html": { schema: z.string() } } },
+      403: { description: "Refused", content: { "text/html": { schema: z.string() } } },
+      503: { description: "The identity provider cannot be reached" },
+    },
   });
   for (const method of ["get", "post"] as const) {
     registry.registerPath({

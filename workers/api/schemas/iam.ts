@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { PERMISSIONS } from "../auth/permissions";
+import { MAIL_LOCALES } from "../mail/templates";
 
 const ROLE_NAME = /^[\p{L}\p{N}][\p{L}\p{N} ._-]*$/u;
 
@@ -50,6 +51,10 @@ export const MemberInput = z
           "The name you see while the invitation is pending, and the new user's name when the email has no " +
           "account yet (defaults to the email's local part).",
       }),
+    locale: z.enum(MAIL_LOCALES).optional().openapi({
+      description:
+        "Language of the invitation e-mail (`en`, `fr`); defaults to the user's own, else the region's default.",
+    }),
   })
   .openapi("MemberInput");
 

@@ -14,7 +14,7 @@ const live = and(eq(contacts.tenantId, sql.placeholder("tenantId")), eq(contacts
 
 /**
  * The list's filters: email (exact, any case), name (part of first + last name, any case), tag,
- * owner and updated-since.
+ * owner, phone (by its blind index) and updated-since.
  */
 const filters: ListFilter[] = [
   { name: "email", type: "text", test: (v) => sql`lower(${contacts.email}) = lower(${v})` },
@@ -26,6 +26,8 @@ const filters: ListFilter[] = [
   },
   { name: "tag", type: "text", test: (v) => sql`${contacts.tags} @> array[${v}]` },
   { name: "ownerId", type: "uuid", test: (v) => sql`${contacts.ownerId} = ${v}` },
+  // The phone is stored sealed: the service passes its blind index (services/privacy/).
+  { name: "phoneIndex", type: "text", test: (v) => sql`${contacts.phoneIndex} = ${v}` },
   { name: "updatedSince", type: "timestamptz", test: (v) => sql`${contacts.updatedAt} >= ${v}` },
 ];
 

@@ -12,21 +12,34 @@ import { crmSettings } from "./crm-settings";
 import { assertOwner, writeWithEvent } from "./crm-writes";
 import { assertCustomFields } from "./custom-fields";
 import { readJsonById, readListPage } from "./keyset-list";
+import {
+  keyScopeOf,
+  phoneIndex,
+  protectContactFields,
+  revealRecordJson,
+  revealRecordPage,
+} from "./privacy/sensitive-fields";
 
 /** A contact's API representation as JSON text (see contact-json.ts). */
 export type ContactJson = string;
 
-function columnsFrom(input: ContactInput) {
+/** The stored columns: the phone and sensitive custom fields sealed (services/privacy/). */
+async function columnsFrom(ctx: ServiceContext, id: string, input: ContactInput) {
+  const sensitive = await protectContactFields(ctx, id, {
+    phone: input.phone ?? null,
+    customFields: input.custom_fields ?? {},
+  });
   return {
     firstName: input.first_name,
     lastName: input.last_name ?? null,
     email: input.email ?? null,
-    phone: input.phone ?? null,
+    phone: sensitive.phone,
+    phoneIndex: sensitive.phoneIndex,
     company: input.company ?? null,
     jobTitle: input.job_title ?? null,
     tags: input.tags ?? [],
     ownerId: input.owner_id ?? null,
-    customFields: input.custom_fields ?? {},
+    customFields: sensitive.customFields,
   };
 }
 
@@ -46,6 +59,8 @@ export interface ContactFilters {
   name?: string | undefined;
   tag?: string | undefined;
   ownerId?: string | undefined;
+  /** Matched by blind index: any spelling of the same digits (services/privacy/blind-index.ts). */
+  phone?: string | undefined;
   updatedSince?: string | undefined;
 }
 
@@ -53,11 +68,17 @@ export async function listContacts(
   ctx: ServiceContext,
   query: { limit: number; cursor?: string | undefined; includeTotal: boolean; filters?: ContactFilters },
 ): Promise<Page<ContactJson>> {
-  return readListPage(ctx, CONTACT_QUERIES, { ...query, filters: { ...query.filters } });
+  const { phone, ...filters } = query.filters ?? {};
+  const phoneIndexValue = phone === undefined ? undefined : await phoneIndex(keyScopeOf(ctx), phone);
+  const page = await readListPage(ctx, CONTACT_QUERIES, {
+    ...query,
+    filters: { ...filters, phoneIndex: phoneIndexValue },
+  });
+  return { ...page, items: await revealRecordPage(ctx, page.items) };
 }
 
-export function getContact(ctx: ServiceContext, id: string): Promise<ContactJson> {
-  return readJsonById(ctx, CONTACT_QUERIES.byId, id, "Contact");
+export async function getContact(ctx: ServiceContext, id: string): Promise<ContactJson> {
+  return revealRecordJson(ctx, await readJsonById(ctx, CONTACT_QUERIES.byId, id, "Contact"));
 }
 
 export async function createContact(
@@ -69,13 +90,13 @@ export async function createContact(
   const id = crypto.randomUUID();
   const insert = ctx.db
     .insert(contacts)
-    .values({ id, tenantId: ctx.actor.tenantId, ...columnsFrom(input) })
+    .values({ id, tenantId: ctx.actor.tenantId, ...(await columnsFrom(ctx, id, input)) })
     .returning();
   const json = await writeWithEvent(ctx, insert, "contact.created", contactJson("changed")).catch(
     (error: unknown) => rethrowEmailConflict(ctx, error, input.email),
   );
   if (!json) throw new Error("insert returned no row");
-  return { id, json };
+  return { id, json: await revealRecordJson(ctx, json) };
 }
 
 export async function replaceContact(
@@ -88,14 +109,14 @@ export async function replaceContact(
   await assertOwner(ctx, input.owner_id);
   const update = ctx.db
     .update(contacts)
-    .set({ ...columnsFrom(input), updatedAt: sql`now()` })
+    .set({ ...(await columnsFrom(ctx, id, input)), updatedAt: sql`now()` })
     .where(and(live(ctx), eq(contacts.id, id)))
     .returning();
   const json = await writeWithEvent(ctx, update, "contact.updated", contactJson("changed")).catch(
     (error: unknown) => rethrowEmailConflict(ctx, error, input.email),
   );
   if (!json) throw ApiError.notFound("Contact");
-  return json;
+  return revealRecordJson(ctx, json);
 }
 
 /**

@@ -23,4 +23,9 @@ export interface ServiceContext {
   region: RegionId;
   /** Carried into events as correlation_id. */
   requestId: string;
+  /**
+   * The region's DATA_ENCRYPTION_KEY: root of the tenant keys that seal sensitive fields
+   * (services/privacy/). Absent, a write that has such a field answers 503.
+   */
+  dataKey?: string | undefined;
 }

@@ -3,6 +3,7 @@ import { tenantBatch } from "../../../db/tenant-batch";
 import { afterCursor, pageOf } from "../lib/keyset-page";
 import type { Page } from "./contacts";
 import type { ServiceContext } from "./context";
+import { revealRecordPage } from "./privacy/sensitive-fields";
 
 /** A platform event as JSON text, rendered by Postgres from the stored payload. */
 export type EventJson = string;
@@ -49,5 +50,12 @@ export async function listEvents(ctx: ServiceContext, query: EventListQuery): Pr
     limit ${query.limit + 1}`;
   const [result] = await tenantBatch(ctx.db, tenantId, [ctx.db.execute(statement)]);
   const page = pageOf(result.rows as { id: string; created_at: string; json: string }[], query.limit);
-  return { ...page, items: page.items.map((r) => r.json) };
+  // Payloads keep sensitive fields sealed (crypto-shredding); the caller sees them opened.
+  return {
+    ...page,
+    items: await revealRecordPage(
+      ctx,
+      page.items.map((r) => r.json),
+    ),
+  };
 }

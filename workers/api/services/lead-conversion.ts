@@ -14,6 +14,7 @@ import { unchangeableLead } from "./leads";
 import { amountColumn } from "./opportunities";
 import { opportunityJson } from "./opportunity-json";
 import { resolveStage } from "./pipeline";
+import { openStoredValue, protectContactFields, revealRecordJson } from "./privacy/sensitive-fields";
 
 export interface Conversion {
   opportunityId: string;
@@ -27,6 +28,8 @@ interface LeadState {
   owner_ok: boolean;
   /** The contact the conversion attaches, if it exists: the one given, else the lead's own. */
   contact_json: string | null;
+  /** The lead's phone, which a new contact gets sealed under its own key (services/privacy/). */
+  lead_phone: string | null;
 }
 
 /**
@@ -55,7 +58,8 @@ export async function convertLead(
         (select ${contactJson("contacts")}::text from contacts
           where contacts.id = coalesce(${input.contact_id ?? null}::uuid, l.contact_id)
             and contacts.tenant_id = l.tenant_id and not contacts.is_deleted) as contact_json,
-        ${wanted.owner_id ? isActiveMember(tenantId, wanted.owner_id) : sql`true`} as owner_ok
+        ${wanted.owner_id ? isActiveMember(tenantId, wanted.owner_id) : sql`true`} as owner_ok,
+        l.phone as lead_phone
       from leads l where l.id = ${leadId} and l.tenant_id = ${tenantId} and not l.is_deleted`,
   ]);
   const state = stateRows[0] as LeadState | undefined;
@@ -85,10 +89,19 @@ export async function convertLead(
     and l.status <> 'converted'
     and exists (select 1 from pipeline_stages where tenant_id = ${tenantId} and stage_key = ${stage.key})`;
 
+  // Only a new contact needs its sensitive fields sealed (and, for that, its key made).
+  const sensitive =
+    existingContact === null
+      ? await protectContactFields(ctx, contactId, {
+          // The lead's phone is sealed under the lead's key: opened here, sealed under the contact's.
+          phone: await openStoredValue(ctx, state.lead_phone),
+          customFields: input.contact?.custom_fields ?? {},
+        })
+      : { phone: null, phoneIndex: null, customFields: {} };
   const createContact = sql`
-    insert into contacts (id, tenant_id, first_name, last_name, email, phone, company, job_title, owner_id, custom_fields)
-    select ${contactId}, l.tenant_id, l.first_name, l.last_name, l.email, l.phone, l.company, l.title, l.owner_id,
-      ${JSON.stringify(input.contact?.custom_fields ?? {})}::jsonb
+    insert into contacts (id, tenant_id, first_name, last_name, email, phone, phone_index, company, job_title, owner_id, custom_fields)
+    select ${contactId}, l.tenant_id, l.first_name, l.last_name, l.email, ${sensitive.phone}, ${sensitive.phoneIndex},
+      l.company, l.title, l.owner_id, ${JSON.stringify(sensitive.customFields)}::jsonb
     from leads l where ${convertible}
     returning *`;
   const owner = "owner_id" in wanted ? sql`${wanted.owner_id ?? null}::uuid` : sql`l.owner_id`;
@@ -134,7 +147,8 @@ export async function convertLead(
   // Nothing written: the lead changed between the check and the lock (converted or deleted).
   if (!lead || !opportunity) throw await unchangeableLead(ctx, leadId);
   const contact = existingContact ?? jsonOf(results[1]);
-  return { opportunityId, json: `{"lead":${lead},"contact":${contact},"opportunity":${opportunity}}` };
+  const json = `{"lead":${lead},"contact":${contact},"opportunity":${opportunity}}`;
+  return { opportunityId, json: await revealRecordJson(ctx, json) };
 }
 
 /** The contact made from the lead would take the address of one the tenant already has. */

@@ -11,17 +11,21 @@ import { assertCustomFields } from "./custom-fields";
 import { readJsonById, readListPage } from "./keyset-list";
 import { leadJson } from "./lead-json";
 import { LEAD_QUERIES } from "./lead-queries";
+import { revealRecordJson, revealRecordPage, sealLeadPhone } from "./privacy/sensitive-fields";
 
 /** A lead's API representation as JSON text (see lead-json.ts). */
 export type LeadJson = string;
 
-/** Columns from the fields given; absent ones are left out (the insert's defaults, or unchanged). */
-function columnsFrom(input: LeadPatch) {
+/**
+ * Columns from the fields given; absent ones are left out (the insert's defaults, or unchanged).
+ * The phone is stored sealed under the lead's key (services/privacy/).
+ */
+async function columnsFrom(ctx: ServiceContext, id: string, input: LeadPatch) {
   return {
     firstName: input.first_name,
     lastName: input.last_name,
     email: input.email,
-    phone: input.phone,
+    phone: await sealLeadPhone(ctx, id, input.phone),
     company: input.company,
     title: input.title,
     source: input.source,
@@ -49,15 +53,16 @@ export interface LeadFilters {
   updatedSince?: string | undefined;
 }
 
-export function listLeads(
+export async function listLeads(
   ctx: ServiceContext,
   query: { limit: number; cursor?: string | undefined; includeTotal: boolean; filters: LeadFilters },
 ): Promise<Page<LeadJson>> {
-  return readListPage(ctx, LEAD_QUERIES, { ...query, filters: { ...query.filters } });
+  const page = await readListPage(ctx, LEAD_QUERIES, { ...query, filters: { ...query.filters } });
+  return { ...page, items: await revealRecordPage(ctx, page.items) };
 }
 
-export function getLead(ctx: ServiceContext, id: string): Promise<LeadJson> {
-  return readJsonById(ctx, LEAD_QUERIES.byId, id, "Lead");
+export async function getLead(ctx: ServiceContext, id: string): Promise<LeadJson> {
+  return revealRecordJson(ctx, await readJsonById(ctx, LEAD_QUERIES.byId, id, "Lead"));
 }
 
 /** Why a write to lead `id` matched nothing: it is missing (or another tenant's), or converted. */
@@ -86,11 +91,16 @@ export async function createLead(
   const id = crypto.randomUUID();
   const insert = ctx.db
     .insert(leads)
-    .values({ ...columnsFrom(input), id, tenantId: ctx.actor.tenantId, firstName: input.first_name })
+    .values({
+      ...(await columnsFrom(ctx, id, input)),
+      id,
+      tenantId: ctx.actor.tenantId,
+      firstName: input.first_name,
+    })
     .returning();
   const json = await writeWithEvent(ctx, insert, "lead.created", leadJson("changed"));
   if (!json) throw new Error("insert returned no row");
-  return { id, json };
+  return { id, json: await revealRecordJson(ctx, json) };
 }
 
 /**
@@ -101,12 +111,12 @@ export async function updateLead(ctx: ServiceContext, id: string, patch: LeadPat
   await checkReferences(ctx, patch, false);
   const update = ctx.db
     .update(leads)
-    .set({ ...columnsFrom(patch), updatedAt: sql`now()` })
+    .set({ ...(await columnsFrom(ctx, id, patch)), updatedAt: sql`now()` })
     .where(changeable(ctx, id))
     .returning();
   const json = await writeWithEvent(ctx, update, "lead.updated", leadJson("changed"));
   if (!json) throw await unchangeableLead(ctx, id);
-  return json;
+  return revealRecordJson(ctx, json);
 }
 
 export async function deleteLead(ctx: ServiceContext, id: string): Promise<void> {

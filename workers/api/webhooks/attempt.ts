@@ -1,5 +1,8 @@
 import type { Database } from "../../../db/client";
+import { currentRegion, recordMetric, statusClass } from "../observability/metrics";
+import { inRemoteTrace } from "../observability/remote-trace";
 import { PlatformEvent } from "../schemas/event";
+import { revealSealed } from "../services/privacy/subject-keys";
 import { openEndpointSecrets } from "../services/webhook-endpoints";
 import { buildDeliveryRequest } from "./delivery-request";
 import { type AttemptOutcome, claimDelivery, recordOutcome } from "./delivery-store";
@@ -15,6 +18,8 @@ export interface AttemptDeps {
   timeoutMs: number;
   /** The network; tests and the bench never replace it, it is here to keep this module pure. */
   fetch?: typeof fetch;
+  /** The region traces (a collector is configured): a sampled event's delivery joins its trace. */
+  traced?: boolean;
 }
 
 /** What the dispatcher does with the delivery next: try again at `retryAt`, or forget it. */
@@ -57,13 +62,40 @@ export async function attemptDelivery(
     return fail(error, { ...base, durationMs: 0, responseStatus: null, error });
   }
   const secrets = await openEndpointSecrets(deps.dataKey, claimed.endpointId, claimed.sealedSecrets);
+  // The stored event keeps sensitive fields sealed (services/privacy/); the receiver gets them
+  // opened, or null once the person's key has been destroyed.
+  const opened = await revealSealed({ db: deps.db, tenantId, rootKey: deps.dataKey }, event.data);
   const request = await buildDeliveryRequest(
     { id: claimed.endpointId, url: check.url.href, secrets },
-    event.data,
+    opened,
     { timestamp },
   );
-  const sent = await send(deps.fetch ?? fetch, request, deps.timeoutMs);
+  const sent = await inRemoteTrace(
+    deps.traced ? claimed.traceparent : null,
+    "webhook delivery",
+    {
+      "nexus.webhook.endpoint_id": claimed.endpointId,
+      "nexus.webhook.attempt": claimed.attempt,
+      "nexus.event.type": event.data.event_type,
+    },
+    async (span) => {
+      // The receiver may continue the trace (W3C trace context, as any HTTP client sends it).
+      span?.inject(request.headers);
+      const result = await send(deps.fetch ?? fetch, request, deps.timeoutMs);
+      span?.outcome(result.responseStatus, result.responseStatus !== null && result.responseStatus < 300);
+      return result;
+    },
+  );
   const outcome: AttemptOutcome = { ...base, durationMs: Date.now() - startedAt, ...sent };
+  recordMetric({
+    metric: "webhook_delivery",
+    region: currentRegion(),
+    name: "attempt",
+    outcome: sent.responseStatus === null ? "no_response" : statusClass(sent.responseStatus),
+    value: outcome.durationMs,
+    status: sent.responseStatus ?? 0,
+    tenantId,
+  });
   if (sent.responseStatus !== null && sent.responseStatus >= 200 && sent.responseStatus < 300) {
     await recordOutcome(deps.db, tenantId, deliveryId, outcome, { state: "succeeded" });
     return DONE;

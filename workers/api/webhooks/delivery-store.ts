@@ -91,6 +91,8 @@ export interface ClaimedDelivery {
   enabled: boolean;
   deleted: boolean;
   sealedSecrets: (string | null)[];
+  /** The traceparent of the request that wrote the event, when it was sampled. */
+  traceparent: string | null;
 }
 
 /**
@@ -111,7 +113,7 @@ export async function claimDelivery(
           where id = ${deliveryId} and tenant_id = ${tenantId} and state in ('pending', 'delivering')
           returning endpoint_id, event_id, attempts, round_start)
         select c.endpoint_id, c.attempts + 1 as attempt, c.attempts + 1 - c.round_start as round_attempt,
-               o.payload, e.url, e.enabled, e.is_deleted, e.secret_sealed,
+               o.payload, o.traceparent, e.url, e.enabled, e.is_deleted, e.secret_sealed,
                case when e.previous_expires_at > now() then e.previous_secret_sealed end as previous_sealed
         from claimed c
         join webhook_endpoints e on e.id = c.endpoint_id and e.tenant_id = ${tenantId}
@@ -123,6 +125,7 @@ export async function claimDelivery(
         attempt: number;
         round_attempt: number;
         payload: unknown;
+        traceparent: string | null;
         url: string;
         enabled: boolean;
         is_deleted: boolean;
@@ -140,6 +143,7 @@ export async function claimDelivery(
     enabled: r.enabled,
     deleted: r.is_deleted,
     sealedSecrets: [r.secret_sealed, r.previous_sealed],
+    traceparent: r.traceparent ?? null,
   };
 }
 

@@ -115,6 +115,12 @@ export interface WebhookHint {
    * `metadata.payment_id`): Stripe's payment_intent and charge events name no checkout session.
    */
   paymentId?: string | undefined;
+  /**
+   * The provider's own id of the payment where the event names only that (a Stripe dispute or
+   * charge names its PaymentIntent, not the checkout session): matched against the payment's
+   * `provider_payment_id`, which verify recorded.
+   */
+  providerPaymentId?: string | undefined;
 }
 
 export interface RefundResult {

@@ -1,5 +1,6 @@
 import type { z } from "zod";
 import { ApiError } from "../../lib/errors";
+import { providerFetcher } from "../../observability/traced-fetch";
 
 /**
  * The one HTTP path of the fetch-based connectors (Paystack, Flutterwave): a Bearer secret key,
@@ -34,7 +35,7 @@ const MAX_MESSAGE = 300;
 export async function providerFetch(call: ProviderCall): Promise<ProviderAnswer> {
   let response: Response;
   try {
-    response = await fetch(call.url, {
+    response = await providerFetcher(call.provider)(call.url, {
       method: call.method,
       headers: {
         Authorization: `Bearer ${call.secretKey}`,

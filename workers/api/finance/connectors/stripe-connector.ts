@@ -1,6 +1,7 @@
 import Stripe from "stripe";
 import type { PaymentStatus } from "../../../../db/schema/finance-enums";
 import { ApiError } from "../../lib/errors";
+import { providerFetcher } from "../../observability/traced-fetch";
 import type {
   ConnectorCredentials,
   ConnectorOptions,
@@ -58,7 +59,7 @@ export class StripeConnector implements PaymentConnector {
     const base = options.baseUrl ? new URL(options.baseUrl) : undefined;
     const protocol = base?.protocol === "http:" ? "http" : "https";
     this.#stripe = new Stripe(credentials.secretKey, {
-      httpClient: Stripe.createFetchHttpClient(),
+      httpClient: Stripe.createFetchHttpClient(providerFetcher("Stripe")),
       timeout: options.timeoutMs,
       // A retry carries the same Idempotency-Key, so it can never charge twice.
       maxNetworkRetries: 1,
@@ -251,6 +252,11 @@ function hintOf(event: Stripe.Event): WebhookHint {
   const hint: WebhookHint = { eventKey: event.id, eventType: event.type, paymentId };
   if (object.object === "checkout.session" && typeof object.id === "string") {
     hint.payment = { providerReference: object.id, providerPaymentId: idOf(object.payment_intent as never) };
+  } else if (object.object === "payment_intent" && typeof object.id === "string") {
+    hint.providerPaymentId = object.id;
+  } else if (["charge", "dispute", "refund"].includes(String(object.object))) {
+    // A dispute or refund carries no metadata of ours: its PaymentIntent leads to the payment.
+    hint.providerPaymentId = idOf(object.payment_intent as never);
   }
   return hint;
 }

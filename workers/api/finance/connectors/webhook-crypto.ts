@@ -8,8 +8,27 @@ import { timingSafeEqual } from "../../auth/credentials/constant-time";
 
 const encoder = new TextEncoder();
 
-function hmacKey(secret: string, hash: "SHA-256" | "SHA-512"): Promise<CryptoKey> {
-  return crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash }, false, ["verify"]);
+/**
+ * Imported keys per isolate: a webhook storm verifies thousands of bodies with one secret, and
+ * importing it each time was a measurable share of the intake's CPU. A CryptoKey is plain
+ * memory, safe to share between requests; non-extractable, so the cache cannot leak the secret
+ * more than the connection cache holding it already does. Bounded: oldest out first.
+ */
+const importedKeys = new Map<string, CryptoKey>();
+const MAX_IMPORTED_KEYS = 1_000;
+
+// The key itself is kept, never the promise of it: workerd refuses one request settling a promise
+// another request awaits.
+async function hmacKey(secret: string, hash: "SHA-256" | "SHA-512"): Promise<CryptoKey> {
+  const id = `${hash}:${secret}`;
+  const cached = importedKeys.get(id);
+  if (cached) return cached;
+  const key = await crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash }, false, [
+    "verify",
+  ]);
+  if (importedKeys.size >= MAX_IMPORTED_KEYS) importedKeys.delete(importedKeys.keys().next().value as string);
+  importedKeys.set(id, key);
+  return key;
 }
 
 /** Lower- or upper-case hex to bytes; null for anything else (odd length, other characters). */

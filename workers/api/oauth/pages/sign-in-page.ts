@@ -13,6 +13,8 @@ const SCOPE_TEXT: Readonly<Record<string, string>> & Record<(typeof SUPPORTED_SC
   "crm:write": "Change your CRM",
   "finance:read": "See your invoices and payments",
   "finance:write": "Bill customers and take payments",
+  "ai:read": "See your AI agents, your chats with them and their runs",
+  "ai:write": "Chat with and run your AI agents (they act with your permissions)",
   "iam:read": "See members, roles and keys",
   "iam:write": "Manage members, roles and keys",
   "realtime:read": "Join your live rooms and receive live changes",
@@ -23,14 +25,24 @@ const SCOPE_TEXT: Readonly<Record<string, string>> & Record<(typeof SUPPORTED_SC
 
 export type SignInStep =
   | { kind: "credentials"; email?: string }
-  | { kind: "mfa"; ticket: string }
+  | {
+      kind: "mfa";
+      ticket: string;
+      /** E-mailed codes are one of the user's factors. */
+      email?: boolean;
+      /** Texted codes are one of the user's factors. */
+      sms?: boolean;
+    }
   | {
       kind: "consent";
       userName: string;
       tenants: { id: string; name: string }[];
       /** The user chose to answer their invitations later: carried so they are not asked again. */
       invitationsLater?: boolean;
+      /** Signed in by a tenant's identity provider: for that tenant only (oauth/sso-endpoint.ts). */
+      ssoTicket?: string;
     }
+  | { kind: "sso_chooser"; email: string; connections: { id: string; name: string }[] }
   | {
       kind: "invitations";
       userName: string;
@@ -65,19 +77,30 @@ const actions = html`<div class="actions">
   <button type="submit" name="consent" value="deny">Cancel</button>
 </div>`;
 
-function stepFields(step: SignInStep) {
+/** The reset page, with the way back to this very request. */
+function forgotLink(request: AuthorizeRequest): string {
+  const params = Object.entries(request.params).filter((e): e is [string, string] => e[1] !== undefined);
+  return `/oauth/forgot?${new URLSearchParams({ return_to: `/oauth/authorize?${new URLSearchParams(params)}` })}`;
+}
+
+function stepFields(step: SignInStep, request: AuthorizeRequest) {
   switch (step.kind) {
     case "credentials":
       return html`<label for="email">Email</label>
         <input id="email" name="email" type="email" autocomplete="username" required value="${step.email ?? ""}" autofocus />
         <label for="password">Password</label>
-        <input id="password" name="password" type="password" autocomplete="current-password" required />`;
+        <input id="password" name="password" type="password" autocomplete="current-password" required />
+        <p><small><a href="${forgotLink(request)}">Forgot your password?</a></small></p>`;
     case "mfa":
       return html`<input type="hidden" name="mfa_ticket" value="${step.ticket}" />
         <label for="totp">Authentication code</label>
         <input id="totp" name="totp" inputmode="numeric" autocomplete="one-time-code" required autofocus
           aria-describedby="totp-help" maxlength="32" />
-        <p id="totp-help"><small>The 6-digit code from your authenticator app, or one of your recovery codes.</small></p>`;
+        <p id="totp-help"><small>${
+          step.email
+            ? "The 8-digit code we e-mailed you, the 6-digit code from your authenticator app if you use one, or one of your recovery codes."
+            : "The 6-digit code from your authenticator app, or one of your recovery codes."
+        }</small></p>`;
     case "invitations":
       return html`<p>Signed in as <strong>${step.userName}</strong>.</p>
         <p>You have been invited to join:</p>
@@ -94,8 +117,18 @@ function stepFields(step: SignInStep) {
         </ul>
         <p><small>Until you accept, that business cannot see your name or use your account.</small></p>
         <button type="submit" name="invitations" value="later">Decide later</button>`;
+    case "sso_chooser":
+      return html`<input type="hidden" name="email" value="${step.email}" />
+        <input type="hidden" name="sso" value="start" />
+        <p>Choose how <strong>${step.email}</strong> signs in:</p>
+        <div class="actions sso-choices">
+          ${step.connections.map(
+            (x) => html`<button type="submit" name="sso_connection" value="${x.id}">${x.name}</button>`,
+          )}
+        </div>`;
     case "consent":
       return html`${step.invitationsLater ? html`<input type="hidden" name="invitations" value="later" />` : ""}
+        ${step.ssoTicket ? html`<input type="hidden" name="sso_ticket" value="${step.ssoTicket}" />` : ""}
         <p>Signed in as <strong>${step.userName}</strong>.</p>
         ${
           step.tenants.length > 1
@@ -116,14 +149,23 @@ const HEADINGS: Record<SignInStep["kind"], string> = {
   mfa: "Two-step verification",
   invitations: "Invitations",
   consent: "Allow access?",
+  sso_chooser: "Single sign-on",
 };
+
+// After Allow/Cancel in the document, so Enter in a field still submits Allow; no `required`
+// check, since the password is not needed to go to the company's identity provider.
+const ssoButton = html`<p class="sso"><button type="submit" name="sso" value="start" formnovalidate>
+  Sign in with your company's identity provider (single sign-on)</button></p>`;
 
 /** The one page of the authorization endpoint: sign in, the MFA step, or consent. */
 export function signInPage(input: SignInPageInput) {
   const { request, step } = input;
   const heading = HEADINGS[step.kind];
   // Invitations are answered on their own, before the application's request is.
-  const requestPart = step.kind === "invitations" ? "" : html`${scopes(request)} ${actions}`;
+  const requestPart =
+    step.kind === "invitations" || step.kind === "sso_chooser"
+      ? ""
+      : html`${scopes(request)} ${actions} ${step.kind === "credentials" ? ssoButton : ""}`;
   return layout(
     heading,
     input.nonce,
@@ -131,7 +173,18 @@ export function signInPage(input: SignInPageInput) {
       <p class="app"><strong>${request.client.name}</strong> wants to use your Nexus Edge account.</p>
       ${input.error ? html`<p role="alert" class="error" id="form-error">${input.error}</p>` : ""}
       <form method="post" action="/oauth/authorize" ${input.error ? html`aria-describedby="form-error"` : ""}>
-        ${hiddenFields(request, input.csrfToken)} ${stepFields(step)} ${requestPart}
+        ${hiddenFields(request, input.csrfToken)} ${stepFields(step, request)} ${requestPart}
+        ${
+          // After Allow: Enter in the code field must submit the code, not ask for another.
+          step.kind === "mfa" && step.sms
+            ? html`<p><button type="submit" name="resend" value="sms" formnovalidate>Text me a new code</button></p>`
+            : ""
+        }
+        ${
+          step.kind === "mfa" && step.email
+            ? html`<p><button type="submit" name="resend" value="email" formnovalidate>E-mail me a new code</button></p>`
+            : ""
+        }
       </form>`,
   );
 }

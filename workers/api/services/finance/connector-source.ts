@@ -24,3 +24,12 @@ export interface ConnectorSource {
   /** The connection of an existing payment or webhook; undefined once deleted. */
   forConnection(connectionId: string): Promise<ConnectionChoice | undefined>;
 }
+
+/** A source that already holds one connection open (the webhook route's), asking `source` for the rest. */
+export function withConnection(source: ConnectorSource, known: ConnectionChoice): ConnectorSource {
+  return {
+    forPayment: (currency, connectionId) => source.forPayment(currency, connectionId),
+    forConnection: (connectionId) =>
+      connectionId === known.id ? Promise.resolve(known) : source.forConnection(connectionId),
+  };
+}

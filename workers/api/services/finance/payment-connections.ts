@@ -19,6 +19,7 @@ import { ApiError } from "../../lib/errors";
 import { afterCursor, pageOf } from "../../lib/keyset-page";
 import type { Page } from "../contacts";
 import type { ServiceContext } from "../context";
+import { forgetWebhookConnection } from "./webhook-connections";
 
 /** Each connection is a webhook URL and a set of live credentials: the cap bounds both per tenant. */
 export const MAX_CONNECTIONS_PER_TENANT = 20;
@@ -267,6 +268,8 @@ export async function updatePaymentConnection(
   }
   const update = sql`update payment_connections set ${sql.join(sets, sql`, `)} where ${live(ctx, uuid)} returning *`;
   const connection = await writeWithEvent(ctx, deps, update, "payment_connection.updated");
+  // This isolate's webhook route sees the change at once (others within WEBHOOK_CONNECTION_TTL_MS).
+  forgetWebhookConnection(uuid);
   if (!connection) throw ApiError.notFound("Payment connection");
   return connection;
 }
@@ -283,7 +286,9 @@ export async function deletePaymentConnection(
         secret_key_sealed = null, webhook_secret_sealed = null,
         previous_webhook_secret_sealed = null, previous_webhook_secret_expires_at = null
     where ${live(ctx, uuid)} returning *`;
-  if (!(await writeWithEvent(ctx, deps, update, "payment_connection.deleted"))) {
+  const deleted = await writeWithEvent(ctx, deps, update, "payment_connection.deleted");
+  forgetWebhookConnection(uuid);
+  if (!deleted) {
     throw ApiError.notFound("Payment connection");
   }
 }

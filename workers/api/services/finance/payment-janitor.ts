@@ -2,6 +2,7 @@ import { sql } from "drizzle-orm";
 import type { Database } from "../../../../db/client";
 import { rowsOf, tenantRows } from "../../../../db/rows";
 import type { RegionId } from "../../../../regions/registry";
+import { UNISSUED_ATTEMPT_GRACE_MS } from "../../finance/payment-states";
 import { logError } from "../../lib/log-error";
 import type { ConnectorSource } from "./connector-source";
 import { transitionPayment } from "./payment-transitions";
@@ -99,6 +100,23 @@ export async function runPaymentJanitor(deps: JanitorDeps): Promise<JanitorResul
         result.errors++;
         logError("janitor: verifying a payment failed", correlationId, error);
         const now = deps.now ?? new Date();
+        if (
+          payment.status === "created" &&
+          payment.createdAt.getTime() + UNISSUED_ATTEMPT_GRACE_MS <= now.getTime()
+        ) {
+          const moved = await transitionPayment(
+            { db: deps.db, tenantId, region: deps.region, paymentId: id },
+            {
+              to: "canceled",
+              failureCode: "checkout_never_issued",
+              failureMessage:
+                `no checkout link was issued; the provider cannot confirm it: ${String(error)}`.slice(0, 500),
+            },
+            { actorId: null, correlationId },
+          ).catch(() => undefined);
+          if (moved) result.moved++;
+          continue;
+        }
         // Nobody can pay a checkout that closed a day ago: when the provider still cannot say
         // (down, or it never heard of the attempt), the janitor gives up on it.
         if (payment.expiresAt && payment.expiresAt.getTime() + GIVE_UP_AFTER_EXPIRY_MS <= now.getTime()) {

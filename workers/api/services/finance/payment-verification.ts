@@ -26,33 +26,33 @@ export interface StoredPayment {
   providerPaymentId: string | null;
   expiresAt: Date | null;
   verifyAttempts: number;
+  /** When the attempt was recorded (`created`). */
+  createdAt: Date;
 }
 
-export async function loadStoredPayment(
-  db: Database,
-  tenantId: string,
-  paymentId: string,
-): Promise<StoredPayment | undefined> {
-  const [rows = []] = await tenantRows(db, tenantId, [
-    sql`select id, status, currency, amount_minor::text as amount_minor, amount_refunded_minor::text as refunded,
-          connection_id, invoice_id, provider_reference, provider_payment_id, expires_at, verify_attempts
-        from payments where id = ${paymentId} and tenant_id = ${tenantId}`,
-  ]);
-  const r = rows[0] as
-    | {
-        id: string;
-        status: PaymentStatus;
-        currency: string;
-        amount_minor: string;
-        refunded: string;
-        connection_id: string;
-        invoice_id: string | null;
-        provider_reference: string;
-        provider_payment_id: string | null;
-        expires_at: string | null;
-        verify_attempts: number;
-      }
-    | undefined;
+/** The select list storedPaymentOf reads, from `payments` (no alias). */
+export const STORED_PAYMENT_COLUMNS = sql`id, status, currency, amount_minor::text as amount_minor,
+  amount_refunded_minor::text as refunded, connection_id, invoice_id, provider_reference, provider_payment_id,
+  expires_at, verify_attempts, created_at`;
+
+interface StoredPaymentRow {
+  id: string;
+  status: PaymentStatus;
+  currency: string;
+  amount_minor: string;
+  refunded: string;
+  connection_id: string;
+  invoice_id: string | null;
+  provider_reference: string;
+  provider_payment_id: string | null;
+  expires_at: string | null;
+  verify_attempts: number;
+  created_at: string | Date;
+}
+
+/** A row of STORED_PAYMENT_COLUMNS as a StoredPayment (undefined for no row). */
+export function storedPaymentOf(row: unknown): StoredPayment | undefined {
+  const r = row as StoredPaymentRow | undefined;
   if (!r) return undefined;
   return {
     id: r.id,
@@ -66,7 +66,19 @@ export async function loadStoredPayment(
     providerPaymentId: r.provider_payment_id,
     expiresAt: r.expires_at ? new Date(r.expires_at) : null,
     verifyAttempts: Number(r.verify_attempts),
+    createdAt: new Date(r.created_at),
   };
+}
+
+export async function loadStoredPayment(
+  db: Database,
+  tenantId: string,
+  paymentId: string,
+): Promise<StoredPayment | undefined> {
+  const [rows = []] = await tenantRows(db, tenantId, [
+    sql`select ${STORED_PAYMENT_COLUMNS} from payments where id = ${paymentId} and tenant_id = ${tenantId}`,
+  ]);
+  return storedPaymentOf(rows[0]);
 }
 
 export type ReconcileOutcome =

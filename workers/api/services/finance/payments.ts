@@ -4,7 +4,7 @@ import { tenantRows } from "../../../../db/rows";
 import type { InvoiceStatus, PaymentStatus } from "../../../../db/schema/finance-enums";
 import type { PaymentConnector } from "../../finance/connectors/connector";
 import { fromMinorUnits, toMinorUnits } from "../../finance/money";
-import { nextVerifyDelayMs } from "../../finance/payment-states";
+import { nextVerifyDelayMs, UNISSUED_ATTEMPT_GRACE_MS } from "../../finance/payment-states";
 import { violatedUniqueConstraint } from "../../lib/db-errors";
 import { ApiError } from "../../lib/errors";
 import { afterCursor, pageOf } from "../../lib/keyset-page";
@@ -99,25 +99,68 @@ async function recordAttempt(
   const id = crypto.randomUUID();
   const reference = paymentReference(id);
   const tenantId = ctx.actor.tenantId;
-  try {
-    await tenantRows(ledger, tenantId, [
+  const insert = () =>
+    tenantRows(ledger, tenantId, [
       sql`insert into payments (id, tenant_id, connection_id, provider, invoice_id, status, amount_minor, currency,
             customer_email, return_url, provider_reference, expires_at, next_verify_at)
           values (${id}, ${tenantId}, ${choice.id}, ${choice.provider}, ${input.invoiceId ?? null}::uuid, 'created',
             ${input.amountMinor.toString()}::bigint, ${input.currency}, ${input.customerEmail}, ${input.returnUrl},
             ${reference}, ${expiresAt.toISOString()}::timestamptz, now() + interval '1 minute')`,
     ]);
+  try {
+    await insert();
   } catch (error) {
-    if (violatedUniqueConstraint(error) === "payments_one_in_flight_per_invoice") {
-      throw new ApiError(
-        "CONFLICT",
-        "A payment of this invoice is already in flight; wait for it to finish or expire (GET /api/v1/finance/payments?invoice_id=…)",
-        { field: "invoice_id", cause: error },
-      );
+    if (violatedUniqueConstraint(error) !== "payments_one_in_flight_per_invoice") throw error;
+    // The one in flight may be an attempt whose link never reached anyone (a request that died
+    // between its two writes): that one gives way, once, and this attempt takes its place.
+    if (!input.invoiceId || !(await cancelUnissuedAttempt(ctx, ledger, input.invoiceId))) {
+      throw inFlightConflict(error);
     }
-    throw error;
+    await insert().catch((again: unknown) => {
+      throw violatedUniqueConstraint(again) === "payments_one_in_flight_per_invoice"
+        ? inFlightConflict(again)
+        : again;
+    });
   }
   return { id, reference };
+}
+
+function inFlightConflict(cause: unknown): ApiError {
+  return new ApiError(
+    "CONFLICT",
+    "A payment of this invoice is already in flight; wait for it to finish or expire (GET /api/v1/finance/payments?invoice_id=…)",
+    { field: "invoice_id", cause },
+  );
+}
+
+/**
+ * Cancels the invoice's in-flight attempt if it is still `created` after UNISSUED_ATTEMPT_GRACE_MS:
+ * its checkout link never reached the client (`payment.canceled`, failure code
+ * `checkout_never_issued`). True when it gave way.
+ */
+async function cancelUnissuedAttempt(
+  ctx: ServiceContext,
+  ledger: Database,
+  invoiceId: string,
+): Promise<boolean> {
+  const tenantId = ctx.actor.tenantId;
+  const [rows = []] = await tenantRows(ledger, tenantId, [
+    sql`select id from payments
+        where tenant_id = ${tenantId} and invoice_id = ${invoiceId} and status = 'created'
+          and created_at < now() - make_interval(secs => ${UNISSUED_ATTEMPT_GRACE_MS / 1000}::int)`,
+  ]);
+  const stale = rows[0] as { id: string } | undefined;
+  if (!stale) return false;
+  const moved = await transitionPayment(
+    { db: ledger, tenantId, region: ctx.region, paymentId: stale.id },
+    {
+      to: "canceled",
+      failureCode: "checkout_never_issued",
+      failureMessage: "replaced by a new attempt: no checkout link of this one was ever issued to the client",
+    },
+    originOf(ctx),
+  );
+  return moved !== undefined;
 }
 
 /** What a connector threw, as the client sees it (the connector already filtered the provider's words). */

@@ -37,6 +37,19 @@ export const AUDIT_ACTIONS = [
   "iam.role_updated",
   "iam.role_deleted",
   "tenant.settings_updated",
+  "iam.sso_connection_created",
+  "iam.sso_connection_updated",
+  "iam.sso_connection_deleted",
+  "iam.scim_token_created",
+  "iam.sso_domain_added",
+  "iam.sso_domain_verified",
+  "iam.sso_domain_removed",
+  "iam.member_provisioned",
+  "iam.member_deprovisioned",
+  "privacy.request_created",
+  "privacy.request_completed",
+  "privacy.request_failed",
+  "privacy.export_downloaded",
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

@@ -3,9 +3,12 @@ import { tenantRows, utcIso } from "../../../../db/rows";
 import { mayGrant } from "../../auth/role-ceiling";
 import { ApiError } from "../../lib/errors";
 import { afterCursor, pageOf } from "../../lib/keyset-page";
+import { queueMailStatement } from "../../mail/mail-outbox";
+import { isMailLocale, type MailLocale } from "../../mail/templates";
 import type { MemberInput, MemberPatch, MemberView } from "../../schemas/iam";
 import type { Page } from "../contacts";
 import type { ServiceContext } from "../context";
+import { ACCOUNT_TOKEN_TTL_SECONDS, linkFor, newAccountToken } from "./account-tokens";
 import { auditedChange, byActor } from "./audited-change";
 import type { RequestInfo } from "./request-info";
 import { findRole, holderOf, ROLE_COLUMNS, type RoleRecord } from "./role-records";
@@ -67,22 +70,59 @@ async function grantableRole(ctx: ServiceContext, name: string): Promise<RoleRec
   return role;
 }
 
+/** What sending an invitation needs beyond the service context. */
+export interface InvitationMail {
+  dataKey: string | undefined;
+  /** The region's public origin: the link's host. */
+  origin: string;
+  defaultLocale: MailLocale;
+}
+
 /**
  * Invites the region's user with this email (an unknown email becomes a user without a
  * password). The membership is `invited` whoever the email belongs to, and the answer is built
- * from the input alone, so it is the same whether or not an account exists; the user accepts or
- * declines at their next sign-in. There is no invitation e-mail yet.
+ * from the input alone, so it is the same whether or not an account exists. In the same
+ * transaction an invitation link (single use, 72 h, hashed) and its e-mail are queued: an
+ * account without a password sets one from the link, one with a password accepts there (or at
+ * its next sign-in). Answers the member and the mail to send once committed.
  */
 export async function addMember(
   ctx: ServiceContext,
   info: RequestInfo,
   input: MemberInput,
-): Promise<MemberView> {
+  mail: InvitationMail,
+): Promise<{ member: MemberView; mailIds: string[] }> {
   const role = await grantableRole(ctx, input.role);
   const tenantId = ctx.actor.tenantId;
   const membershipId = crypto.randomUUID();
   const name = input.name ?? defaultName(input.email);
-  const [, added = [], rows = []] = await tenantRows(ctx.db, tenantId, [
+  const [tenant = []] = await tenantRows(ctx.db, tenantId, [
+    sql`select t.name, (select u.locale from users u where lower(u.email) = lower(${input.email}) and not u.is_deleted) as locale
+        from tenants t where t.id = ${tenantId}`,
+  ]);
+  const about = tenant[0] as { name: string; locale: string | null } | undefined;
+  const added = sql`exists (select 1 from memberships x where x.id = ${membershipId})`;
+  const link = await newAccountToken(
+    "invitation",
+    sql`lower(u.email) = lower(${input.email}) and not u.is_deleted and ${added}`,
+    tenantId,
+  );
+  const queued = await queueMailStatement(
+    mail.dataKey,
+    {
+      template: "invitation",
+      locale: input.locale ?? (isMailLocale(about?.locale) ? about.locale : mail.defaultLocale),
+      to: input.email,
+      values: {
+        tenant_name: about?.name ?? "Nexus Edge",
+        role_name: role.name,
+        link: linkFor(mail.origin, "invitation", link.token),
+        expires_hours: ACCOUNT_TOKEN_TTL_SECONDS.invitation / 3600,
+      },
+    },
+    added,
+  );
+  const [, inserted = [], rows = []] = await tenantRows(ctx.db, tenantId, [
     sql`insert into users (email, name) values (${input.email}, ${name})
         on conflict (lower(email)) where not is_deleted do nothing`,
     auditedChange(
@@ -102,9 +142,12 @@ export async function addMember(
       info,
     ),
     memberQuery(tenantId, sql`m.id = ${membershipId}`),
+    ...link.statements,
+    queued.statement,
   ]);
-  if (added.length === 0) throw new ApiError("CONFLICT", "This user is already a member", { field: "email" });
-  return rows[0] as MemberView;
+  if (inserted.length === 0)
+    throw new ApiError("CONFLICT", "This user is already a member", { field: "email" });
+  return { member: rows[0] as MemberView, mailIds: [queued.id] };
 }
 
 const defaultName = (email: string) => email.split("@")[0] || email;

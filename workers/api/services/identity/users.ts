@@ -10,6 +10,11 @@ export interface SignInUser {
   mfa_enabled: boolean;
   totp_secret: string | null;
   totp_last_step: string | number | null;
+  email_otp_enabled: boolean;
+  sms_otp_enabled: boolean;
+  /** E.164; set when SMS enrolment starts, a factor only once `sms_otp_enabled`. */
+  phone_number: string | null;
+  locale: string | null;
 }
 
 export interface UserTenant {
@@ -19,7 +24,9 @@ export interface UserTenant {
   role_name: string;
 }
 
-const SIGN_IN_COLUMNS = sql.raw("id, email, name, password_hash, mfa_enabled, totp_secret, totp_last_step");
+const SIGN_IN_COLUMNS = sql.raw(
+  "id, email, name, password_hash, mfa_enabled, totp_secret, totp_last_step, email_otp_enabled, sms_otp_enabled, phone_number, locale",
+);
 
 /** Users are region-wide (no tenant), so sign-in can find one by email before any tenant. */
 export async function findUserByEmail(db: Database, email: string): Promise<SignInUser | undefined> {

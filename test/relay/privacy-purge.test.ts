@@ -1,0 +1,100 @@
+import { jetstreamManager } from "@nats-io/jetstream";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type OutboxRelay, startOutboxRelay } from "../../regions/outbox-relay/relay";
+import { streamName } from "../../regions/outbox-relay/streams";
+import { TestNatsServer } from "../support/nats-server";
+import { OutboxWriter } from "../support/outbox-writer";
+import { dropDatabase, ownerUrl, PG_PORT, queryAsOwner } from "../support/postgres";
+import { migratedDatabase, relayUrl } from "../support/relay-database";
+import { until } from "../support/until";
+
+const DATABASE = `${process.env.NEXUS_TEST_WORKER_DB ?? "nexus_test"}_relay_purge`;
+const REGION = "eu";
+const STREAM = streamName(REGION);
+const ERASED = crypto.randomUUID();
+const KEPT = crypto.randomUUID();
+const RELAY_USER = { user: "relay", pass: "relay-test-password" };
+
+let nats: TestNatsServer;
+let writer: OutboxWriter;
+let relay: OutboxRelay | undefined;
+let operator: NatsConnection | undefined;
+
+beforeAll(async () => {
+  await migratedDatabase(DATABASE);
+  nats = await TestNatsServer.start(
+    `EVENTS: { jetstream: enabled, users: [ ${JSON.stringify({ user: RELAY_USER.user, password: RELAY_USER.pass })} ] }`,
+  );
+  writer = await OutboxWriter.connect(ownerUrl(DATABASE));
+  relay = await startOutboxRelay({
+    stream: { maxBytes: 64 * 1024 ** 2 },
+    region: REGION,
+    databaseUrl: relayUrl(DATABASE, PG_PORT),
+    natsServers: [nats.url],
+    natsAuth: RELAY_USER,
+    pollMs: 20,
+    purgePollMs: 100,
+  });
+});
+
+afterAll(async () => {
+  await relay?.close();
+  await operator?.close();
+  await writer?.close();
+  await nats?.dispose();
+  await dropDatabase(DATABASE);
+});
+
+async function subjectCounts(): Promise<Record<string, number>> {
+  operator ??= await connect({ servers: nats.url, ...RELAY_USER });
+  const jsm = await jetstreamManager(operator);
+  const info = await jsm.streams.info(STREAM, { subjects_filter: ">" });
+  return (info.state.subjects ?? {}) as Record<string, number>;
+}
+
+describe("the relay purges an erased tenant's subjects from JetStream", () => {
+  it("purges exactly evt.<region>.<tenant>.> of a requested purge, records it, and refuses a wider filter", async () => {
+    await writer.commit(ERASED, 20);
+    await writer.commit(KEPT, 10);
+    await until(
+      "events relayed",
+      30_000,
+      async () => ((relay?.relayedCount() ?? 0) >= 30 ? true : undefined),
+      100,
+    );
+    const before = await subjectCounts();
+    expect(before[`evt.${REGION}.${ERASED}.crm.contact.created`]).toBe(20);
+
+    const requestId = crypto.randomUUID();
+    await queryAsOwner(
+      DATABASE,
+      "insert into privacy_stream_purges (tenant_id, request_id, subject_filter) values ($1, $2, $3), ($4, $5, 'evt.>')",
+      [ERASED, requestId, `evt.${REGION}.${ERASED}.>`, KEPT, crypto.randomUUID()],
+    );
+    const done = await until(
+      "purge recorded",
+      30_000,
+      async () =>
+        (
+          await queryAsOwner<{ purged_messages: string | null }>(
+            DATABASE,
+            "select purged_messages from privacy_stream_purges where request_id = $1 and purged_at is not null",
+            [requestId],
+          )
+        )[0],
+      100,
+    );
+    expect(Number(done.purged_messages)).toBe(20);
+    const after = await subjectCounts();
+    expect(after[`evt.${REGION}.${ERASED}.crm.contact.created`]).toBeUndefined();
+    expect(after[`evt.${REGION}.${KEPT}.crm.contact.created`]).toBe(10);
+    // The wider filter was refused, never run.
+    const [refused] = await queryAsOwner<{ purged_at: string | null; error: string | null }>(
+      DATABASE,
+      "select purged_at, error from privacy_stream_purges where subject_filter = 'evt.>'",
+    );
+    expect(refused?.purged_at).toBeNull();
+    expect(refused?.error).toContain("outside");
+  });
+});
