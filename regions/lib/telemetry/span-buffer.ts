@@ -1,5 +1,6 @@
-import { SpanStatusCode } from "@opentelemetry/api";
+import { type Context, SpanStatusCode, trace } from "@opentelemetry/api";
 import type { ReadableSpan, Span, SpanProcessor } from "@opentelemetry/sdk-trace-base";
+import { RecentMap } from "./recent-map";
 
 interface BufferedTrace {
   spans: ReadableSpan[];
@@ -15,8 +16,6 @@ const MAX_TRACES = 2_000;
 const MAX_BATCH_SPANS = 512;
 /** Decisions remembered for spans that end after their trace's root (work after the response). */
 const MAX_DECISIONS = 2_000;
-/** Spans whose local root is remembered (a late child finds its owner through its parent). */
-const MAX_OWNERS = 20_000;
 
 /**
  * Holds each trace's ended spans in memory until the last of its local roots ends, then exports
@@ -34,11 +33,15 @@ const MAX_OWNERS = 20_000;
  */
 export class TraceBuffer implements SpanProcessor {
   readonly #traces = new Map<string, BufferedTrace>();
-  readonly #decided = new Map<string, boolean>();
+  readonly #decided = new RecentMap<string, boolean>(MAX_DECISIONS);
   /** Exports under way, by owning local root span: a Worker request waits only on its own. */
   readonly #inFlight = new Map<string, Set<Promise<void>>>();
-  /** Span id → the span id of its local root in this process. */
-  readonly #owners = new Map<string, string>();
+  /**
+   * Span → the span id of its local root in this process. Keyed by the span object and weakly
+   * held, so it needs no bound: a FIFO-bounded Map evicting its first key on every span cost a
+   * scan over the deleted slots V8 leaves at a Map's front, most of the tracer's time per request.
+   */
+  readonly #owners = new WeakMap<object, string>();
   readonly #export: (spans: ReadableSpan[]) => Promise<void>;
   readonly #batchDelayMs: number;
   #batch: ReadableSpan[] = [];
@@ -53,15 +56,12 @@ export class TraceBuffer implements SpanProcessor {
     this.#batchDelayMs = batchDelayMs;
   }
 
-  onStart(span: Span): void {
+  onStart(span: Span, parentContext: Context): void {
     const { traceId, spanId } = span.spanContext();
     // A local root owns itself; any other span, its parent's owner (the parent is local).
+    const parent = trace.getSpan(parentContext);
     const parentId = (span as unknown as ReadableSpan).parentSpanContext?.spanId ?? spanId;
-    this.#owners.set(spanId, isLocalRoot(span) ? spanId : (this.#owners.get(parentId) ?? parentId));
-    if (this.#owners.size > MAX_OWNERS) {
-      const oldest = this.#owners.keys().next().value;
-      if (oldest !== undefined) this.#owners.delete(oldest);
-    }
+    this.#owners.set(span, isLocalRoot(span) ? spanId : ((parent && this.#owners.get(parent)) ?? parentId));
     let entry = this.#traces.get(traceId);
     if (!entry) {
       entry = { spans: [], openRoots: 0, keep: this.#decided.get(traceId) ?? false };
@@ -90,17 +90,12 @@ export class TraceBuffer implements SpanProcessor {
   }
 
   #ownerOf(span: ReadableSpan): string {
-    const { spanId } = span.spanContext();
-    return this.#owners.get(spanId) ?? spanId;
+    return this.#owners.get(span) ?? span.spanContext().spanId;
   }
 
   #decide(traceId: string, entry: BufferedTrace, owner: string): void {
     this.#traces.delete(traceId);
     this.#decided.set(traceId, entry.keep);
-    if (this.#decided.size > MAX_DECISIONS) {
-      const oldest = this.#decided.keys().next().value;
-      if (oldest !== undefined) this.#decided.delete(oldest);
-    }
     if (!entry.keep || entry.spans.length === 0) return;
     if (this.#batchDelayMs <= 0) {
       this.#send(owner, entry.spans);
