@@ -151,6 +151,11 @@ export async function startSqlGateway(options: SqlGatewayOptions): Promise<SqlGa
   );
   server.requestTimeout = (config.statementTimeoutMs || 300_000) + REQUEST_TIMEOUT_MARGIN_MS;
   server.headersTimeout = 20_000;
+  // Node closes a keep-alive socket after 5 s idle by default. A client that sends on a pooled
+  // socket just as the server closes it gets "Network connection lost" (workerd) for a request the
+  // gateway never saw, and a write cannot be retried blindly; idle sockets are cheap here, so they
+  // are kept far longer than a Worker's pooled connection sits idle between requests.
+  server.keepAliveTimeout = 120_000;
   const relay = attachWebSocketRelay(server, { backend, log, maxMessageBytes: config.maxBodyBytes });
 
   let address: AddressInfo;
