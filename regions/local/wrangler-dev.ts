@@ -39,6 +39,8 @@ export async function startWranglerDev(options: WranglerDevOptions): Promise<Wor
     "dev",
     "--env",
     `local-${options.region}`,
+    // Loopback only: the dev port also serves wrangler's trigger endpoint /cdn-cgi/local/scheduled
+    // (cron-ticker.ts fires it), which must not be reachable from another machine.
     "--ip",
     "127.0.0.1",
     "--port",
