@@ -18,8 +18,8 @@ export interface ClaimOptions {
   /**
    * Wait for rows another transaction has locked instead of skipping them: the publish after a
    * request's commit runs once, and the outbox relay (regions/outbox-relay) holds its rows locked
-   * while JetStream acknowledges them, so a skipped row stayed unpublished until the cron sweep
-   * (under `npm run dev -- --postgres`, which has no cron, for good). The sweep skips them.
+   * while JetStream acknowledges them, so a skipped row stayed unpublished until the cron sweep,
+   * a minute later (also under `npm run dev -- --postgres`). The sweep skips them.
    */
   waitForLocks?: boolean;
 }

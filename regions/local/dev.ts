@@ -4,6 +4,8 @@
  *   npm run dev                                        PGlite per region under .data/
  *   npm run dev -- --postgres postgres://postgres@127.0.0.1:5432   real Postgres (nexus_eu, nexus_lagos)
  *   npm run dev -- --port-offset 1000                  every port +1000 (a second stack)
+ *   npm run dev -- --cron-every 10s                    the scheduled handlers every 10 s (default 60s, as deployed)
+ *   npm run dev -- --no-cron                           never fire them
  */
 import { appendFileSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
@@ -12,6 +14,7 @@ import { z } from "zod";
 import { DEMO_PASSWORD, DEMO_TENANTS } from "../../db/seed/demo";
 import { DEMO_IDP_PASSWORD } from "../oidc-idp/demo-users";
 import { REGION_IDS } from "../registry";
+import { CronEvery, DEFAULT_CRON_EVERY, formatEvery } from "./cron-ticker";
 import { DEFAULT_DATA_DIR, workerLogFile } from "./paths";
 import { startLocalStack } from "./stack";
 
@@ -24,6 +27,8 @@ const { values } = parseArgs({
     redis: { type: "string", default: process.env.REDIS_URL ?? "redis://127.0.0.1:6379" },
     nats: { type: "string", default: process.env.NATS_URL ?? "nats://127.0.0.1:4222" },
     "quiet-workers": { type: "boolean", default: false },
+    "cron-every": { type: "string", default: DEFAULT_CRON_EVERY },
+    "no-cron": { type: "boolean", default: false },
   },
 });
 
@@ -36,6 +41,8 @@ const parsed = z
     redis: z.string().startsWith("redis"),
     nats: z.string().startsWith("nats://", "must be a nats:// URL"),
     "quiet-workers": z.boolean(),
+    "cron-every": CronEvery,
+    "no-cron": z.boolean(),
   })
   .safeParse(values);
 if (!parsed.success) {
@@ -58,6 +65,7 @@ const stack = await startLocalStack({
   portOffset: args["port-offset"],
   redisUrl: args.redis,
   natsUrl: args.nats,
+  cronEveryMs: args["no-cron"] ? null : args["cron-every"],
   log: (line) => console.log(`  ${line}`),
   workerLog: (region, line) => {
     appendFileSync(workerLogFile(args["data-dir"], region), `${line}\n`);
@@ -89,6 +97,7 @@ ${REGION_IDS.map((r) => `  ${r.padEnd(8)} ${info.regionUrls[r].padEnd(25)} ${inf
     EU sign-in page, enter the address and choose single sign-on)
   SAML identity provider: ${info.samlIdpUrl ?? "off"} (Globex's staff, e.g. hank@globex.example, same password),
     through the SAML bridge ${info.samlBridgeUrl ?? "off"} (metadata per connection: /c/<connection id>/saml/metadata)
+  Cron:     ${args["no-cron"] ? "off (--no-cron)" : `every ${formatEvery(args["cron-every"])}`} (each region's scheduled handler, as deployed; --cron-every, --no-cron)
   Docs:     ${info.regionUrls.eu}/docs   OpenAPI: ${info.regionUrls.eu}/openapi.json
 
   Sign in: every demo user's password is "${DEMO_PASSWORD}" (owner@demo-eu.example, viewer@demo-eu.example, …;

@@ -19,6 +19,7 @@ import { startSamlIdp } from "../saml-idp/server";
 import { startSmsProviders } from "../sms-providers/server";
 import { type SqlGateway, startSqlGateway } from "../sql-gateway/server";
 import { startUpstashRest, type UpstashRestServer } from "../upstash-rest/server";
+import { describeCron, startCronTicker } from "./cron-ticker";
 import { describeDemoFinance, setUpDemoFinance } from "./demo-finance";
 import { DEMO_IDP_CLIENT, DEMO_SSO_DOMAIN, setUpDemoSso } from "./demo-sso";
 import { jwksBinding, loadOrCreateDevKeys } from "./dev-keys";
@@ -41,6 +42,8 @@ export interface StackOptions {
   redisUrl: string;
   /** The NATS server (JetStream) the outbox relays publish to, when reachable. */
   natsUrl?: string | undefined;
+  /** How often each region's scheduled handler is fired (regions/local/cron-ticker.ts); null: never. */
+  cronEveryMs: number | null;
   log: (line: string) => void;
   workerLog: (region: RegionId, line: string) => void;
 }
@@ -285,6 +288,7 @@ export async function startLocalStack(options: StackOptions): Promise<LocalStack
                 },
               ]),
             },
+            cronFired: options.cronEveryMs !== null,
             onLine: (line) => options.workerLog(region, line),
           }),
         );
@@ -321,6 +325,17 @@ export async function startLocalStack(options: StackOptions): Promise<LocalStack
           },
         }),
     );
+
+    // Last, once the demo set-up is done: production's cron (wrangler.toml) for both Workers.
+    options.log(describeCron(options.cronEveryMs));
+    if (options.cronEveryMs !== null) {
+      const cron = startCronTicker({
+        workerUrls: regionUrls,
+        everyMs: options.cronEveryMs,
+        log: options.log,
+      });
+      cleanups.push(() => cron.stop());
+    }
 
     const info: StackInfo = {
       pid: process.pid,

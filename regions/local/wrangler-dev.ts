@@ -16,6 +16,8 @@ export interface WranglerDevOptions {
   inspectorPort: number;
   persistDir: string;
   vars: Record<string, string>;
+  /** The stack fires the scheduled handler itself (cron-ticker.ts): wrangler's warning that nothing does is dropped. */
+  cronFired: boolean;
   onLine: (line: string) => void;
 }
 
@@ -37,6 +39,8 @@ export async function startWranglerDev(options: WranglerDevOptions): Promise<Wor
     "dev",
     "--env",
     `local-${options.region}`,
+    // Loopback only: the dev port also serves wrangler's trigger endpoint /cdn-cgi/local/scheduled
+    // (cron-ticker.ts fires it), which must not be reachable from another machine.
     "--ip",
     "127.0.0.1",
     "--port",
@@ -55,9 +59,10 @@ export async function startWranglerDev(options: WranglerDevOptions): Promise<Wor
     stdio: ["ignore", "pipe", "pipe"],
     detached: true,
   });
+  const isCronWarning = options.cronFired ? cronWarningFilter() : () => false;
   for (const stream of [child.stdout, child.stderr]) {
     createInterface({ input: stream }).on("line", (line) => {
-      if (!isWranglerRequestLine(line)) options.onLine(line);
+      if (!isWranglerRequestLine(line) && !isCronWarning(line)) options.onLine(line);
     });
   }
 
@@ -72,6 +77,22 @@ export async function startWranglerDev(options: WranglerDevOptions): Promise<Wor
  */
 export function isWranglerRequestLine(line: string): boolean {
   return /^\[wrangler:info\] [A-Z]+ \//.test(stripVTControlCharacters(line));
+}
+
+/**
+ * wrangler's five-line warning, once per start, that "Scheduled Workers are not automatically
+ * triggered during local development" (up to its "For more details" line): untrue when the stack
+ * fires them. Stateful: answers true for each line of that block.
+ */
+export function cronWarningFilter(): (line: string) => boolean {
+  let inWarning = false;
+  return (raw) => {
+    const line = stripVTControlCharacters(raw);
+    if (line.includes("Scheduled Workers are not automatically triggered")) inWarning = true;
+    if (!inWarning) return false;
+    if (line.includes("For more details, see")) inWarning = false;
+    return true;
+  };
 }
 
 async function waitForHealth(url: string, child: ChildProcess, timeoutMs: number): Promise<void> {
