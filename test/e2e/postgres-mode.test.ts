@@ -103,15 +103,12 @@ describe("npm run dev on a real Postgres", () => {
     }
   });
 
-  it("erases a contact from every Lagos store but what the design keeps, the relay's JetStream copies named (test/e2e/privacy-erasure-scan.test.ts)", {
+  it("erases a contact from every Lagos store, its JetStream copies rewritten by the relay (as test/e2e/privacy-erasure-scan.test.ts)", {
     timeout: 200_000,
   }, async () => {
     const info = readStackInfo(stack.dataDir);
     if (!info) throw new Error("no stack.json");
     const result = await eraseAndScan({ stack: info, dataDir: stack.dataDir, natsUrl: NATS_URL }, "lagos");
     expectNoTrace(result, { relay: true, pglite: false });
-    // What KEPT names for the stream is only this tenant's own subjects.
-    for (const hit of result.after.jetStream.hits)
-      expect(hit).toMatch(new RegExp(`^evt\\.lagos\\.${result.tenantId}\\.`));
   });
 });

@@ -16,10 +16,6 @@ export const KEPT: Partial<Record<Store, string>> = {
   // vacuumed and reused; the same holds on a Postgres server's disk (covered by encryption at
   // rest). The rows-as-text scan of every table is what shows the data gone from the database.
   databaseFiles: "the database engine's WAL and unvacuumed pages (PGlite files), until recycled",
-  // The stream denies deleting single messages, and a person's events share their subjects with
-  // everyone else's: the erasure publishes a privacy.subject_erased tombstone naming them, and the
-  // copies age out with the stream's 7-day max age (a tenant's erasure purges its subjects).
-  jetStream: "the region's JetStream copies of the person's events, until the stream's 7-day max age",
 };
 
 const found = (scans: Scans) =>

@@ -46,6 +46,9 @@ export interface ErasureScan {
 }
 
 const Person = z.object({ id: z.uuid() });
+const StreamPurge = z.object({
+  stream_purge: z.object({ purged_at: z.string().nullable() }).nullable(),
+});
 const RequestView = z.object({
   status: z.string(),
   stores: z.array(z.object({ store: z.string(), state: z.string(), action: z.string().nullable() })),
@@ -154,10 +157,27 @@ export async function eraseAndScan(
     kind: "erasure",
     subject: { type: "contact", id: person.contactId },
   });
-  const request = await until("the erasure to finish", 120_000, async () => {
-    const view = await api.data("GET", `/api/v1/privacy/requests/${created.id}`, RequestView);
-    return view.status === "running" ? undefined : view;
-  });
+  const request = await until(
+    "the erasure to finish",
+    120_000,
+    async () => {
+      const view = await api.data("GET", `/api/v1/privacy/requests/${created.id}`, RequestView);
+      return view.status === "running" ? undefined : view;
+    },
+    1000,
+  );
+  // With the relays on, the region's relay takes the erased events out of the stream after the
+  // job (privacy-rewrites.ts): the request's stream_purge says when.
+  if (relayRunning(stack))
+    await until(
+      "the relay's rewrite of the stream",
+      60_000,
+      async () => {
+        const view = await api.data("GET", `/api/v1/privacy/requests/${created.id}`, StreamPurge);
+        return view.stream_purge?.purged_at ? view : undefined;
+      },
+      1000,
+    );
   const after = await scanRegionStores(target, region, since, marker);
   const otherAfter = await scanRegionStores(target, region, since, otherMarker);
   const tombstone = relayRunning(stack)
