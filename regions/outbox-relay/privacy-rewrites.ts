@@ -55,6 +55,10 @@ export async function rewriteErasedEvents(
       deliver_policy: DeliverPolicy.All,
     });
     const kept: { id: string; data: Uint8Array; traceparent?: string }[] = [];
+    const copyId = `.rw.${row.request_id}`;
+    // A retry after a crash finds this request's copies already there: they are not copied
+    // again, and the purge stops below the first of them.
+    let firstCopy: number | undefined;
     let holdsErased = false;
     for (let done = false; !done; ) {
       const batch = await consumer.fetch({ max_messages: 500, expires: 2000 });
@@ -62,8 +66,14 @@ export async function rewriteErasedEvents(
       for await (const m of batch) {
         got++;
         if (m.seq > last.seq) continue;
+        if (m.seq >= last.seq) done = true;
+        const msgId = m.headers?.get("Nats-Msg-Id") ?? "";
+        if (msgId.endsWith(copyId)) {
+          firstCopy ??= m.seq;
+          continue;
+        }
         // The event's id, also when an earlier erasure re-published the message (`<id>.rw.<request>`).
-        const id = (m.headers?.get("Nats-Msg-Id") ?? "").split(".rw.")[0] ?? "";
+        const id = msgId.split(".rw.")[0] ?? "";
         const body = redacted.get(id);
         if (body !== undefined) holdsErased = true;
         const traceparent = m.headers?.get("traceparent");
@@ -72,7 +82,6 @@ export async function rewriteErasedEvents(
           data: body === undefined ? m.data : encoder.encode(body),
           ...(traceparent ? { traceparent } : {}),
         });
-        if (m.seq >= last.seq) done = true;
       }
       if (got === 0) done = true;
     }
@@ -82,11 +91,12 @@ export async function rewriteErasedEvents(
       const h = headers();
       h.set("Nexus-Rewritten", row.request_id);
       if (message.traceparent) h.set("traceparent", message.traceparent);
-      // Its own de-duplication key: the original id is still in the stream's window.
-      await js.publish(subject, message.data, { msgID: `${message.id}.rw.${row.request_id}`, headers: h });
+      // Its own de-duplication key: the original id is still in the stream's window, and a
+      // retry's second copy of the same message is dropped as a duplicate.
+      await js.publish(subject, message.data, { msgID: `${message.id}${copyId}`, headers: h });
     }
-    // Everything on the subject up to the last old message goes; the re-published copies stay.
-    await jsm.streams.purge(o.stream, { filter: subject, seq: last.seq + 1 });
+    // Everything on the subject before the copies goes; the copies, and events since, stay.
+    await jsm.streams.purge(o.stream, { filter: subject, seq: firstCopy ?? last.seq + 1 });
     rewritten += kept.length;
   }
   return rewritten;
