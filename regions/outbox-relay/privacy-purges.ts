@@ -1,5 +1,6 @@
 import type { JetStreamManager } from "@nats-io/jetstream";
 import type pg from "pg";
+import { rewriteErasedEvents } from "./privacy-rewrites";
 
 /**
  * What a tenant's erasure may ask the relay to purge: that one tenant's subjects of this
@@ -11,9 +12,10 @@ export const purgeFilterPattern = (region: string) =>
   );
 
 /**
- * Carries out the purges erasures left in privacy_stream_purges (migration 0025;
- * workers/api/services/privacy/stores/events.ts): each filter is purged from the region's stream
- * (the stream denies deleting single messages, not purging by subject) and the row records when
+ * Carries out the purges erasures left in privacy_stream_purges (migrations 0025, 0032;
+ * workers/api/services/privacy/stores/events.ts): a tenant's filter is purged from the region's
+ * stream (the stream denies deleting single messages, not purging by subject), a person's
+ * events are rewritten (privacy-rewrites.ts), and the row records when
  * and how many messages went, which the privacy request's status shows. Answers how many rows it
  * finished. A failure is recorded on the row and retried on the next pass.
  */
@@ -22,8 +24,15 @@ export async function purgeRequestedSubjects(
   jsm: JetStreamManager,
   o: { region: string; stream: string },
 ): Promise<number> {
-  const { rows } = await pool.query<{ id: string; subject_filter: string }>(
-    `select id, subject_filter from privacy_stream_purges where purged_at is null order by requested_at limit 20`,
+  const { rows } = await pool.query<{
+    id: string;
+    tenant_id: string;
+    request_id: string;
+    subject_filter: string;
+    event_ids: string[] | null;
+  }>(
+    `select id, tenant_id, request_id, subject_filter, event_ids::text[] as event_ids from privacy_stream_purges
+     where purged_at is null order by requested_at limit 20`,
   );
   const allowed = purgeFilterPattern(o.region);
   let done = 0;
@@ -36,10 +45,14 @@ export async function purgeRequestedSubjects(
       continue;
     }
     try {
-      const result = await jsm.streams.purge(o.stream, { filter: row.subject_filter });
+      // A person's events are rewritten (privacy-rewrites.ts); a tenant's subjects go whole.
+      const purged = row.event_ids
+        ? await rewriteErasedEvents(pool, jsm, o, { ...row, event_ids: row.event_ids })
+        : (await jsm.streams.purge(o.stream, { filter: row.subject_filter })).purged;
+      if (purged === undefined) continue;
       await pool.query(
         "update privacy_stream_purges set purged_at = now(), purged_messages = $2, error = null where id = $1",
-        [row.id, result.purged],
+        [row.id, purged],
       );
       done++;
     } catch (error) {

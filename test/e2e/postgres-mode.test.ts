@@ -1,9 +1,12 @@
 import { neon, neonConfig } from "@neondatabase/serverless";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEMO_TENANTS } from "../../db/seed/demo";
+import { readStackInfo } from "../../regions/local/stack-info";
 import { streamName } from "../../regions/outbox-relay/streams";
 import { type DevStack, startDevStack } from "../support/dev-stack-process";
 import { dropDatabase, queryAsOwner } from "../support/postgres";
+import { expectNoTrace } from "../support/privacy-erasure-checks";
+import { eraseAndScan } from "../support/privacy-erasure-scan";
 import { residencyCheck } from "../support/residency-check";
 
 // 1000 above the e2e stack's offset (NEXUS_E2E_PORT_OFFSET, default 3000): checkouts running
@@ -98,5 +101,14 @@ describe("npm run dev on a real Postgres", () => {
       expect(section).toMatch(new RegExp(`${scanned(away)}marker not found \\(\\d+ messages\\)`));
       expect(section).toMatch(new RegExp(`✓ ${away} Postgres files on disk: marker not found \\(not local`));
     }
+  });
+
+  it("erases a contact from every Lagos store, its JetStream copies rewritten by the relay (as test/e2e/privacy-erasure-scan.test.ts)", {
+    timeout: 200_000,
+  }, async () => {
+    const info = readStackInfo(stack.dataDir);
+    if (!info) throw new Error("no stack.json");
+    const result = await eraseAndScan({ stack: info, dataDir: stack.dataDir, natsUrl: NATS_URL }, "lagos");
+    expectNoTrace(result, { relay: true, pglite: false });
   });
 });

@@ -67,13 +67,21 @@ async function personWithRows(tenant: Awaited<ReturnType<typeof invoiceTenant>>,
     sql`insert into chat_messages (tenant_id, room, seq, user_id, body)
         values (${t}, 'sales', ${Math.floor(Math.random() * 1e9)}, ${tenant.userId}, ${`Ada ${marker} signed, mail ${email}`})`,
   );
+  // The session's title and its stream chunks are cut copies of the transcript: the e-mail
+  // straddles the cut, so only the transcript quotes it whole.
+  const asked = `Summarise ${email}`;
   await asTenant(
     t,
-    sql`insert into ai_sessions (id, tenant_id, agent_id, user_id, title) values (${sessionId}, ${t}, 'assistant', ${tenant.userId}, 'CRM')`,
+    sql`insert into ai_sessions (id, tenant_id, agent_id, user_id, title) values (${sessionId}, ${t}, 'assistant', ${tenant.userId}, ${asked.slice(0, -4)})`,
   );
   await asTenant(
     t,
-    sql`insert into ai_messages (tenant_id, session_id, role, content) values (${t}, ${sessionId}, 'user', ${`Summarise ${email}`})`,
+    sql`insert into ai_messages (tenant_id, session_id, role, content) values (${t}, ${sessionId}, 'user', ${asked})`,
+  );
+  await asTenant(
+    t,
+    sql`insert into ai_stream_chunks (tenant_id, session_id, seq, turn_id, type, data)
+        values (${t}, ${sessionId}, 1, ${crypto.randomUUID()}, 'text', ${JSON.stringify({ delta: `Writing to ${email.slice(0, -6)}` })})`,
   );
   // A Paystack payment of the invoice, and the provider's raw webhook quoting the customer.
   const connection = crypto.randomUUID();

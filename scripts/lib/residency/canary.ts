@@ -1,17 +1,8 @@
-import { join } from "node:path";
-import { workerLogFile } from "../../../regions/local/paths";
 import type { StackInfo } from "../../../regions/local/stack-info";
 import { REGION_IDS, type RegionId } from "../../../regions/registry";
-import { regionAccess, regionSql } from "../ops-regions";
 import { writeCanaryData } from "./marker-writes";
-import {
-  type ScanResult,
-  scanFiles,
-  scanJetStream,
-  scanPostgres,
-  scanRecordedRequests,
-  scanUpstash,
-} from "./store-scans";
+import { eventually, globalScans, regionScans, relayRunning } from "./region-stores";
+import type { ScanResult } from "./store-scans";
 
 /**
  * The residency canary (README "Privacy"): for each region H, a new tenant of H gets a unique
@@ -57,73 +48,6 @@ const FEATURE_TABLES = [
   "ai_messages",
   "outbox_events",
 ];
-
-/** The model stand-in's deployment for each region (regions/model-standin/deployments.ts). */
-const MODEL_DEPLOYMENT: Record<RegionId, string> = { eu: "eu-data-zone", lagos: "lagos-gateway" };
-
-function regionScans(options: CanaryOptions, region: RegionId, since: Date, marker: string) {
-  const { stack, dataDir } = options;
-  const sql = regionSql(regionAccess(region, { dataDir, urls: {}, databaseUrls: {}, httpEndpoints: {} }));
-  return {
-    postgres: () => scanPostgres(sql, region, marker),
-    databaseFiles: async () =>
-      stack.database === "pglite"
-        ? scanFiles(`${region} Postgres files on disk (PGlite)`, join(dataDir, `pglite-${region}`), marker)
-        : { store: `${region} Postgres files on disk`, hits: [], scanned: "not local (a Postgres server)" },
-    durableObjects: async () =>
-      scanFiles(
-        `${region} Durable Object storage (wrangler state)`,
-        join(dataDir, `wrangler-${region}`),
-        marker,
-      ),
-    logs: async () => scanFiles(`${region} Worker logs at rest`, workerLogFile(dataDir, region), marker),
-    jetStream: () => scanJetStream(options.natsUrl, region, since, marker),
-    models: () =>
-      scanRecordedRequests(
-        `${region} model gateway (prompts it received)`,
-        stack.modelStandInUrl &&
-          `${stack.modelStandInUrl}/__standin/requests?deployment=${MODEL_DEPLOYMENT[region]}`,
-        marker,
-      ),
-    embeddings: () =>
-      scanRecordedRequests(
-        `${region} embedding server (texts it received)`,
-        stack.embeddingsUrl && `${stack.embeddingsUrl}/_control/requests?site=${region}`,
-        marker,
-      ),
-  };
-}
-
-/** Stores that belong to no region: nobody's personal data may be there. */
-function globalScans(options: CanaryOptions, marker: string) {
-  const { stack } = options;
-  return [
-    () =>
-      scanUpstash(
-        stack.upstashUrl && stack.upstashToken
-          ? { url: stack.upstashUrl, token: stack.upstashToken }
-          : undefined,
-        marker,
-      ),
-    () =>
-      scanRecordedRequests(
-        "global model endpoint (no region's residency allows it)",
-        stack.modelStandInUrl && `${stack.modelStandInUrl}/__standin/requests?deployment=global-endpoint`,
-        marker,
-      ),
-  ];
-}
-
-const relayRunning = (stack: StackInfo) => stack.events?.startsWith("NATS JetStream") ?? false;
-
-async function eventually(scan: () => Promise<ScanResult>, timeoutMs: number): Promise<ScanResult> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const result = await scan();
-    if (result.hits.length > 0 || Date.now() > deadline) return result;
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
-}
 
 function report(log: (line: string) => void, result: ScanResult, expectation: "absent" | "present") {
   const found = result.hits.length > 0;
@@ -178,7 +102,7 @@ export async function runDirection(options: CanaryOptions, home: RegionId): Prom
 
   log(`${home} tenant: scanning every store of ${away}, and the global ones`);
   const awayScans = regionScans(options, away, since, marker);
-  for (const scan of [...Object.values(awayScans), ...globalScans(options, marker)]) {
+  for (const scan of [...Object.values(awayScans), ...Object.values(globalScans(options, marker))]) {
     const result = await scan();
     if (!report(log, result, "absent")) violations.push(result);
   }

@@ -53,7 +53,11 @@ export const PrivacyRequest = z
         purged_messages: z.number().nullable(),
       })
       .nullable()
-      .openapi({ description: "A tenant erasure's JetStream purge, done by the region's outbox relay." }),
+      .openapi({
+        description:
+          "An erasure's JetStream work, done by the region's outbox relay: a tenant's subjects purged, or a person's events " +
+          "rewritten (their subjects re-published with those events redacted, the old copies purged); null while nothing is asked of it.",
+      }),
     error: z.object({ code: z.string(), message: z.string() }).nullable(),
     requested_by: z.string(),
     download_url: z

@@ -25316,7 +25316,7 @@ export interface components {
             /** @enum {string} */
             status: "running" | "completed" | "failed";
             stores: components["schemas"]["PrivacyRequestStep"][];
-            /** @description A tenant erasure's JetStream purge, done by the region's outbox relay. */
+            /** @description An erasure's JetStream work, done by the region's outbox relay: a tenant's subjects purged, or a person's events rewritten (their subjects re-published with those events redacted, the old copies purged); null while nothing is asked of it. */
             stream_purge: {
                 purged_at: string | null;
                 purged_messages: number | null;

@@ -20,6 +20,9 @@ export interface ClaimedTurn {
   userMessageId: string;
 }
 
+/** A new session is titled with its first message, cut to this length. */
+export const SESSION_TITLE_LENGTH = 80;
+
 /**
  * Opens a turn: a new session, or the caller's own session of this agent that has no turn
  * streaming. At most `maxStreams` turns of one user stream at once (429 beyond); the user's
@@ -41,7 +44,7 @@ export async function claimTurn(
             and ${activeTurns(tenantId, userId)} < ${maxStreams}
           returning last_seq`
     : sql`insert into ai_sessions (id, tenant_id, agent_id, user_id, title, turn_id, turn_started_at)
-          select ${sessionId}, ${tenantId}, ${input.agentId}, ${userId}, ${input.message.slice(0, 80)}, ${turnId}, now()
+          select ${sessionId}, ${tenantId}, ${input.agentId}, ${userId}, ${input.message.slice(0, SESSION_TITLE_LENGTH)}, ${turnId}, now()
           where ${activeTurns(tenantId, userId)} < ${maxStreams}
           returning last_seq`;
   const [claimed = []] = await tenantRows(ctx.db, tenantId, [

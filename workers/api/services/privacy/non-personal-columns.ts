@@ -193,6 +193,7 @@ export const NON_PERSONAL_COLUMNS: Readonly<Record<string, readonly string[]>> =
   ],
   privacy_stream_purges: [
     "error",
+    "event_ids",
     "purged_at",
     "purged_messages",
     "request_id",

@@ -10,7 +10,9 @@ interface StreamPurge {
 }
 
 async function streamPurgeOf(db: Database, request: RequestRow): Promise<StreamPurge | null> {
-  if (request.subject_type !== "tenant" || request.kind !== "erasure") return null;
+  // A tenant's erasure purges its subjects; a person's, once the outbox step named their events,
+  // has them rewritten (regions/outbox-relay/privacy-rewrites.ts).
+  if (request.kind !== "erasure") return null;
   const [rows = []] = await tenantRows(db, request.tenant_id, [
     sql`select subject_filter, to_char(purged_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as purged_at,
                purged_messages::float8 as purged_messages

@@ -1,4 +1,5 @@
 import { sql } from "drizzle-orm";
+import { SESSION_TITLE_LENGTH } from "../../ai/chat-sessions";
 import { deleteTenantRows, isTenant, outcomeOf, tenantChanges, tenantSelect } from "../store-sql";
 import { identifierPattern, mentions, redactJson, redactText } from "../text-match";
 import type { PersonalDataStore, StoreContext } from "../types";
@@ -43,6 +44,11 @@ export const chatStore: PersonalDataStore = {
     return outcomeOf([redacted], "anonymised");
   },
 };
+
+/** Sessions whose transcript quotes the subject. */
+const quotingSessions = (t: string, pattern: string | undefined) =>
+  sql`select session_id from ai_messages where tenant_id = ${t}
+      and (${mentions(sql`content`, pattern)} or ${mentions(sql`tool_calls`, pattern)})`;
 
 /**
  * Agent chat sessions (their transcript and stream chunks), runs and the usage ledger. A user's
@@ -111,10 +117,20 @@ export const aiStore: PersonalDataStore = {
       sql`update ai_usage set user_id = ${ERASED_USER}::uuid, session_id = null where tenant_id = ${t} and user_id = ${user}::uuid`,
       sql`delete from ai_sessions where tenant_id = ${t} and user_id = ${user}::uuid`,
       sql`delete from ai_runs where tenant_id = ${t} and user_id = ${user}::uuid`,
+      // Before the transcript is redacted: the chunks and the title are copies of it, cut where
+      // an identifier can straddle the cut ("…at ada@exam"), so matching them alone misses it.
+      // A quoting session's stream chunks go (they only replay a stream; the messages are the
+      // record), and its title is made again from its first message, redacted.
+      sql`delete from ai_stream_chunks where tenant_id = ${t} and (${mentions(sql`data`, pattern)}
+            or session_id in (${quotingSessions(t, pattern)}))`,
+      sql`update ai_sessions s set title = coalesce(left(${redactText(
+        sql`(select m.content from ai_messages m where m.tenant_id = ${t} and m.session_id = s.id and m.role = 'user'
+              order by m.created_at, m.id limit 1)`,
+        pattern,
+      )}, ${SESSION_TITLE_LENGTH}), ${redactText(sql`s.title`, pattern)})
+          where s.tenant_id = ${t} and (${mentions(sql`s.title`, pattern)} or s.id in (${quotingSessions(t, pattern)}))`,
       sql`update ai_messages set content = ${redactText(sql`content`, pattern)}, tool_calls = ${redactJson(sql`tool_calls`, pattern)}
           where tenant_id = ${t} and (${mentions(sql`content`, pattern)} or ${mentions(sql`tool_calls`, pattern)})`,
-      sql`update ai_stream_chunks set data = ${redactJson(sql`data`, pattern)} where tenant_id = ${t} and ${mentions(sql`data`, pattern)}`,
-      sql`update ai_sessions set title = ${redactText(sql`title`, pattern)} where tenant_id = ${t} and ${mentions(sql`title`, pattern)}`,
       sql`update ai_runs set task = ${redactText(sql`task`, pattern)}, result = ${redactJson(sql`result`, pattern)},
             error = ${redactJson(sql`error`, pattern)}, messages = ${redactJson(sql`messages`, pattern)},
             steps = ${redactJson(sql`steps`, pattern)}, pending_tool_calls = ${redactJson(sql`pending_tool_calls`, pattern)}

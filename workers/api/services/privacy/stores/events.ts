@@ -47,28 +47,34 @@ export const outboxStore: PersonalDataStore = {
       return outcomeOf(await tenantChanges(ctx, [sql`delete from outbox_events where tenant_id = ${t}`]));
     const pattern = identifierPattern(ctx.profile.identifiers);
     const ids = uuidArray(ctx.profile.ids);
-    return outcomeOf(
-      await tenantChanges(ctx, [
-        sql`update outbox_events set payload = jsonb_set(
+    const touched = sql`(${about(ctx)} or (tenant_id = ${t} and ${mentions(sql`payload`, pattern)}))
+      and not coalesce((payload->'data'->>'redacted')::boolean, false)`;
+    const [, redacted = 0] = await tenantChanges(ctx, [
+      // In the same transaction, before the redaction: the relay re-publishes these events from
+      // the redacted rows and purges their old copies from the stream (events.jetstream).
+      sql`insert into privacy_stream_purges (tenant_id, request_id, subject_filter, event_ids)
+          select ${t}, ${ctx.requestId}::uuid, ${`evt.${ctx.region}.${t.toLowerCase()}.>`}, array_agg(id)
+          from outbox_events where ${touched} having count(*) > 0
+          on conflict (request_id) do nothing`,
+      sql`update outbox_events set payload = jsonb_set(
               jsonb_set(payload, '{data}', case when (payload->'data'->>'id') = any(${ids}::text[])
                 then jsonb_build_object('id', payload->'data'->'id', 'redacted', true) else ${redactJson(sql`payload->'data'`, pattern)} end),
               '{metadata,user_id}', case when (payload->'metadata'->>'user_id') = any(${ids}::text[]) then 'null'::jsonb
                 else coalesce(payload->'metadata'->'user_id', 'null'::jsonb) end)
-            where (${about(ctx)} or (tenant_id = ${t} and ${mentions(sql`payload`, pattern)}))
-              and not coalesce((payload->'data'->>'redacted')::boolean, false)`,
-      ]),
-      "anonymised",
-    );
+            where ${touched}`,
+    ]);
+    return outcomeOf([redacted], "anonymised");
   },
 };
 
 /**
  * The region's JetStream (regions/outbox-relay), which the Worker cannot reach. A tenant's
  * erasure hands the relay a purge of `evt.<region>.<tenant>.>` (privacy_stream_purges); the
- * status shows when the relay did it. A person's events cannot be cut out of the stream (it
- * denies deletes, and its messages are other records' history too): the stream receives a
- * `privacy.subject_erased` tombstone naming the erased events (consumers drop their copies), and
- * the events themselves age out with the stream's max age (7 days).
+ * status shows when the relay did it. A person's events cannot be deleted one by one (the stream
+ * denies it): the outbox step names the events it redacts in privacy_stream_purges.event_ids,
+ * and the relay re-publishes their subjects' messages, those events redacted, and purges the
+ * old copies (regions/outbox-relay/privacy-rewrites.ts). The stream also receives a
+ * `privacy.subject_erased` tombstone naming the erased events, so consumers drop their copies.
  */
 export const jetstreamStore: PersonalDataStore = {
   name: "events.jetstream",
@@ -108,7 +114,8 @@ export const jetstreamStore: PersonalDataStore = {
     return {
       action: "handed_off",
       rows: written,
-      reason: "Tombstone privacy.subject_erased published; stream copies expire with the stream's max age",
+      reason:
+        "Tombstone privacy.subject_erased published; the outbox relay rewrites the erased events in the stream",
     };
   },
 };
