@@ -181,12 +181,10 @@ describe("the relay rewrites an erased person's events in JetStream", () => {
     const jsm = await jetstreamManager(operator as NatsConnection);
     const h = headers();
     h.set("Nexus-Rewritten", requestId);
-    await jsm
-      .jetstream()
-      .publish(subject, new TextEncoder().encode(row?.body ?? ""), {
-        msgID: `${erased}.rw.${requestId}`,
-        headers: h,
-      });
+    await jsm.jetstream().publish(subject, new TextEncoder().encode(row?.body ?? ""), {
+      msgID: `${erased}.rw.${requestId}`,
+      headers: h,
+    });
     await queryAsOwner(
       DATABASE,
       "insert into privacy_stream_purges (tenant_id, request_id, subject_filter, event_ids) values ($1, $2, $3, $4::uuid[])",
