@@ -65,8 +65,9 @@ export async function rewriteErasedEvents(
       let got = 0;
       for await (const m of batch) {
         got++;
-        if (m.seq > last.seq) continue;
+        // Read up to the subject's last message at the start; events published since stay as they are.
         if (m.seq >= last.seq) done = true;
+        if (m.seq > last.seq) continue;
         const msgId = m.headers?.get("Nats-Msg-Id") ?? "";
         if (msgId.endsWith(copyId)) {
           firstCopy ??= m.seq;

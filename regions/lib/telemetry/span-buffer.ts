@@ -58,10 +58,11 @@ export class TraceBuffer implements SpanProcessor {
 
   onStart(span: Span, parentContext: Context): void {
     const { traceId, spanId } = span.spanContext();
+    const root = isLocalRoot(span);
     // A local root owns itself; any other span, its parent's owner (the parent is local).
     const parent = trace.getSpan(parentContext);
     const parentId = (span as unknown as ReadableSpan).parentSpanContext?.spanId ?? spanId;
-    this.#owners.set(span, isLocalRoot(span) ? spanId : ((parent && this.#owners.get(parent)) ?? parentId));
+    this.#owners.set(span, root ? spanId : ((parent && this.#owners.get(parent)) ?? parentId));
     let entry = this.#traces.get(traceId);
     if (!entry) {
       entry = { spans: [], openRoots: 0, keep: this.#decided.get(traceId) ?? false };
@@ -71,7 +72,7 @@ export class TraceBuffer implements SpanProcessor {
         if (oldest !== undefined) this.#traces.delete(oldest);
       }
     }
-    if (isLocalRoot(span)) entry.openRoots++;
+    if (root) entry.openRoots++;
   }
 
   onEnd(span: ReadableSpan): void {
